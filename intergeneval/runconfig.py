@@ -1,0 +1,42 @@
+"""`EvalConfig`: everything one scoring run needs, built by the CLI, the service worker or a test."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import config
+
+
+@dataclass(frozen=True, slots=True)
+class EvalConfig:
+    """A scoring run: which videos, which suite, where results go, which backends."""
+
+    videos: Path = field(metadata={"help": "folder of <scenario id>.mp4 files"})
+    suite: Path | str = field(metadata={"help": "suite file or folder, reference meta.json, or shipped suite name"})
+    out: Path = field(metadata={"help": "output folder: per_video.jsonl, summary.json/csv, evidence/, report.html"})
+    judge: str = field(default="scripted", metadata={"help": "judge backend name"})
+    judge_options: dict[str, Any] = field(default_factory=dict, metadata={"help": "backend options"})
+    tracker: str = field(default="replay", metadata={"help": "tracker backend name"})
+    tracker_options: dict[str, Any] = field(default_factory=dict, metadata={"help": "backend options"})
+    detector: str | None = field(default=None, metadata={"help": "detector for suites without first-frame masks"})
+    detector_options: dict[str, Any] = field(default_factory=dict, metadata={"help": "backend options"})
+    profile: str | None = field(default=None, metadata={"help": "named model set (default, tiny); sets backends"})
+    stride: int = field(default=config.STRIDE, metadata={"help": "frame sampling stride"})
+    attempts: int = field(default=config.JUDGE_ATTEMPTS, metadata={"help": "judge attempts per call"})
+    mask_resize: str = field(default="stretch", metadata={"help": "suite masks to video size: stretch or cover"})
+    expect_size: tuple[int, int] | None = field(default=None, metadata={"help": "required (width, height)"})
+    cache_dir: Path | None = field(default=None, metadata={"help": "result cache (default OUT/cache)"})
+    evidence: bool = field(default=True, metadata={"help": "save the overlay frames the judge saw"})
+    limit: int | None = field(default=None, metadata={"help": "score only the first N scenarios"})
+    bootstrap_samples: int = field(default=config.BOOTSTRAP_SAMPLES, metadata={"help": "bootstrap resamples"})
+    bootstrap_seed: int = field(default=config.BOOTSTRAP_SEED, metadata={"help": "bootstrap seed"})
+
+    def public(self) -> dict[str, Any]:
+        """The options that shape results, as recorded in the summary (no paths: they vary per machine)."""
+        d = asdict(self)
+        for k in ("videos", "suite", "out", "cache_dir", "limit", "judge_options", "tracker_options",
+                  "detector_options", "evidence"):
+            d.pop(k)
+        return d
