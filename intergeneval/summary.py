@@ -1,0 +1,93 @@
+"""The run summary: metric means with bootstrap CIs, coverage, categories, diagnostics, provenance.
+
+Only videos with status `scored` enter the means (a video whose IF is missing counts as failed in
+coverage, never as 0 or 1). The summary holds no timestamps or timings, so the same inputs and fingerprints
+give byte-identical `summary.json` and `summary.csv`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from . import config
+from .formats import RESULT_SCHEMA_VERSION, write_csv, write_json
+from .records import Suite
+
+CATEGORY_KEYS = ("interaction_type", "pairing")
+
+
+def summarise(
+    records: list[dict[str, Any]],
+    *,
+    expected: list[str],
+    suite: Suite,
+    fingerprints: dict[str, Any],
+    run_config: dict[str, Any],
+    package_version: str,
+    samples: int = config.BOOTSTRAP_SAMPLES,
+    seed: int = config.BOOTSTRAP_SEED,
+    stopped: bool = False,
+) -> dict[str, Any]:
+    """Build the summary of a run from its per-video records."""
+    from .metrics.aggregate import METRICS, aggregate, per_category
+
+    scored = [r for r in records if r.get("status") == "scored"]
+    rows = [{**r["scores"], **r["category"]} for r in scored]
+    failed = [r for r in records if r.get("status") != "scored"]
+    not_run = [sid for sid in expected if sid not in {r["scenario_id"] for r in records}]
+    diag = Counter()
+    for r in scored:
+        d = r.get("diagnostics", {})
+        for k in ("answered", "missing_answers", "implausible", "emergence_frames_count",
+                  "disappearance_frames_count"):
+            diag[k] += d.get(k, 0) or 0
+        diag["compared_frames"] += len(r.get("sampled_frames", [])) - 1
+    return {
+        "schema_version": RESULT_SCHEMA_VERSION,
+        "protocol": config.PROTOCOL_ID,
+        "package_version": package_version,
+        "suite": {"id": suite.suite_id, "version": suite.version, "content_hash": suite.content_hash},
+        "fingerprints": fingerprints,
+        "config": run_config,
+        "complete": not stopped and not not_run,
+        "videos": {
+            "expected": len(expected),
+            "scored": len(scored),
+            "failed": len(failed),
+            "not_run": len(not_run),
+            "by_status": dict(sorted(Counter(r["status"] for r in records).items())),
+            "failures": [{"scenario_id": r["scenario_id"], "status": r["status"], "reason": r.get("reason", "")}
+                         for r in failed],
+        },
+        "metrics": aggregate(rows, samples=samples, seed=seed, level=config.CI_LEVEL),
+        "metric_names": list(METRICS),
+        "categories": {key: per_category(rows, key) for key in CATEGORY_KEYS},
+        "diagnostics": {
+            "coverage": len(scored) / len(expected) if expected else None,
+            "implausible_rate": _ratio(diag["implausible"], diag["answered"]),
+            "missing_answer_rate": _ratio(diag["missing_answers"], diag["answered"] + diag["missing_answers"]),
+            "emergence_rate": _ratio(diag["emergence_frames_count"], diag["compared_frames"]),
+            "disappearance_rate": _ratio(diag["disappearance_frames_count"], diag["compared_frames"]),
+        },
+        "bootstrap": {"samples": samples, "seed": seed, "level": config.CI_LEVEL},
+    }
+
+
+def _ratio(a: int, b: int) -> float | None:
+    return a / b if b else None
+
+
+def write_summary(out: Path, summary: dict[str, Any]) -> None:
+    """Write `summary.json` and `summary.csv` (one row overall, one per category)."""
+    write_json(out / "summary.json", summary)
+    names = summary["metric_names"]
+    header = ["scope", "category", "videos"] + [c for m in names for c in (m, f"{m}_ci_low", f"{m}_ci_high")]
+    m = summary["metrics"]
+    rows = [["overall", "", summary["videos"]["scored"]]
+            + [m[k][f] for k in names for f in ("mean", "ci_low", "ci_high")]]
+    for key, cats in summary["categories"].items():
+        for cat, v in cats.items():
+            rows.append([key, cat, v["videos"]] + [x for k in names for x in (v["metrics"].get(k), None, None)])
+    write_csv(out / "summary.csv", header, rows)
