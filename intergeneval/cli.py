@@ -1,0 +1,248 @@
+"""The `intergeneval` command line: thin commands that build a config and call one library function.
+
+Exit codes: 0 every video scored; 1 some videos failed (listed); 2 usage or input errors.
+Commands of other packages (the service's `serve`, `worker`, `admin`, `submit`) are plugged in through
+the `intergeneval.commands` entry-point group, so this package never imports them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from . import config
+from .errors import ConfigError, DataFormatError, InterGenEvalError
+
+app = typer.Typer(help="InterGenEval: score interaction fidelity of generated videos.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+suite_app = typer.Typer(help="Inspect, validate and build suites.", no_args_is_help=True)
+reference_app = typer.Typer(help="Work with the reference implementation's files.", no_args_is_help=True)
+app.add_typer(suite_app, name="suite")
+app.add_typer(reference_app, name="reference")
+console = Console(stderr=True)
+out_console = Console()
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _options(pairs: list[str] | None, flag: str) -> dict[str, Any]:
+    """Parse repeated `key=value` options; values are JSON when they parse as JSON, else strings."""
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise _fail(f"{flag} takes key=value, got {pair!r}")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+@app.command()
+def score(
+    videos: Annotated[Path, typer.Argument(help="Folder of <scenario id>.mp4 videos.")],
+    prompts: Annotated[str, typer.Option("--prompts", "--suite", help="Suite file/folder, reference meta.json, "
+                                         "or shipped suite name.")],
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("intergeneval-out"),
+    judge: Annotated[str | None, typer.Option(help="Judge backend: qwen, openai, scripted.")] = None,
+    judge_option: Annotated[list[str] | None, typer.Option(help="Judge option key=value (repeatable).")] = None,
+    answers: Annotated[Path | None, typer.Option(help="Scripted answers file (implies --judge scripted).")] = None,
+    tracker: Annotated[str | None, typer.Option(help="Tracker backend: sam2, sam2-meta, replay.")] = None,
+    tracker_option: Annotated[list[str] | None, typer.Option(help="Tracker option key=value.")] = None,
+    tracks: Annotated[Path | None, typer.Option(help="Mask track folder (implies --tracker replay).")] = None,
+    detector: Annotated[str | None, typer.Option(help="Detector for suites without masks.")] = None,
+    detector_option: Annotated[list[str] | None, typer.Option(help="Detector option key=value.")] = None,
+    profile: Annotated[str | None, typer.Option(help="Model profile: default or tiny.")] = None,
+    stride: Annotated[int, typer.Option(help="Frame sampling stride.")] = config.STRIDE,
+    attempts: Annotated[int, typer.Option(help="Judge attempts per call.")] = config.JUDGE_ATTEMPTS,
+    limit: Annotated[int | None, typer.Option(help="Score only the first N scenarios.")] = None,
+    cache: Annotated[Path | None, typer.Option(help="Result cache folder (default OUT/cache).")] = None,
+    evidence: Annotated[bool, typer.Option(help="Save the overlay frames the judge saw.")] = True,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
+) -> None:
+    """Score a folder of generated videos against a suite."""
+    from .runconfig import EvalConfig
+
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
+    judge_options = _options(judge_option, "--judge-option")
+    tracker_options = _options(tracker_option, "--tracker-option")
+    if answers is not None:
+        judge, judge_options = judge or "scripted", {**judge_options, "answers": str(answers)}
+    if tracks is not None:
+        tracker, tracker_options = tracker or "replay", {**tracker_options, "root": str(tracks)}
+    cfg = EvalConfig(
+        videos=videos, suite=prompts, out=out, judge=judge, judge_options=judge_options, tracker=tracker,
+        tracker_options=tracker_options, detector=detector, detector_options=_options(detector_option,
+        "--detector-option"), profile=profile, stride=stride, attempts=attempts, limit=limit, cache_dir=cache,
+        evidence=evidence,
+    )
+    summary = _run(cfg)
+    raise typer.Exit(0 if summary["videos"]["scored"] == summary["videos"]["expected"] else 1)
+
+
+def _run(cfg: Any) -> dict[str, Any]:
+    """Run `evaluate` with a progress bar and print the summary table; input errors exit with 2."""
+    from .runner import evaluate
+
+    columns = (TextColumn("[bold]scoring"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.description}"))
+    try:
+        with Progress(*columns, console=console, transient=False) as bar:
+            task = bar.add_task("", total=None)
+
+            def progress(done: int, total: int, record: dict[str, Any]) -> None:
+                status = record["status"] + (" (cached)" if record.get("cached") else "")
+                bar.update(task, completed=done, total=total, description=f"{record['scenario_id']}: {status}")
+
+            summary = evaluate(cfg, progress=progress)
+    except (ConfigError, DataFormatError) as e:
+        raise _fail(str(e)) from None
+    except InterGenEvalError as e:
+        raise _fail(str(e)) from None
+    print_summary(summary, Path(cfg.out))
+    return summary
+
+
+def print_summary(summary: dict[str, Any], out: Path) -> None:
+    """The summary table, the failures, and where the files are."""
+    table = Table(title=f"InterGenEval · {summary['suite']['id']} · {summary['videos']['scored']}/"
+                        f"{summary['videos']['expected']} videos scored")
+    table.add_column("metric")
+    table.add_column("mean", justify="right")
+    table.add_column("95% CI", justify="right")
+    for name in summary["metric_names"]:
+        m = summary["metrics"][name]
+        fmt = (lambda x: "—" if x is None else f"{x:.3f}")
+        table.add_row(name.upper().replace("_", "·").replace("IF", "IF"), fmt(m["mean"]),
+                      f"[{fmt(m['ci_low'])}, {fmt(m['ci_high'])}]")
+    out_console.print(table)
+    for f in summary["videos"]["failures"]:
+        out_console.print(f"[yellow]failed[/yellow] {f['scenario_id']}: {f['status']}: {f['reason']}", highlight=False)
+    out_console.print(f"results: {out / 'summary.json'}, {out / 'summary.csv'}, {out / 'per_video.jsonl'}")
+
+
+@app.command()
+def report(out: Annotated[Path, typer.Argument(help="Output folder of a scoring run.")]) -> None:
+    """Write OUT/report.html: summary, per-category chart, per-video evidence."""
+    from .report import write_report
+
+    try:
+        path = write_report(out)
+    except InterGenEvalError as e:
+        raise _fail(str(e)) from None
+    out_console.print(f"report: {path}")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the demo scenes and results.")] = Path("demo-output"),
+    profile: Annotated[str | None, typer.Option(help="Model profile (default: tiny when the model extras are "
+                                                "installed, else the scripted judge and replay tracker).")] = None,
+    videos: Annotated[int, typer.Option(help="Number of synthetic videos.")] = 4,
+) -> None:
+    """Write synthetic videos with a suite, score them and write the report."""
+    from .demo import run_demo
+
+    try:
+        result = run_demo(out, profile=profile, n_videos=videos, run=_run)
+    except InterGenEvalError as e:
+        raise _fail(str(e)) from None
+    out_console.print(f"report: {result.report}")
+    out_console.print(result.note)
+
+
+@suite_app.command("validate")
+def suite_validate(suite: Annotated[str, typer.Argument(help="Suite file, folder or shipped name.")]) -> None:
+    """Print every problem of a suite; exit 1 when there is any."""
+    from .formats import validate_suite
+
+    problems = validate_suite(suite)
+    for p in problems:
+        out_console.print(p, highlight=False)
+    if problems:
+        raise typer.Exit(1)
+    out_console.print(f"{suite}: valid")
+
+
+@suite_app.command("list")
+def suite_list() -> None:
+    """List the suites shipped in the package."""
+    from .formats import load_suite, shipped_suites
+
+    for name in shipped_suites():
+        s = load_suite(name)
+        out_console.print(f"{name}\tversion {s.version}\t{len(s.scenarios)} scenarios\t{s.content_hash}")
+
+
+@suite_app.command("show")
+def suite_show(suite: Annotated[str, typer.Argument(help="Suite file, folder or shipped name.")]) -> None:
+    """Print a suite's statistics: counts per interaction type, pairing, direction and object count."""
+    from .formats import load_suite
+    from .suite_stats import suite_stats
+
+    try:
+        s = load_suite(suite)
+    except DataFormatError as e:
+        raise _fail(str(e)) from None
+    stats = suite_stats(s)
+    out_console.print(f"{s.suite_id} version {s.version}  {stats['scenarios']} scenarios  {s.content_hash}")
+    for key, counts in stats["counts"].items():
+        table = Table(title=key)
+        table.add_column(key)
+        table.add_column("scenarios", justify="right")
+        for k, v in counts.items():
+            table.add_row(str(k), str(v))
+        out_console.print(table)
+
+
+@suite_app.command("hash")
+def suite_hash(suite: Annotated[Path, typer.Argument(help="Suite JSON file to (re)write the content hash of.")]) -> None:
+    """Recompute and store a suite file's content hash (after an intended change: bump its version too)."""
+    from .formats import write_suite
+
+    try:
+        raw = json.loads(suite.read_text(encoding="utf-8"))
+        s = write_suite(suite, raw)
+    except (OSError, json.JSONDecodeError, DataFormatError) as e:
+        raise _fail(f"{suite}: {e}") from None
+    out_console.print(f"{suite}: {s.content_hash}")
+
+
+@reference_app.command("score")
+def reference_score(
+    score_results: Annotated[Path, typer.Argument(help="The reference's SCORE_RESULTS folder.")],
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("reference-scores"),
+) -> None:
+    """Score the reference's intermediate files with this project's metric code."""
+    from .reference import score_reference
+
+    try:
+        result = score_reference(score_results, out)
+    except InterGenEvalError as e:
+        raise _fail(str(e)) from None
+    for line in result.summary_lines():
+        out_console.print(line, highlight=False)
+
+
+def _load_plugins() -> None:
+    """Add the commands other installed packages register (the service's serve/worker/admin/submit)."""
+    for ep in entry_points(group="intergeneval.commands"):
+        try:
+            ep.load()(app)
+        except ModuleNotFoundError as e:  # an optional extra is not installed: the rest still works
+            logging.getLogger(__name__).debug("commands %s unavailable: %s", ep.name, e)
+
+
+_load_plugins()
