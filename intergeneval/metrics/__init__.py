@@ -25,7 +25,7 @@ from .fidelity import interaction_fidelity, kisa_spi, sgi_spi
 from .kisa import kisa
 from .sgi import sgi
 from .spi import spi
-from .video import DIAGNOSTICS, video_scores
+from .scores import DIAGNOSTICS, video_scores
 
 __all__ = [
     "DIAGNOSTICS",

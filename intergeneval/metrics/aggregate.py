@@ -228,7 +228,7 @@ def rates(rows: Sequence[Mapping[str, Any]], *, expected: int | None = None) -> 
     - coverage = videos with an IF / expected videos.
 
     Args:
-        rows: per-video mappings with the keys of `video.DIAGNOSTICS` and ``"if"`` (as `video_scores`
+        rows: per-video mappings with the keys of `scores.DIAGNOSTICS` and ``"if"`` (as `video_scores`
             returns them); absent counts read as 0.
         expected: videos expected (default: the number of rows).
 
