@@ -1,0 +1,41 @@
+"""The replay tracker reads .npz arrays and the reference's PNG track folders, and checks shapes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from intergeneval.errors import TrackingError
+from intergeneval.tracking.replay import ReplayTracker
+
+
+def test_npz_tracks_replay_frame_by_frame(tmp_path):
+    masks = np.zeros((3, 2, 4, 5), bool)
+    masks[1, 0, 1:3, 1:4] = True
+    np.savez(tmp_path / "v.npz", masks=masks)
+    frames = np.zeros((3, 4, 5, 3), np.uint8)
+    got = list(ReplayTracker(tmp_path).track("v", frames, None))
+    assert [t for t, _ in got] == [0, 1, 2]
+    assert got[1][1].sum() == 6 and got[0][1].sum() == 0
+
+
+def test_png_layout_and_missing_frame(tmp_path):
+    for k in (1, 2):
+        d = tmp_path / "007" / f"id{k}"
+        d.mkdir(parents=True)
+        for t in range(2):
+            Image.fromarray(np.full((4, 5), 255 * (k == 2), np.uint8)).save(d / f"{t:03d}.png")
+    frames = np.zeros((2, 4, 5, 3), np.uint8)
+    got = list(ReplayTracker(tmp_path).track("007", frames, None))
+    assert got[0][1].shape == (2, 4, 5) and not got[0][1][0].any() and got[0][1][1].all()
+    with pytest.raises(TrackingError, match="003.png|002.png"):
+        list(ReplayTracker(tmp_path).track("007", np.zeros((3, 4, 5, 3), np.uint8), None))
+
+
+def test_shape_mismatch_and_unknown_scenario(tmp_path):
+    np.savez(tmp_path / "v.npz", masks=np.zeros((2, 1, 4, 4), bool))
+    with pytest.raises(TrackingError, match="shape"):
+        list(ReplayTracker(tmp_path).track("v", np.zeros((2, 4, 5, 3), np.uint8), None))
+    with pytest.raises(TrackingError, match="no mask tracks"):
+        list(ReplayTracker(tmp_path).track("absent", np.zeros((2, 4, 4, 3), np.uint8), None))
