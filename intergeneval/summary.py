@@ -31,19 +31,12 @@ def summarise(
     stopped: bool = False,
 ) -> dict[str, Any]:
     """Build the summary of a run from its per-video records."""
-    from .metrics.aggregate import METRICS, aggregate, per_category
+    from .metrics.aggregate import METRICS, aggregate, per_category, rates
 
     scored = [r for r in records if r.get("status") == "scored"]
     rows = [{**r["scores"], **r["category"]} for r in scored]
     failed = [r for r in records if r.get("status") != "scored"]
     not_run = [sid for sid in expected if sid not in {r["scenario_id"] for r in records}]
-    diag = Counter()
-    for r in scored:
-        d = r.get("diagnostics", {})
-        for k in ("answered", "missing_answers", "implausible", "emergence_frames_count",
-                  "disappearance_frames_count"):
-            diag[k] += d.get(k, 0) or 0
-        diag["compared_frames"] += len(r.get("sampled_frames", [])) - 1
     return {
         "schema_version": RESULT_SCHEMA_VERSION,
         "protocol": config.PROTOCOL_ID,
@@ -64,19 +57,10 @@ def summarise(
         "metrics": aggregate(rows, samples=samples, seed=seed, level=config.CI_LEVEL),
         "metric_names": list(METRICS),
         "categories": {key: per_category(rows, key) for key in CATEGORY_KEYS},
-        "diagnostics": {
-            "coverage": len(scored) / len(expected) if expected else None,
-            "implausible_rate": _ratio(diag["implausible"], diag["answered"]),
-            "missing_answer_rate": _ratio(diag["missing_answers"], diag["answered"] + diag["missing_answers"]),
-            "emergence_rate": _ratio(diag["emergence_frames_count"], diag["compared_frames"]),
-            "disappearance_rate": _ratio(diag["disappearance_frames_count"], diag["compared_frames"]),
-        },
+        "diagnostics": rates([{**r["scores"], **r["diagnostics"]} for r in records if "diagnostics" in r],
+                             expected=len(expected)),
         "bootstrap": {"samples": samples, "seed": seed, "level": config.CI_LEVEL},
     }
-
-
-def _ratio(a: int, b: int) -> float | None:
-    return a / b if b else None
 
 
 def write_summary(out: Path, summary: dict[str, Any]) -> None:
