@@ -144,21 +144,25 @@ class CaptureContext:
 
     request: CaptureRequest | None = None
     maps: dict[str, torch.Tensor] = field(default_factory=dict)
+    #: keys in each map's softmax normaliser (uniform attention would give 1 / count per key)
+    key_counts: dict[str, int] = field(default_factory=dict)
     chunk: int = 4096
 
     def begin(self, request: CaptureRequest | None) -> None:
         """Start a forward pass: clear last step's maps (they hold graph references) and set the request."""
-        self.maps = {}
+        self.maps, self.key_counts = {}, {}
         self.request = request
 
-    def _store(self, key: str, compute) -> None:
+    def _store(self, key: str, compute, n_keys: int) -> None:
         # Block-level activation checkpointing re-runs this processor during backward. The recompute must
         # save the same tensors as the forward (torch checks), so it computes again, but the maps of the
         # original forward are the ones in the loss graph: keep those.
         if self.request is None:
             return
         maps = compute()
-        self.maps.setdefault(key, maps)
+        if maps is not None:
+            self.maps.setdefault(key, maps)
+            self.key_counts[key] = n_keys
 
 
 def _sga_maps(ctx: CaptureContext, q_video, k_keys, scale):
@@ -228,9 +232,9 @@ class WanCaptureProcessor(WanAttnProcessor):
             q_h, k_h = query.transpose(1, 2), key.transpose(1, 2)  # (B, H, S, d)
             scale = 1.0 / math.sqrt(q_h.shape[-1])
             if self.kind == "sga":
-                self.ctx._store(f"sga.{self.layer}", lambda: _sga_maps(self.ctx, q_h, k_h, scale))
+                self.ctx._store(f"sga.{self.layer}", lambda: _sga_maps(self.ctx, q_h, k_h, scale), k_h.shape[2])
             else:
-                self.ctx._store(f"spa.{self.layer}", lambda: _spa_maps(self.ctx, q_h, k_h, scale, 0))
+                self.ctx._store(f"spa.{self.layer}", lambda: _spa_maps(self.ctx, q_h, k_h, scale, 0), k_h.shape[2])
 
         out = attn.to_out[0](out)
         return attn.to_out[1](out)
@@ -271,9 +275,11 @@ class CogVideoXCaptureProcessor(CogVideoXAttnProcessor2_0):
             scale = 1.0 / math.sqrt(query.shape[-1])
             q_video = query[:, :, n_text:]
             if "sga" in self.kinds:
-                self.ctx._store(f"sga.{self.layer}", lambda: _sga_maps(self.ctx, q_video, key, scale))
+                self.ctx._store(f"sga.{self.layer}", lambda: _sga_maps(self.ctx, q_video, key, scale), key.shape[2])
             if "spa" in self.kinds:
-                self.ctx._store(f"spa.{self.layer}", lambda: _spa_maps(self.ctx, q_video, key, scale, n_text))
+                self.ctx._store(
+                    f"spa.{self.layer}", lambda: _spa_maps(self.ctx, q_video, key, scale, n_text), key.shape[2]
+                )
 
         out = attn.to_out[1](attn.to_out[0](out))
         encoder_out, video_out = out.split([n_text, out.shape[1] - n_text], dim=1)

@@ -1,0 +1,117 @@
+"""One MATRIX training step's losses: batch -> conditioning -> noisy latents -> model + maps -> losses.
+
+Example:
+    >>> out = compute_losses(model, parts, batch, schedule, generator)   # doctest: +SKIP
+    >>> sorted(out)                                                       # doctest: +SKIP
+    ['diffusion', 'sga', 'spa', 'total']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .assembly import MatrixModel
+from .components import Components
+from .losses import map_losses, masked_mean_per_sample, total_loss
+from .targets import _nearest, build_sga, build_spa, capture_request, pixel_tracks, token_grid_tracks
+
+
+@dataclass
+class Prepared:
+    """Model inputs and supervision for one batch (everything but the noise)."""
+
+    latents: torch.Tensor  # (B, 16, F, h, w)
+    frame_cond: torch.Tensor
+    id_cond: torch.Tensor
+    text: torch.Tensor  # (B, L, text_dim)
+    image_tokens: torch.Tensor | None
+    sga: tuple  # build_sga output
+    spa: tuple  # build_spa output
+    masks: torch.Tensor  # (B, K, T, H, W) bool
+
+
+def prepare_batch(parts: Components, batch: dict, device) -> Prepared:
+    cfg = parts.cfg
+    video = batch["video"].to(device)
+    t = video.shape[1]
+    latents = parts.encode_video(video)
+    frame_cond = parts.first_frame_condition(video[:, 0], t)
+    id_cond = parts.first_frame_condition(batch["id_map"].to(device), t)
+    tok = [parts.tokenize(p) for p in batch["prompt"]]
+    ids = torch.stack([x[0] for x in tok])
+    mask = torch.stack([x[1] for x in tok])
+    text = parts.encode_text(ids, mask)
+    masks, valid = batch["masks"], batch["mask_valid"]
+    h, w = latents.shape[-2] // 2, latents.shape[-1] // 2
+    sga = build_sga([x[3] for x in tok], [x[2] for x in tok], valid)
+    spa = build_spa(_nearest(masks[:, :, 0], (h, w)), valid)
+    return Prepared(latents, frame_cond, id_cond, text, parts.image_tokens(video[:, 0]), sga, spa, masks)
+
+
+def layer_mean_maps(model: MatrixModel, kind: str, layers) -> torch.Tensor | None:
+    """Mean over `layers` of the captured maps, scaled by the key count (uniform attention -> 1)."""
+    keys = [f"{kind}.{i}" for i in layers if f"{kind}.{i}" in model.capture.maps]
+    if not keys:
+        return None
+    return torch.stack([model.capture.maps[k] * model.capture.key_counts[k] for k in keys]).mean(0)
+
+
+def alignment_loss(model: MatrixModel, head, maps, tracks, valid, grid) -> torch.Tensor:
+    """Per-sample mean of per-map losses. maps (B, S, N), tracks (B, S, T, H, W) bool, valid (B, S)."""
+    cfg = model.cfg
+    b, s = valid.shape
+    per_map = torch.zeros(b, s, device=maps.device)
+    idx = valid.nonzero(as_tuple=True)
+    if len(idx[0]):
+        sel = maps[idx].reshape(-1, 1, *grid)
+        if cfg.loss_grid == "pixel":
+            logits, target = head(sel), pixel_tracks(tracks[idx].to(maps.device))[:, None]
+        else:
+            logits, target = head.token_logits(sel), token_grid_tracks(tracks[idx].to(maps.device), grid)[:, None]
+        losses = map_losses(
+            logits, target, bce=cfg.beta_bce, dice=cfg.beta_dice, l2=cfg.beta_l2, cap=cfg.pos_weight_cap
+        )
+        per_map = per_map.index_put(idx, losses)
+    return masked_mean_per_sample(per_map, valid.to(maps.device))
+
+
+def compute_losses(
+    model: MatrixModel, parts: Components, batch: dict, schedule, generator: torch.Generator, device=None
+) -> dict[str, torch.Tensor]:
+    """Forward one batch; returns total, diffusion, sga, spa (scalars; the last three unweighted means)."""
+    cfg = model.cfg
+    device = device or batch["video"].device
+    p = prepare_batch(parts, batch, device)
+    b = p.latents.shape[0]
+    noise = torch.randn(p.latents.shape, generator=generator).to(device)
+    idx = schedule.sample(b, generator)
+    x_t, timestep, target, weight = schedule.noisy(p.latents, noise, idx)
+    use_sga = cfg.lambda_sga > 0 and cfg.sga_layers
+    use_spa = cfg.lambda_spa > 0 and cfg.spa_layers
+    request = capture_request(p.sga, p.spa, device)
+    if not use_sga:
+        request.sga_cols = None
+    if not use_spa:
+        request.spa_rows = None
+    model.capture.begin(request if (use_sga or use_spa) else None)
+    try:
+        pred = model(x_t, p.frame_cond, p.id_cond, p.text, timestep, p.image_tokens)
+        diffusion = (pred.float() - target.float()).square().flatten(1).mean(1)
+        grid = (p.latents.shape[2], p.latents.shape[3] // 2, p.latents.shape[4] // 2)
+        zero = torch.zeros(b, device=device)
+        sga = spa = zero
+        if use_sga:
+            _, _, span_ids, valid = p.sga
+            # A span's target is the union of the tracks of the ids it names (the verb: subject + object).
+            tracks = (p.masks[:, None] & span_ids[..., None, None, None]).any(2)
+            sga = alignment_loss(model, model.sga_head, layer_mean_maps(model, "sga", cfg.sga_layers),
+                                 tracks, valid, grid)
+        if use_spa:
+            spa = alignment_loss(model, model.spa_head, layer_mean_maps(model, "spa", cfg.spa_layers),
+                                 p.masks, p.spa[2], grid)
+    finally:
+        model.capture.begin(None)  # drop map references (and their graphs) once the loss holds them
+    total = total_loss(diffusion, sga, spa, weight, lambda_sga=cfg.lambda_sga, lambda_spa=cfg.lambda_spa)
+    return {"total": total, "diffusion": diffusion.mean(), "sga": sga.mean(), "spa": spa.mean()}
