@@ -1,0 +1,122 @@
+"""Targets on the latent/token grid, the causal head, losses, schedules: pure functions vs hand references."""
+
+import math
+
+import pytest
+import torch
+
+from matrix_train.head import CausalMaskHead
+from matrix_train.losses import (
+    FlowMatchSchedule,
+    bce_pos_weighted,
+    dice_loss,
+    map_losses,
+    masked_mean_per_sample,
+    total_loss,
+)
+from matrix_train.targets import build_sga, build_spa, latent_frame_union, pixel_tracks, token_grid_tracks
+
+
+def test_latent_frame_union_groups_frames():
+    m = torch.zeros(9, 2, 2, dtype=torch.bool)
+    m[0, 0, 0] = m[4, 1, 1] = m[5, 0, 1] = True
+    u = latent_frame_union(m)
+    assert u.shape == (3, 2, 2)
+    assert u[0].nonzero().tolist() == [[0, 0]]  # frame 0 alone
+    assert u[1].nonzero().tolist() == [[1, 1]]  # frames 1..4
+    assert u[2].nonzero().tolist() == [[0, 1]]  # frames 5..8
+    with pytest.raises(ValueError, match="4k\\+1"):
+        latent_frame_union(torch.zeros(8, 2, 2, dtype=torch.bool))
+
+
+def test_token_and_pixel_tracks_shapes():
+    m = torch.zeros(2, 9, 64, 64, dtype=torch.bool)
+    m[:, :, :32] = True
+    tok = token_grid_tracks(m, (3, 4, 4))
+    assert tok.shape == (2, 3, 4, 4) and tok[:, :, :2].all() and not tok[:, :, 2:].any()
+    assert pixel_tracks(m).shape == (2, 9, 8, 8)
+
+
+def test_head_is_causal_and_upsamples():
+    torch.manual_seed(0)
+    head = CausalMaskHead(channels=4)
+    x = torch.rand(2, 1, 3, 4, 4)
+    y = head(x)
+    assert y.shape == (2, 1, 9, 8, 8)
+    x2 = x.clone()
+    x2[:, :, 2] += 5  # change the last latent frame only
+    y2 = head(x2)
+    assert torch.equal(y[:, :, :5], y2[:, :, :5]), "output frames of latent frames 0-1 saw the future"
+    assert not torch.equal(y[:, :, 5:], y2[:, :, 5:])
+    assert y.abs().max() > 0  # no clamp: logits are unbounded
+    big = head(x * 1000)
+    assert big.abs().max() > 1
+
+
+def _bce_reference(x, t, pw):
+    return -(pw * t * math.log(1 / (1 + math.exp(-x))) + (1 - t) * math.log(1 - 1 / (1 + math.exp(-x))))
+
+
+def test_bce_pos_weight_matches_reference_and_caps():
+    logits = torch.tensor([[0.5, -1.0, 2.0, 0.0], [1.0, 1.0, 1.0, 1.0]])
+    targets = torch.tensor([[1, 0, 0, 0], [0, 0, 0, 0]], dtype=torch.bool)
+    got = bce_pos_weighted(logits, targets, cap=10.0)
+    pw0 = 3.0  # 3 negatives / 1 positive
+    ref0 = sum(_bce_reference(float(x), float(t), pw0) for x, t in zip(logits[0], targets[0], strict=True)) / 4
+    ref1 = sum(_bce_reference(1.0, 0.0, 10.0) for _ in range(4)) / 4
+    assert got.tolist() == pytest.approx([ref0, ref1], rel=1e-5)
+    t = torch.zeros(1, 100, dtype=torch.bool)
+    t[0, 0] = True  # 99 negatives per positive -> capped at 10
+    x = torch.zeros(1, 100)
+    assert bce_pos_weighted(x, t, cap=10.0).item() == pytest.approx((10 * math.log(2) + 99 * math.log(2)) / 100)
+
+
+def test_dice_and_map_losses():
+    t = torch.tensor([[1, 1, 0, 0]], dtype=torch.bool)
+    perfect = torch.tensor([[20.0, 20.0, -20.0, -20.0]])
+    assert dice_loss(perfect, t).item() == pytest.approx(0.0, abs=1e-6)
+    assert dice_loss(-perfect, t).item() > 0.6
+    only_bce = map_losses(perfect, t)
+    with_dice = map_losses(-perfect, t, dice=1.0)
+    assert only_bce.item() < 1e-6 and with_dice.item() > map_losses(-perfect, t).item()
+
+
+def test_validity_masks_and_total():
+    per_map = torch.tensor([[1.0, 3.0, 100.0], [5.0, 7.0, 9.0]])
+    valid = torch.tensor([[True, True, False], [False, False, False]])
+    assert masked_mean_per_sample(per_map, valid).tolist() == [2.0, 0.0]
+    got = total_loss(torch.tensor([1.0, 2.0]), torch.tensor([2.0, 0.0]), torch.tensor([4.0, 0.0]),
+                     torch.tensor([0.5, 1.0]), lambda_sga=0.01, lambda_spa=0.005)
+    assert got.item() == pytest.approx((0.5 * (1 + 0.02 + 0.02) + 1.0 * 2) / 2)
+
+
+def test_flow_schedule_matches_released_definition():
+    s = FlowMatchSchedule(shift=5.0)
+    assert s.sigmas[0] == pytest.approx(1.0) and s.sigmas[500] == pytest.approx(5 * 0.5 / 3)
+    assert s.weights.mean().item() == pytest.approx(1.0) and s.weights.min().item() == pytest.approx(0.0)
+    assert s.timesteps[s.weights.argmax()].item() == pytest.approx(500, abs=2)
+    x0, eps = torch.ones(1, 2), torch.zeros(1, 2)
+    x_t, t, v, w = s.noisy(x0, eps, torch.tensor([500]))
+    assert torch.allclose(x_t, (1 - s.sigmas[500].float()) * x0) and torch.equal(v, eps - x0)
+
+
+def test_build_sga_spans_and_validity():
+    mask_valid = torch.tensor([[True, True, False, False, False]])
+    offsets = [[(0, 1), (2, 5), (6, 12), (13, 14), (15, 18), (0, 0)]]  # "a dog chases a cat" + </s>
+    spans = [[(2, 5, (1,)), (6, 12, (1, 2)), (15, 18, (2,)), (15, 18, (3,))]]
+    cols, weights, span_ids, valid = build_sga(spans, offsets, mask_valid)
+    assert cols[0].tolist() == [1, 2, 4]
+    assert valid[0].tolist() == [True, True, True, False]  # id3 has no mask
+    assert weights[0, 1].tolist() == [0.0, 1.0, 0.0]
+    assert span_ids[0, 1, :2].tolist() == [True, True]
+
+
+def test_build_spa_rows_and_weights():
+    f0 = torch.zeros(1, 5, 2, 2, dtype=torch.bool)
+    f0[0, 0, 0, 0] = f0[0, 0, 0, 1] = True
+    f0[0, 1, 1, 1] = True
+    f0[0, 2, 1, 0] = True  # id3 present on the grid but not valid
+    rows, weights, valid = build_spa(f0, torch.tensor([[True, True, False, False, False]]))
+    assert rows[0].tolist() == [0, 1, 3]
+    assert weights[0, 0].tolist() == [0.5, 0.5, 0.0] and weights[0, 1].tolist() == [0.0, 0.0, 1.0]
+    assert valid[0].tolist() == [True, True, False, False, False]
