@@ -148,10 +148,19 @@ class CaptureContext:
     key_counts: dict[str, int] = field(default_factory=dict)
     chunk: int = 4096
 
+    _released: bool = False
+
     def begin(self, request: CaptureRequest | None) -> None:
         """Start a forward pass: clear last step's maps (they hold graph references) and set the request."""
         self.maps, self.key_counts = {}, {}
         self.request = request
+        self._released = False
+
+    def release(self) -> None:
+        """Drop the maps once the loss holds them. The request stays: a checkpointed block's recompute in
+        backward must redo the same capture computations (torch checks the saved-tensor count)."""
+        self.maps = {}
+        self._released = True
 
     def _store(self, key: str, compute, n_keys: int) -> None:
         # Block-level activation checkpointing re-runs this processor during backward. The recompute must
@@ -160,7 +169,7 @@ class CaptureContext:
         if self.request is None:
             return
         maps = compute()
-        if maps is not None:
+        if maps is not None and not self._released:
             self.maps.setdefault(key, maps)
             self.key_counts[key] = n_keys
 

@@ -112,6 +112,6 @@ def compute_losses(
             spa = alignment_loss(model, model.spa_head, layer_mean_maps(model, "spa", cfg.spa_layers),
                                  p.masks, p.spa[2], grid)
     finally:
-        model.capture.begin(None)  # drop map references (and their graphs) once the loss holds them
+        model.capture.release()
     total = total_loss(diffusion, sga, spa, weight, lambda_sga=cfg.lambda_sga, lambda_spa=cfg.lambda_spa)
     return {"total": total, "diffusion": diffusion.mean(), "sga": sga.mean(), "spa": spa.mean()}
