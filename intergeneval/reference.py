@@ -290,6 +290,8 @@ def _read_qa(path: Path, issues: _Issues, policy: str) -> tuple[_Side, dict[str,
         side.videos[label] = scored
     if crashed and policy == "skip-file":
         return _Side(present=False, reported=set(side.videos) | side.reported, file_issue=True), diag
+    if crashed and not side.videos:
+        side.present = False  # as the reference on the file without those videos: nothing to write
     return side, diag
 
 
@@ -628,6 +630,7 @@ def score_reference(score_results_dir: Path, out: Path, *, crash_policy: CrashPo
             _combine_one(model, dt, qa_sides.get(model, {}).get(dt), ed_model.get(dt), combined,
                          _Issues(model, dt, issues), diagnostics[model][dt])
     averages = _model_averages(combined)
+    issues.sort(key=lambda i: (i.model, i.data_type, i.video or ""))  # stable: file order within a video
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
