@@ -119,6 +119,18 @@ def read_frames(path: Path, max_frames: int) -> np.ndarray:
     return np.stack(frames)
 
 
+def write_mp4(path: Path, frames: np.ndarray, fps: int) -> None:
+    """(T, H, W, 3) uint8 RGB -> H.264 mp4 (yuv420p, so H and W must be even; crf 10 keeps shapes crisp)."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.height, stream.width = frames.shape[1:3]
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"crf": "10"}
+        for f in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="rgb24")))
+        container.mux(stream.encode())
+
+
 def resize_cover_crop(x: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """(N, C, h, w) float -> (N, C, height, width): bilinear scale to cover, then centre crop."""
     h, w = x.shape[-2:]

@@ -90,6 +90,7 @@ class VPredictionSchedule:
     """CogVideoX training: DDPM noising with its scheduler's alphas, v-prediction target, weight 1."""
 
     def __init__(self, scheduler):
+        self.scheduler = scheduler  # also the sampler at inference, so both use the same alphas
         self.alphas_cumprod = scheduler.alphas_cumprod.double()
         self.steps = len(self.alphas_cumprod)
 

@@ -13,11 +13,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import av
 import numpy as np
 from PIL import Image
 
-from .data import make_merged
+from .data import make_merged, write_mp4
 
 _SHAPES = {"square": (230, 60, 40), "circle": (40, 90, 230), "triangle": (240, 200, 40)}
 _VERBS = ["approaches", "chases", "follows"]
@@ -31,17 +30,6 @@ def _shape_mask(kind: str, cy: float, cx: float, r: float, h: int, w: int) -> np
         return (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
     # triangle pointing up: inside when below the two slanted edges and above the base
     return (yy <= cy + r) & (yy >= cy - r + 2 * np.abs(xx - cx))
-
-
-def _write_mp4(path: Path, frames: np.ndarray, fps: int) -> None:
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.height, stream.width = frames.shape[1:3]
-        stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": "10"}
-        for f in frames:
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
-        container.mux(stream.encode())
 
 
 def write_synthetic_dataset(
@@ -78,7 +66,7 @@ def write_synthetic_dataset(
         # Later shapes are drawn on top: an occluded pixel belongs only to the visible shape.
         for k in range(n):
             masks[k] &= ~masks[k + 1 :].any(0)
-        _write_mp4(out / "videos" / f"{stem}.mp4", video, fps)
+        write_mp4(out / "videos" / f"{stem}.mp4", video, fps)
         for k in range(n):
             folder = out / "mask_annotation" / stem / f"id{k + 1}"
             folder.mkdir(parents=True, exist_ok=True)
