@@ -1,0 +1,154 @@
+"""The one pipeline: per-video results written at once, resume after a crash, decode once, failures counted."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from intergeneval.judges.scripted import ScriptedJudge
+from intergeneval.runconfig import EvalConfig
+from intergeneval.runner import evaluate
+from intergeneval.synthetic import make_scene_set
+
+
+@pytest.fixture(scope="module")
+def scenes(tmp_path_factory):
+    return make_scene_set(tmp_path_factory.mktemp("scenes"), n_videos=4, frames=21, size=(64, 96), seed=3)
+
+
+def _cfg(scenes, out: Path, **kw) -> EvalConfig:
+    return EvalConfig(videos=scenes.videos, suite=scenes.suite, out=out, judge="scripted",
+                      judge_options={"answers": str(scenes.answers)}, tracker="replay",
+                      tracker_options={"root": str(scenes.tracks)}, bootstrap_samples=200, **kw)
+
+
+def _lines(out: Path) -> list[dict]:
+    return [json.loads(x) for x in (out / "per_video.jsonl").read_text().splitlines() if x.strip()]
+
+
+def test_end_to_end_scores_every_video_and_writes_outputs(scenes, tmp_path):
+    summary = evaluate(_cfg(scenes, tmp_path))
+    assert summary["videos"] == {**summary["videos"], "expected": 4, "scored": 4, "failed": 0}
+    recs = _lines(tmp_path)
+    assert [r["scenario_id"] for r in recs] == list(scenes.ids)
+    for r in recs:
+        assert r["status"] == "scored", r["reason"]
+        assert r["sampled_frames"] == [0, 5, 10, 15, 20]
+        assert set(r["evidence"]) == {"0", "5", "10", "15", "20"}
+        assert all((tmp_path / p).is_file() for p in r["evidence"].values())
+    for f in ("summary.json", "summary.csv"):
+        assert (tmp_path / f).is_file()
+    s = json.loads((tmp_path / "summary.json").read_text())
+    assert s["fingerprints"]["judge"]["backend"] == "scripted" and s["protocol"] == "intergeneval-v1"
+    assert s["suite"]["content_hash"].startswith("sha256:")
+    assert s["metrics"]["if"]["ci_low"] <= s["metrics"]["if"]["mean"] <= s["metrics"]["if"]["ci_high"]
+
+
+def test_same_inputs_give_byte_identical_summaries(scenes, tmp_path):
+    evaluate(_cfg(scenes, tmp_path / "a"))
+    evaluate(_cfg(scenes, tmp_path / "b"))
+    for f in ("summary.json", "summary.csv"):
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
+
+
+class _Crash(BaseException):
+    """Stands for the process being killed (not an Exception, so the runner cannot swallow it)."""
+
+
+def test_killed_run_resumes_and_computes_only_missing_videos(scenes, tmp_path):
+    cfg = _cfg(scenes, tmp_path)
+    judge = ScriptedJudge(scenes.answers)
+    real_answer = judge.answer
+
+    def dying_answer(video, i):
+        if video.scenario.id == scenes.ids[2]:
+            raise _Crash()
+        return real_answer(video, i)
+
+    judge.answer = dying_answer
+    with pytest.raises(_Crash):
+        evaluate(cfg, judge=judge)
+    assert [r["scenario_id"] for r in _lines(tmp_path)] == list(scenes.ids[:2])  # written as they finished
+
+    judge2 = ScriptedJudge(scenes.answers)
+    summary = evaluate(cfg, judge=judge2)
+    assert sorted({c[0] for c in judge2.calls}) == sorted(scenes.ids[2:])  # only the missing videos
+    assert summary["videos"]["scored"] == 4
+    recs = _lines(tmp_path)
+    assert [r["scenario_id"] for r in recs] == list(scenes.ids)
+    assert [bool(r.get("cached")) for r in recs] == [True, True, False, False]
+
+
+def test_each_video_is_decoded_once_per_run(scenes, tmp_path, monkeypatch):
+    import av
+
+    opened: list[str] = []
+    real_open = av.open
+
+    def counting_open(path, *a, **k):
+        opened.append(Path(str(path)).name)
+        return real_open(path, *a, **k)
+
+    monkeypatch.setattr(av, "open", counting_open)
+    evaluate(_cfg(scenes, tmp_path, evidence=False))
+    assert sorted(opened) == sorted(f"{i}.mp4" for i in scenes.ids)
+
+
+def test_cache_is_keyed_on_the_judge(scenes, tmp_path):
+    evaluate(_cfg(scenes, tmp_path))
+    other = json.loads(Path(scenes.answers).read_text())
+    alt = tmp_path / "other_answers.json"
+    alt.write_text(json.dumps(other, indent=1))  # same answers, other bytes: another judge fingerprint
+    judge = ScriptedJudge(alt)
+    evaluate(_cfg(scenes, tmp_path), judge=judge)
+    assert sorted({c[0] for c in judge.calls}) == sorted(scenes.ids)
+
+
+def test_bad_videos_get_a_status_and_the_run_goes_on(scenes, tmp_path):
+    videos = tmp_path / "videos"
+    shutil.copytree(scenes.videos, videos)
+    (videos / f"{scenes.ids[0]}.mp4").write_bytes(b"not a video at all")
+    (videos / f"{scenes.ids[1]}.mp4").unlink()
+    summary = evaluate(replace(_cfg(scenes, tmp_path / "out"), videos=videos))
+    v = summary["videos"]
+    assert (v["expected"], v["scored"], v["failed"]) == (4, 2, 2)
+    statuses = {f["scenario_id"]: f["status"] for f in v["failures"]}
+    assert statuses == {scenes.ids[0]: "unreadable", scenes.ids[1]: "missing"}
+    assert all(f["reason"] for f in v["failures"])
+    assert summary["metrics"]["if"]["n"] == 2
+
+
+def test_invalid_judge_replies_fail_the_video_never_score_it(scenes, tmp_path):
+    data = json.loads(Path(scenes.answers).read_text())
+    sid = scenes.ids[0]
+    data["answers"][sid]["changes"] = "no idea"
+    broken = tmp_path / "answers.json"
+    broken.write_text(json.dumps(data))
+    judge = ScriptedJudge(broken)
+    summary = evaluate(_cfg(scenes, tmp_path / "out"), judge=judge)
+    rec = next(r for r in _lines(tmp_path / "out") if r["scenario_id"] == sid)
+    assert rec["status"] == "judge_error" and rec["scores"]["spi"] is None and rec["scores"]["if"] is None
+    assert "emergence" in rec["reason"] and rec["changes_attempts"] == 3
+    assert summary["videos"]["scored"] == 3 and summary["metrics"]["if"]["n"] == 3
+    # judge failures are not cached: a rerun asks again
+    judge2 = ScriptedJudge(broken)
+    evaluate(_cfg(scenes, tmp_path / "out"), judge=judge2)
+    assert {c[0] for c in judge2.calls} == {sid}
+
+
+def test_should_stop_ends_the_run_early_and_says_so(scenes, tmp_path):
+    seen = []
+    summary = evaluate(_cfg(scenes, tmp_path), progress=lambda d, t, r: seen.append(d),
+                       should_stop=lambda: len(seen) >= 2)
+    assert seen == [1, 2] and summary["complete"] is False and summary["videos"]["not_run"] == 2
+
+
+def test_wrong_size_and_stride_options(scenes, tmp_path):
+    summary = evaluate(_cfg(scenes, tmp_path / "a", expect_size=(640, 480)))
+    assert {f["status"] for f in summary["videos"]["failures"]} == {"wrong_size"}
+    evaluate(_cfg(scenes, tmp_path / "b", stride=10))
+    assert _lines(tmp_path / "b")[0]["sampled_frames"] == [0, 10, 20]
