@@ -1,0 +1,310 @@
+"""Judge `qwen`: Qwen2.5-VL (or Qwen3-VL / Qwen2-VL) through transformers, on the overlaid frames in memory.
+
+The stock `AutoProcessor` and `qwen-vl-utils` prepare the frames (numpy → PIL, never files). Decoding is
+greedy with seed 42 and a bounded number of new tokens. A video's visual input is encoded ONCE for all of
+its calls (the QA call of every key interaction and the changes call): the vision features are kept per
+video, and the key/value cache of the prompt up to the last image is reused whenever the next call shares it
+(always with `layout="frames-first"`). `constrained=True` restricts decoding to valid replies
+(`reply_grammar`): on by default for the tiny profile, whose random weights otherwise write garbage.
+
+Example (options as given to `--judge-option`):
+    QwenJudge(model="Qwen/Qwen2.5-VL-7B-Instruct", dtype="bfloat16", max_pixels=448 * 448)
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import checkpoints, config
+from ..errors import ConfigError, JudgeError
+from ..hashing import sha256_json
+from .base import ChatJudge, JudgeRequest, JudgeVideo
+from .reply_grammar import Grammar, ReplyConstraint, TokenTrie, grammar_for
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "Qwen/Qwen2.5-VL-7B-Instruct"
+#: Hub commit of DEFAULT_MODEL this version was written against.
+DEFAULT_REVISION = "cc594898137f460bfe9f0759e9844b3ce807cfb5"
+#: `frames-first` layout: the frames open the user turn, so every call about a video shares one prefix
+#: (system line + frames); the instruction and the call's text follow the frames.
+FRAMES_FIRST_SYSTEM = "You are a careful judge of generated videos. You answer in JSON only."
+_MODEL_CLASSES = {
+    "qwen2_5_vl": "Qwen2_5_VLForConditionalGeneration",
+    "qwen3_vl": "Qwen3VLForConditionalGeneration",
+    "qwen2_vl": "Qwen2VLForConditionalGeneration",
+}
+
+
+@dataclass
+class _VideoState:
+    """What is kept about the video being judged: its PIL frames, vision features and a prompt-prefix cache."""
+
+    images: list[Any]
+    features: dict[str, Any] | None = None
+    prefix_ids: Any = None  # (1, L) token ids the cache holds
+    prefix_cache: Any = None
+    encoder_calls: int = 0
+
+
+class QwenJudge(ChatJudge):
+    """A local Qwen-VL judge.
+
+    Args:
+        model: hub id, local folder, or `tiny:qwen2.5-vl`.
+        revision: hub commit; defaults to the pinned one for the default model.
+        device: torch device (default: CUDA if present, else CPU).
+        dtype: weights dtype (default: bfloat16 on GPU, float32 on CPU).
+        max_new_tokens: bound on generated tokens per call (raised to the longest valid reply when
+            `constrained`, so a constrained reply is never cut).
+        frames_as: "images" (each frame labelled `Frame <index>:`, the protocol's layout) or "video"
+            (one video input; its frame indices are listed in the text).
+        layout: "protocol" (user text, then the frames) or "frames-first" (frames, then instruction and text;
+            lets every call about a video reuse one prompt-prefix cache).
+        max_pixels: per-frame pixel budget given to qwen-vl-utils (None: its default).
+        min_pixels: per-frame lower bound (None: its default).
+        constrained: decode only valid replies (`reply_grammar`).
+        attn_implementation: passed to `from_pretrained` (e.g. "sdpa", "flash_attention_2").
+        attempts: validation attempts per call (ChatJudge).
+    """
+
+    name = "qwen"
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        revision: str | None = None,
+        *,
+        device: str | None = None,
+        dtype: str | None = None,
+        max_new_tokens: int = 1024,
+        frames_as: str = "images",
+        layout: str = "protocol",
+        max_pixels: int | None = None,
+        min_pixels: int | None = None,
+        constrained: bool = False,
+        attn_implementation: str | None = None,
+        attempts: int = config.JUDGE_ATTEMPTS,
+    ):
+        super().__init__(attempts=attempts)
+        if frames_as not in ("images", "video"):
+            raise ConfigError(f"qwen judge: frames_as must be 'images' or 'video', got {frames_as!r}")
+        if layout not in ("protocol", "frames-first"):
+            raise ConfigError(f"qwen judge: layout must be 'protocol' or 'frames-first', got {layout!r}")
+        if max_new_tokens < 1:
+            raise ConfigError(f"qwen judge: max_new_tokens must be positive, got {max_new_tokens}")
+        checkpoints.require("transformers", "the qwen judge")
+        checkpoints.require("qwen_vl_utils", "the qwen judge")
+        import torch
+        import transformers
+
+        self.model_id = str(model)
+        self.revision = revision if revision is not None else (DEFAULT_REVISION if model == DEFAULT_MODEL else None)
+        self.max_new_tokens = max_new_tokens
+        self.frames_as, self.layout = frames_as, layout
+        self.max_pixels, self.min_pixels = max_pixels, min_pixels
+        self.constrained = constrained
+        self.device = checkpoints.torch_device(device)
+        self.dtype = checkpoints.torch_dtype(dtype, self.device)
+
+        what = "the qwen judge model"
+        cfg = checkpoints.load(transformers.AutoConfig, self.model_id, self.revision, what=what)
+        cls_name = _MODEL_CLASSES.get(cfg.model_type)
+        if cls_name is None:
+            raise ConfigError(f"qwen judge: {self.model_id!r} is a {cfg.model_type!r} model; supported: "
+                              f"{', '.join(sorted(_MODEL_CLASSES))}")
+        kwargs: dict[str, Any] = {"dtype": self.dtype}
+        if attn_implementation:
+            kwargs["attn_implementation"] = attn_implementation
+        self.model = checkpoints.load(getattr(transformers, cls_name), self.model_id, self.revision, what=what,
+                                      **kwargs)
+        self.model.to(self.device).eval()
+        self.processor = checkpoints.load(transformers.AutoProcessor, self.model_id, self.revision,
+                                          what="the qwen judge processor")
+        self.tokenizer = self.processor.tokenizer
+        self._patch_size = int(getattr(self.processor.image_processor, "patch_size", 14))
+        self._vision_end = self.model.config.vision_end_token_id
+        self._eos = self._eos_ids()
+        self._describe = checkpoints.describe(self.model_id, self.revision)
+        self._processor_hash = sha256_json(self.processor.to_dict() if hasattr(self.processor, "to_dict") else {})[:16]
+        self._trie: TokenTrie | None = None
+        self._grammars: dict[tuple, Grammar] = {}
+        self._video: tuple[str, _VideoState] | None = None  # one video at a time: its calls come in a row
+        self._torch = torch
+        log.info("qwen judge %s loaded on %s (%s)", self.model_id, self.device, self.dtype)
+
+    # -- identity -------------------------------------------------------------------------------------
+    def fingerprint(self) -> dict[str, Any]:
+        """Model, revision (or weights digest), processor, dtype, prompt layout and decoding parameters."""
+        layout_hash = sha256_json({"layout": self.layout, "frames_as": self.frames_as,
+                                   "system": FRAMES_FIRST_SYSTEM if self.layout == "frames-first" else None})[:16]
+        return {
+            **super().fingerprint(),
+            **self._describe,
+            "model_class": type(self.model).__name__,
+            "processor": self._processor_hash,
+            "dtype": str(self.dtype).replace("torch.", ""),
+            "frames_as": self.frames_as,
+            "layout": self.layout,
+            "layout_hash": layout_hash,
+            "max_pixels": self.max_pixels,
+            "min_pixels": self.min_pixels,
+            "decoding": {"greedy": True, "temperature": 0, "seed": config.JUDGE_SEED,
+                         "max_new_tokens": self.max_new_tokens, "constrained": self.constrained},
+        }
+
+
+    # -- one call -------------------------------------------------------------------------------------
+    def complete(self, video: JudgeVideo, request: JudgeRequest) -> str:
+        """Generate the reply to one call; the video's vision features and prompt prefix are reused."""
+        torch = self._torch
+        try:
+            with torch.inference_mode():
+                return self._complete(video, request)
+        except torch.cuda.OutOfMemoryError as e:
+            self._video = None
+            torch.cuda.empty_cache()
+            raise JudgeError(f"qwen judge ran out of GPU memory on scenario {video.scenario.id!r}: "
+                             f"{str(e)[:200]} (lower max_pixels or use a smaller model)") from None
+        except (RuntimeError, ValueError, IndexError) as e:
+            raise JudgeError(f"qwen judge failed on scenario {video.scenario.id!r}: {type(e).__name__}: "
+                             f"{str(e)[:300]}") from None
+
+    def _complete(self, video: JudgeVideo, request: JudgeRequest) -> str:
+        torch = self._torch
+        state = self._state(video)
+        inputs = self._inputs(video, request, state)
+        ids = inputs["input_ids"]
+        cut = self._prefix_length(ids)
+        cache = self._prefix_cache(state, inputs, cut)
+        kwargs = {k: v for k, v in inputs.items() if not k.startswith("pixel_values")}
+        processors = []
+        max_new = self.max_new_tokens
+        if self.constrained:
+            grammar = self._grammar(video, request)
+            processors.append(ReplyConstraint(grammar, self._token_trie(), ids.shape[1]))
+            max_new = max(max_new, grammar.longest() + 1)
+        from transformers import LogitsProcessorList
+
+        # rope_deltas is state on the model that any other forward overwrites; None makes generate
+        # recompute it from the full ids, the grids and mm_token_type_ids (exact with a reused prefix).
+        self.model.model.rope_deltas = None
+        torch.manual_seed(config.JUDGE_SEED)
+        try:
+            out = self.model.generate(
+                **kwargs,
+                past_key_values=cache,
+                max_new_tokens=max_new,
+                do_sample=False,
+                logits_processor=LogitsProcessorList(processors),
+                eos_token_id=self._eos,
+                pad_token_id=self.tokenizer.pad_token_id,
+            )
+        finally:
+            if cache is not None and cache.get_seq_length() > cut:
+                cache.crop(cut - cache.get_seq_length())  # back to the shared prefix (5.23 takes a negative count)
+        return self.tokenizer.decode(out[0, ids.shape[1] :], skip_special_tokens=True)
+
+    # -- per-video state ------------------------------------------------------------------------------
+    def _state(self, video: JudgeVideo) -> _VideoState:
+        if self._video is not None and self._video[0] == video.key:
+            return self._video[1]
+        from PIL import Image
+        from qwen_vl_utils import fetch_image
+
+        self._video = None  # free the previous video's features and cache before building new ones
+        sizing = {k: v for k, v in (("max_pixels", self.max_pixels), ("min_pixels", self.min_pixels)) if v}
+        images = [
+            fetch_image({"image": Image.fromarray(np.asarray(f, dtype=np.uint8)), **sizing},
+                        image_patch_size=self._patch_size)
+            for f in video.frames
+        ]
+        state = _VideoState(images)
+        self._video = (video.key, state)
+        return state
+
+    def _messages(self, video: JudgeVideo, request: JudgeRequest, state: _VideoState) -> list[dict[str, Any]]:
+        if self.frames_as == "images":
+            visual: list[dict[str, Any]] = []
+            for index, image in zip(video.frame_indices, state.images, strict=True):
+                visual += [{"type": "text", "text": f"\nFrame {index}: "}, {"type": "image", "image": image}]
+        else:
+            visual = [{"type": "text", "text": f"\nThe video shows frames {list(video.frame_indices)} in order: "},
+                      {"type": "video", "video": state.images}]
+        if self.layout == "protocol":
+            return [{"role": "system", "content": request.system},
+                    {"role": "user", "content": [{"type": "text", "text": request.user}, *visual]}]
+        return [{"role": "system", "content": FRAMES_FIRST_SYSTEM},
+                {"role": "user", "content": [*visual, {"type": "text", "text": f"\n{request.system}\n\n{request.user}"}]}]
+
+    def _inputs(self, video: JudgeVideo, request: JudgeRequest, state: _VideoState) -> dict[str, Any]:
+        messages = self._messages(video, request, state)
+        text = self.processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        if self.frames_as == "images":
+            batch = self.processor(text=[text], images=state.images, return_tensors="pt")
+        else:
+            # the frames are already sized by qwen-vl-utils; the processor pads an odd count to even
+            batch = self.processor(text=[text], videos=[state.images], do_sample_frames=False, return_tensors="pt")
+        return {k: (v.to(self.device) if hasattr(v, "to") else v) for k, v in batch.items()}
+
+    def _prefix_length(self, ids: Any) -> int:
+        """Tokens up to and including the last `<|vision_end|>`: the part that holds the frames."""
+        where = (ids[0] == self._vision_end).nonzero()
+        if len(where) == 0:
+            raise JudgeError("the prompt holds no frames (no vision end token)")
+        return int(where[-1]) + 1
+
+    def _prefix_cache(self, state: _VideoState, inputs: dict[str, Any], cut: int) -> Any:
+        """The key/value cache of `inputs[:cut]`: reused when the video's last prefix matches, else computed."""
+        ids = inputs["input_ids"]
+        if state.prefix_ids is not None and state.prefix_ids.shape[1] == cut and bool((state.prefix_ids == ids[:, :cut]).all()):
+            return state.prefix_cache
+        if state.features is None:
+            state.features = self._encode(inputs)
+            state.encoder_calls += 1
+        head = {k: v[:, :cut] for k, v in inputs.items() if k in ("input_ids", "attention_mask", "mm_token_type_ids")}
+        grids = {k: v for k, v in inputs.items() if k in ("image_grid_thw", "video_grid_thw", "second_per_grid_ts")}
+        self.model.model.rope_deltas = None
+        out = self.model(**head, **grids, mm_encoder_outputs=dict(state.features), use_cache=True)
+        state.prefix_ids, state.prefix_cache = ids[:, :cut].clone(), out.past_key_values
+        return state.prefix_cache
+
+    def _encode(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Run the vision encoder once for the video's frames."""
+        inner = self.model.model
+        if "pixel_values" in inputs:
+            return {"image": inner.get_image_features(inputs["pixel_values"], inputs["image_grid_thw"], return_dict=True)}
+        return {"video": inner.get_video_features(inputs["pixel_values_videos"], inputs["video_grid_thw"],
+                                                  return_dict=True)}
+
+    # -- constrained decoding -------------------------------------------------------------------------
+    def _grammar(self, video: JudgeVideo, request: JudgeRequest) -> Grammar:
+        slots: tuple[int, ...] = ()
+        if request.kind == "qa" and request.interaction is not None:
+            slots = tuple(q.slot for q in video.scenario.key_interactions[request.interaction].questions)
+        key = (request.kind, video.frame_indices, slots, len(video.scenario.objects))
+        grammar = self._grammars.get(key)
+        if grammar is None:
+            expr = grammar_for(request.kind, frames=video.frame_indices, slots=slots,
+                               n_objects=len(video.scenario.objects))
+            if expr is None:
+                raise JudgeError(f"no reply grammar for request kind {request.kind!r}")
+            grammar = self._grammars[key] = Grammar(expr)
+        return grammar
+
+    def _token_trie(self) -> TokenTrie:
+        if self._trie is None:
+            self._trie = TokenTrie(self.tokenizer, self._eos)
+        return self._trie
+
+    def _eos_ids(self) -> list[int]:
+        eos = self.model.generation_config.eos_token_id
+        ids = list(eos) if isinstance(eos, list | tuple) else ([eos] if eos is not None else [])
+        im_end = self.tokenizer.convert_tokens_to_ids("<|im_end|>")
+        if isinstance(im_end, int) and im_end >= 0 and im_end not in ids:
+            ids.append(im_end)
+        return ids

@@ -1,0 +1,265 @@
+"""Tiny, randomly initialised models of the real classes, built offline with fixed seeds.
+
+The `tiny` profile runs the real pipeline (Qwen2.5-VL judge, SAM2.1 tracker, GroundingDINO detector) on
+machines without GPUs or model downloads. Each model is built once from a small config, saved with
+`save_pretrained` under `tiny_home()`, and then loaded back through the same `from_pretrained` code as the
+real checkpoints. Backends name them `tiny:<name>`. Their weights are random: scores are meaningless.
+
+Example:
+    >>> from intergeneval.tiny import TINY_MODELS, is_tiny
+    >>> sorted(TINY_MODELS)
+    ['grounding-dino', 'qwen2.5-vl', 'sam2.1']
+    >>> is_tiny("tiny:qwen2.5-vl"), is_tiny("Qwen/Qwen2.5-VL-7B-Instruct")
+    (True, False)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from .errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+PREFIX = "tiny:"
+#: Bumped whenever a builder changes, so stale folders are never reused.
+BUILD_VERSION = 1
+SEED = 0
+#: Written last into a finished folder; a folder without it is an interrupted build.
+_DONE = "INTERGENEVAL_TINY.json"
+#: Every tiny model's folder says what it is, so any output made with it can say so.
+NOTE = "tiny randomly initialised model: scores are meaningless"
+
+
+def tiny_home() -> Path:
+    """Folder of the built tiny models: `$INTERGENEVAL_HOME/tiny`, default `~/.cache/intergeneval/tiny`."""
+    base = os.environ.get("INTERGENEVAL_HOME")
+    root = Path(base).expanduser() if base else Path.home() / ".cache" / "intergeneval"
+    return root / "tiny"
+
+
+def is_tiny(model: str | os.PathLike) -> bool:
+    """True for a `tiny:<name>` model reference."""
+    return str(model).startswith(PREFIX)
+
+
+def tiny_path(name: str) -> Path:
+    """Return the folder of tiny model `name`, building it first if needed (a few seconds, once).
+
+    Raises:
+        ConfigError: `name` is not a known tiny model.
+    """
+    if name not in TINY_MODELS:
+        raise ConfigError(f"unknown tiny model {name!r}; known: {', '.join(sorted(TINY_MODELS))}")
+    folder = tiny_home() / f"{name}-v{BUILD_VERSION}"
+    if (folder / _DONE).is_file():
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    # Build beside the target and rename: concurrent builders never see (or leave) half a folder.
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=folder.parent))
+    try:
+        log.info("building tiny model %s in %s", name, folder)
+        TINY_MODELS[name](tmp)
+        (tmp / _DONE).write_text(json.dumps({"name": name, "version": BUILD_VERSION, "note": NOTE}) + "\n")
+        try:
+            os.replace(tmp, folder)
+        except OSError:  # another process finished first; its folder is as good as ours
+            if not (folder / _DONE).is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+def resolve(model: str | os.PathLike) -> str:
+    """Turn `tiny:<name>` into its built folder; return other ids and paths unchanged."""
+    model = str(model)
+    return str(tiny_path(model[len(PREFIX) :])) if is_tiny(model) else model
+
+
+# ------------------------------------------------------------------------------------------ Qwen2.5-VL
+_QWEN_SPECIAL = [
+    "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>", "<|image_pad|>",
+    "<|video_pad|>",
+]
+# A chat template in Qwen's layout; it renders `image`/`image_url` and `video` parts as Qwen does, which
+# `transformers serve` relies on (it turns `image_url` parts into `image` parts).
+_QWEN_CHAT_TEMPLATE = (
+    "{%- for message in messages -%}"
+    "{{- '<|im_start|>' + message['role'] + '\\n' -}}"
+    "{%- if message['content'] is string -%}{{- message['content'] -}}"
+    "{%- else -%}{%- for part in message['content'] -%}"
+    "{%- if part['type'] == 'text' -%}{{- part['text'] -}}"
+    "{%- elif part['type'] in ('image', 'image_url') -%}{{- '<|vision_start|><|image_pad|><|vision_end|>' -}}"
+    "{%- elif part['type'] == 'video' -%}{{- '<|vision_start|><|video_pad|><|vision_end|>' -}}"
+    "{%- endif -%}{%- endfor -%}{%- endif -%}"
+    "{{- '<|im_end|>\\n' -}}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n' -}}{%- endif -%}"
+)
+
+
+def _tokenizer_corpus() -> list[str]:
+    """Text the tiny tokenizer is trained on: the judge's prompts and replies of every kind, so they tokenize short."""
+    from .detection.verification import VERIFY_INSTRUCTION
+    from .judges.base import CHANGES_INSTRUCTION, QA_INSTRUCTION
+
+    lines = [QA_INSTRUCTION, CHANGES_INSTRUCTION, VERIFY_INSTRUCTION]
+    for q in range(1, 11):
+        for a in ("yes", "no", "no (visually implausible)"):
+            for f in ("null", "0", "5", "10", "15", "20", "45", "48"):
+                lines.append(f'{{"question_id": {q}, "answer": "{a}", "frame_index": {f}}}, ')
+    lines += [
+        '{"emergence": "no", "emergence_frames": [], "emergence_reason": "", "disappearance": "yes", '
+        '"disappearance_frames": [5, 10], "disappearance_reason": ""}',
+        '[{"object": 1, "scores": [0.0, 0.5, 1.0]}, {"object": 2, "scores": [0.9, 0.1]}]',
+        "Video prompt: a man in a red shirt opens the white fridge door. Questions to answer: Frame 0: "
+        "Available frames: [0, 5, 10, 15]. Input data: roster class colour reference_frame frames_to_compare",
+    ]
+    return lines * 4
+
+
+def _build_qwen(folder: Path) -> None:
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import (
+        Qwen2_5_VLConfig,
+        Qwen2_5_VLForConditionalGeneration,
+        Qwen2_5_VLProcessor,
+        Qwen2Tokenizer,
+        Qwen2VLImageProcessor,
+        Qwen2VLVideoProcessor,
+    )
+
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=800, special_tokens=_QWEN_SPECIAL, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    bpe.train_from_iterator(_tokenizer_corpus(), trainer)
+    tok = Qwen2Tokenizer(tokenizer_object=bpe, eos_token="<|im_end|>", pad_token="<|endoftext|>")
+    ids = {t: tok.convert_tokens_to_ids(t) for t in _QWEN_SPECIAL}
+    config = Qwen2_5_VLConfig(
+        text_config=dict(
+            vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+            num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=32768,
+            # mrope_section must sum to head_dim / 2 (64 / 4 heads / 2 = 8)
+            rope_parameters={"rope_type": "default", "rope_theta": 1e4, "mrope_section": [2, 3, 3]},
+            eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"], bos_token_id=None,
+        ),
+        vision_config=dict(
+            depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=64,
+            fullatt_block_indexes=[1], window_size=56,
+        ),
+        image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
+        eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"],
+    )
+    torch.manual_seed(SEED)
+    model = Qwen2_5_VLForConditionalGeneration(config).eval()
+    model.generation_config.eos_token_id = [ids["<|im_end|>"], ids["<|endoftext|>"]]
+    model.generation_config.pad_token_id = ids["<|endoftext|>"]
+    model.generation_config.do_sample = False
+    model.save_pretrained(folder)
+    # Small images keep the tiny judge fast: at most 64 visual tokens per frame.
+    size = {"shortest_edge": 56 * 56, "longest_edge": 28 * 28 * 64}
+    processor = Qwen2_5_VLProcessor(
+        image_processor=Qwen2VLImageProcessor(size=size),
+        video_processor=Qwen2VLVideoProcessor(size=size),
+        tokenizer=tok,
+        chat_template=_QWEN_CHAT_TEMPLATE,
+    )
+    processor.save_pretrained(folder)
+
+
+# ------------------------------------------------------------------------------------------------ SAM2.1
+def _build_sam2(folder: Path) -> None:
+    """SAM2.1 video model at image size 256 (every size of the default config divided by 4), fewer blocks."""
+    import torch
+    from transformers import (
+        Sam2ImageProcessor,
+        Sam2VideoConfig,
+        Sam2VideoModel,
+        Sam2VideoProcessor,
+        Sam2VideoVideoProcessor,
+    )
+
+    config = Sam2VideoConfig(
+        image_size=256,
+        vision_config=dict(
+            backbone_config=dict(
+                model_type="sam2_hiera_det_model", image_size=[256, 256], blocks_per_stage=[1, 1, 2, 1],
+                # a global-attention block may not open a stage (its query pooling needs a window)
+                global_attention_blocks=[3], window_positional_embedding_background_size=[4, 4],
+            ),
+            backbone_feature_sizes=[[64, 64], [32, 32], [16, 16]],
+        ),
+        prompt_encoder_config=dict(image_size=256),
+        memory_attention_rope_feat_sizes=[16, 16],
+        memory_attention_num_layers=2,
+        memory_attention_feed_forward_hidden_size=512,
+    )
+    torch.manual_seed(SEED)
+    Sam2VideoModel(config).eval().save_pretrained(folder)
+    processor = Sam2VideoProcessor(
+        image_processor=Sam2ImageProcessor(size={"height": 256, "width": 256}, mask_size={"height": 64, "width": 64}),
+        video_processor=Sam2VideoVideoProcessor(size={"height": 256, "width": 256}),
+        target_size=256,
+    )
+    processor.save_pretrained(folder)
+
+
+# ---------------------------------------------------------------------------------------- GroundingDINO
+def _build_grounding_dino(folder: Path) -> None:
+    import torch
+    from transformers import (
+        BertTokenizer,
+        GroundingDinoConfig,
+        GroundingDinoForObjectDetection,
+        GroundingDinoImageProcessor,
+        GroundingDinoProcessor,
+    )
+
+    words = sorted(set(" ".join(_DETECTION_WORDS).split()))
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "."]
+    # transformers 5: a dict vocabulary; `vocab_file=` silently maps every word to [UNK].
+    tok = BertTokenizer(vocab={w: i for i, w in enumerate(specials + words)}, do_lower_case=True)
+    config = GroundingDinoConfig(
+        backbone_config=dict(
+            model_type="swin", embed_dim=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 1, 1], window_size=7,
+            out_features=["stage2", "stage3", "stage4"], image_size=224,
+        ),
+        text_config=dict(
+            model_type="bert", vocab_size=len(tok), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+            intermediate_size=64, max_position_embeddings=256,
+        ),
+        d_model=32, encoder_layers=1, decoder_layers=2, encoder_ffn_dim=64, decoder_ffn_dim=64,
+        encoder_attention_heads=2, decoder_attention_heads=2, num_queries=20, num_feature_levels=4,
+        max_text_len=256,
+    )
+    torch.manual_seed(SEED)
+    GroundingDinoForObjectDetection(config).eval().save_pretrained(folder)
+    image_processor = GroundingDinoImageProcessor(size={"shortest_edge": 224, "longest_edge": 320})
+    GroundingDinoProcessor(image_processor=image_processor, tokenizer=tok).save_pretrained(folder)
+
+
+#: Class words the tiny detector's vocabulary knows (others tokenize to [UNK], which still runs).
+_DETECTION_WORDS = [
+    "man woman person child boy girl hand dog cat horse bird ball cup bottle door fridge box chair table",
+    "book phone bag rope tree rock water car bicycle kite hat apple bowl knife pen toy stick wave sand",
+]
+
+#: name -> builder writing a model + processor folder.
+TINY_MODELS: dict[str, Callable[[Path], None]] = {
+    "qwen2.5-vl": _build_qwen,
+    "sam2.1": _build_sam2,
+    "grounding-dino": _build_grounding_dino,
+}
