@@ -76,7 +76,8 @@ def _metric_table(s: dict[str, Any]) -> str:
         f"<td>[{_fmt(m['ci_low'])}, {_fmt(m['ci_high'])}]</td><td>{m['n']}</td></tr>"
         for name in s["metric_names"] for m in [s["metrics"][name]]
     )
-    diag = "".join(f"<tr><th class=l>{escape(k.replace('_', ' '))}</th><td colspan=3>{_fmt(v)}</td></tr>"
+    diag = "".join(f"<tr><th class=l>{escape(k.replace('_', ' '))}</th>"
+                   f"<td colspan=3>{v if isinstance(v, int) else _fmt(v)}</td></tr>"
                    for k, v in s["diagnostics"].items())
     return f"<table><tr><th class=l>metric</th><th>mean</th><th>95% CI</th><th>videos</th></tr>{rows}{diag}</table>"
 
