@@ -1,13 +1,15 @@
 """A tracker that replays given mask tracks: for tests and for users who bring their own masks.
 
-Tracks are looked up under a root folder by scenario id, in either layout:
+Tracks are given in memory (`{scenario id: (T, N, H, W) array}`) or looked up under a root folder by
+scenario id, in either layout:
 - `ROOT/<id>.npz` with an array `masks` of shape `(T, N, H, W)` (bool or 0/255);
 - `ROOT/<id>/id<k>/<FFF>.png`, the reference's `tracks/` layout (uint8 0/255, k = object index + 1).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +26,20 @@ class ReplayTracker:
     name = "replay"
     needs_first_masks = False
 
-    def __init__(self, root: str | Path):
-        self.root = Path(root)
-        if not self.root.is_dir():
+    def __init__(self, root: str | Path | None = None, *, arrays: Mapping[str, np.ndarray] | None = None):
+        if (root is None) == (arrays is None):
+            raise TrackingError("give the replay tracker either a track folder (root) or in-memory arrays")
+        self.arrays = dict(arrays) if arrays is not None else None
+        self.root = Path(root) if root is not None else None
+        if self.root is not None and not self.root.is_dir():
             raise TrackingError(f"{self.root}: mask track folder does not exist")
 
     def fingerprint(self) -> dict[str, Any]:
-        """Names the track folder and a digest of its file listing (sizes and names)."""
+        """A digest of the tracks: file names and sizes for a folder, the bytes for in-memory arrays."""
+        if self.arrays is not None:
+            digests = {k: hashlib.sha256(np.ascontiguousarray(v).tobytes()).hexdigest() for k, v in self.arrays.items()}
+            return {"backend": self.name, "tracks": sha256_json(digests)[:16]}
+        assert self.root is not None
         listing = sorted((str(p.relative_to(self.root)), p.stat().st_size) for p in self.root.rglob("*") if p.is_file())
         return {"backend": self.name, "tracks": sha256_json(listing)[:16]}
 
@@ -39,13 +48,15 @@ class ReplayTracker:
     ) -> Iterator[tuple[int, np.ndarray]]:
         """Yield the stored masks frame by frame; shapes must match the decoded video."""
         t, h, w = frames.shape[:3]
+        if self.arrays is not None:
+            if scenario_id not in self.arrays:
+                raise TrackingError(f"no mask tracks for scenario {scenario_id!r} among the given arrays")
+            yield from self._replay_array(f"arrays[{scenario_id!r}]", self.arrays[scenario_id], t, h, w)
+            return
+        assert self.root is not None
         npz = self.root / f"{scenario_id}.npz"
         if npz.is_file():
-            masks = np.load(npz)["masks"]
-            if masks.ndim != 4 or masks.shape[0] != t or masks.shape[2:] != (h, w):
-                raise TrackingError(f"{npz}: masks have shape {masks.shape}, video needs ({t}, N, {h}, {w})")
-            for i in range(t):
-                yield i, masks[i] > 0
+            yield from self._replay_array(str(npz), np.load(npz)["masks"], t, h, w)
             return
         folder = self.root / scenario_id
         ids = sorted((p for p in folder.glob("id*") if p.is_dir()), key=lambda p: int(p.name[2:] or 0))
@@ -62,3 +73,10 @@ class ReplayTracker:
                     raise TrackingError(f"{f}: mask is {m.shape[1]}x{m.shape[0]}, video is {w}x{h}")
                 out[k] = m > 0
             yield i, out
+
+    @staticmethod
+    def _replay_array(name: str, masks: np.ndarray, t: int, h: int, w: int) -> Iterator[tuple[int, np.ndarray]]:
+        if masks.ndim != 4 or masks.shape[0] != t or masks.shape[2:] != (h, w):
+            raise TrackingError(f"{name}: masks have shape {masks.shape}, video needs ({t}, N, {h}, {w})")
+        for i in range(t):
+            yield i, masks[i] > 0

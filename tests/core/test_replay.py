@@ -39,3 +39,16 @@ def test_shape_mismatch_and_unknown_scenario(tmp_path):
         list(ReplayTracker(tmp_path).track("v", np.zeros((2, 4, 5, 3), np.uint8), None))
     with pytest.raises(TrackingError, match="no mask tracks"):
         list(ReplayTracker(tmp_path).track("absent", np.zeros((2, 4, 4, 3), np.uint8), None))
+
+
+def test_in_memory_arrays(tmp_path):
+    masks = np.zeros((2, 1, 3, 3), bool)
+    masks[1, 0, 1, 1] = True
+    tracker = ReplayTracker(arrays={"a": masks})
+    got = list(tracker.track("a", np.zeros((2, 3, 3, 3), np.uint8), None))
+    assert got[1][1].sum() == 1 and got[0][1].sum() == 0
+    masks2 = masks.copy()
+    masks2[0, 0, 0, 0] = True
+    assert ReplayTracker(arrays={"a": masks2}).fingerprint() != tracker.fingerprint()
+    with pytest.raises(TrackingError, match="either"):
+        ReplayTracker()
