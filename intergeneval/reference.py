@@ -147,7 +147,8 @@ class ReferenceIssue:
     def line(self) -> str:
         """One human-readable line."""
         where = "/".join(x for x in (self.model, self.data_type, self.video) if x)
-        return f"[{self.effect}] {where}: {self.case}: {self.detail} ({self.handling})"
+        # No square brackets: the CLI prints through rich, which would read them as markup.
+        return f"{self.effect}: {where}: {self.case}: {self.detail} ({self.handling})"
 
 
 @dataclass(slots=True)

@@ -301,7 +301,7 @@ def test_summary_lines_name_outputs_models_and_issues(tmp_path):
     assert "Scored 7 videos of 2 model(s)" in lines[0]
     assert str(tmp_path / "combined_scores_summary.json") in text
     assert any(line.strip().startswith("cogvideox_5b: 5 videos, IF 0.3889") for line in lines)
-    assert "13 issue(s)" in text and "[crash] cogvideox_5b/hard/001: qa_reply_unparsed" in text
+    assert "13 issue(s)" in text and "crash: cogvideox_5b/hard/001: qa_reply_unparsed" in text
     short = report.summary_lines(max_issues=2)
     assert len(short) == len(lines) - 11 + 1 and short[-1].strip().startswith("… 11 more in ")
 
