@@ -1,0 +1,124 @@
+"""Dependencies shared by the routes: the database session, the service objects and the caller.
+
+`CurrentUser` is the caller or None (anonymous); a token that is sent must be valid (a wrong token is 401,
+never a silent anonymous request). `SubmitUser` and `AdminUser` require the scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from .. import crud
+from ..core.config import Settings
+from ..models import Token, User
+from ..storage import Storage
+from ..suites import SuiteCatalog
+from .errors import ApiError
+
+_bearer = HTTPBearer(auto_error=False, description="an API token: `Authorization: Bearer <token>`")
+
+
+@dataclass(slots=True)
+class Services:
+    """What the app holds for its routes (on `app.state.services`)."""
+
+    settings: Settings
+    engine: Engine
+    storage: Storage
+    catalog: SuiteCatalog
+
+
+def get_services(request: Request) -> Services:
+    """The app's services."""
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_db(services: ServicesDep) -> Iterator[Session]:
+    """A session per request."""
+    with Session(services.engine, expire_on_commit=False) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+
+
+@dataclass(slots=True)
+class Caller:
+    """An authenticated caller."""
+
+    user: User
+    token: Token
+
+    @property
+    def scopes(self) -> list[str]:
+        """The token's scopes; admins have every scope."""
+        return ["submit", "admin"] if self.user.is_admin else self.token.scope_list
+
+    @property
+    def is_admin(self) -> bool:
+        """True when the token carries the admin scope (or the user is an admin)."""
+        return "admin" in self.scopes
+
+    @property
+    def viewer(self) -> crud.Viewer:
+        """Who is looking, for visibility checks."""
+        return crud.Viewer(self.user.id, self.is_admin)
+
+
+def get_caller(session: SessionDep,
+               creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller | None:
+    """The caller, or None without an Authorization header."""
+    if creds is None:
+        return None
+    found = crud.authenticate(session, token=creds.credentials)
+    if found is None:
+        raise ApiError(401, "unauthorized", "unknown or revoked token: create one with "
+                       "`intergeneval admin create-token`", headers={"WWW-Authenticate": "Bearer"})
+    return Caller(*found)
+
+
+OptionalCaller = Annotated[Caller | None, Depends(get_caller)]
+
+
+def require_caller(caller: OptionalCaller) -> Caller:
+    """The caller; 401 without a token."""
+    if caller is None:
+        raise ApiError(401, "unauthorized", "this endpoint needs a token: send `Authorization: Bearer <token>`",
+                       headers={"WWW-Authenticate": "Bearer"})
+    return caller
+
+
+AuthCaller = Annotated[Caller, Depends(require_caller)]
+
+
+def require_submit(caller: AuthCaller) -> Caller:
+    """A caller with the `submit` scope."""
+    if "submit" not in caller.scopes:
+        raise ApiError(403, "forbidden", "this token lacks the 'submit' scope")
+    return caller
+
+
+def require_admin(caller: AuthCaller) -> Caller:
+    """A caller with the `admin` scope."""
+    if not caller.is_admin:
+        raise ApiError(403, "forbidden", "this needs an admin token")
+    return caller
+
+
+SubmitCaller = Annotated[Caller, Depends(require_submit)]
+AdminCaller = Annotated[Caller, Depends(require_admin)]
+
+
+def viewer_of(caller: Caller | None) -> crud.Viewer:
+    """Who is looking (anonymous when there is no caller)."""
+    return caller.viewer if caller is not None else crud.ANONYMOUS

@@ -1,0 +1,1 @@
+"""Settings, database engine and token security of the service."""

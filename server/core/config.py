@@ -1,0 +1,83 @@
+"""Service settings: one `Settings` object, read from `INTERGENEVAL_*` environment variables or a `.env` file.
+
+Example:
+    >>> s = Settings(data_dir="/srv/ige")
+    >>> s.database_url
+    'sqlite:////srv/ige/intergeneval.db'
+    >>> str(s.storage_dir)
+    '/srv/ige'
+
+With only a data dir, the database is SQLite at `DATA_DIR/intergeneval.db` and storage lives under the data dir
+(the embedded default). Multi-machine deployments set `INTERGENEVAL_DATABASE_URL=postgresql+psycopg://…` and a
+storage dir that every worker mounts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the API and the workers are configured by; limits and quotas included."""
+
+    model_config = SettingsConfigDict(env_prefix="INTERGENEVAL_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path("intergeneval-data"), description="SQLite database and default storage")
+    database_url: str = Field(default="", description="SQLAlchemy URL; default SQLite under the data dir")
+    storage: Path | None = Field(default=None, description="uploads, job outputs, result cache (default data dir)")
+
+    # Scoring: what workers load (the in-process worker of `serve` too).
+    profile: str | None = Field(default="default", description="model profile: default or tiny")
+    judge: str | None = None
+    judge_options: dict = Field(default_factory=dict)
+    tracker: str | None = None
+    tracker_options: dict = Field(default_factory=dict)
+    detector: str | None = None
+    detector_options: dict = Field(default_factory=dict)
+    suites: list[str] = Field(default_factory=list, description="suite files/names accepted; default: shipped")
+    default_suite: str | None = None
+
+    # Queue.
+    lease_seconds: float = Field(default=60.0, gt=0, description="a job whose lease is older is requeued")
+    heartbeat_seconds: float | None = Field(default=None, description="default: a third of the lease")
+    max_attempts: int = Field(default=3, ge=1)
+    poll_seconds: float = Field(default=1.0, gt=0, description="idle worker's wait between claims")
+
+    # Admission.
+    max_upload_bytes: int = Field(default=4 << 30, gt=0)
+    max_files: int = Field(default=2000, gt=0, description="entries in one archive")
+    max_uncompressed_bytes: int = Field(default=16 << 30, gt=0, description="zip-bomb bound")
+    submissions_per_day: int = Field(default=20, ge=0)
+    concurrent_jobs: int = Field(default=3, ge=0)
+
+    # Video checks before queueing.
+    min_frames: int = 2
+    max_frames: int = 1000
+    min_fps: float = 1.0
+    max_fps: float = 120.0
+    min_side: int = 16
+    max_side: int = 4096
+
+    @field_validator("data_dir", "storage", mode="after")
+    @classmethod
+    def _absolute(cls, v: Path | None) -> Path | None:
+        return v.expanduser().absolute() if v is not None else None
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'intergeneval.db'}"
+        return self
+
+    @property
+    def storage_dir(self) -> Path:
+        """Where uploads, job outputs and the shared result cache live."""
+        return self.storage or self.data_dir
+
+    @property
+    def heartbeat_interval(self) -> float:
+        """Seconds between lease renewals."""
+        return self.heartbeat_seconds or self.lease_seconds / 3

@@ -1,0 +1,73 @@
+"""Engine factory (never at import time) and session helper.
+
+SQLite gets WAL journaling and a busy timeout so the API and the in-process worker can write from several
+threads; Postgres needs nothing special. `init_db` applies the schema migrations.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, create_engine
+
+log = logging.getLogger(__name__)
+
+#: Seconds a SQLite writer waits for another's lock before failing.
+SQLITE_BUSY_TIMEOUT_S = 30
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """Create the engine for a database URL; SQLite files get their folder created.
+
+    Args:
+        url: SQLAlchemy URL, e.g. `sqlite:///data/intergeneval.db` or `postgresql+psycopg://u@host/db`.
+        echo: log SQL statements.
+    """
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite":
+        return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    memory = u.database in (None, "", ":memory:")
+    if not memory:
+        Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        echo=echo,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
+        # One shared connection for an in-memory database, or every connection would see an empty one.
+        **({"poolclass": StaticPool} if memory else {}),
+    )
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 (DB-API connection)
+        cur = dbapi_conn.cursor()
+        if not memory:
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    return engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    """True for SQLite engines."""
+    return engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,175 @@
+"""Leaderboard rows: each visible model's latest succeeded job per group, ranked by IF with CI and Rank(UB).
+
+A group is (suite id, suite version, suite hash, protocol, judge fingerprint): rows made with different
+judges or suite contents are never ranked together (protocol Part I). Reference rows (the paper's reported
+numbers, `baselines.paper_results.reference_rows()`) are appended, flagged `reference: true`, never ranked.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from . import crud
+from .crud import METRICS, Viewer
+from .models import Job, JobStatus, JobSummary, Model, iso
+
+log = logging.getLogger(__name__)
+
+GROUP_KEYS = ("suite_id", "suite_version", "suite_hash", "protocol", "judge_fingerprint")
+CATEGORY_KEYS = ("interaction_type", "pairing")
+
+
+def leaderboard(session: Session, *, viewer: Viewer, suite: str | None = None, suite_version: str | None = None,
+                judge: str | None = None, include_reference: bool = True) -> dict[str, Any]:
+    """The leaderboard body (see docs/api.md): rows, groups, filters, metric names, count."""
+    latest = (select(func.max(JobSummary.id))
+              .join(Job, Job.id == JobSummary.job_id).join(Model, Model.id == Job.model_id)
+              .where(Job.status == JobStatus.succeeded, crud.visible_models_clause(viewer)))
+    if suite:
+        latest = latest.where(JobSummary.suite_id == suite)
+    if suite_version:
+        latest = latest.where(JobSummary.suite_version == suite_version)
+    if judge:
+        latest = latest.where(JobSummary.judge_fingerprint.startswith(judge.lower(), autoescape=True))
+    latest = latest.group_by(Job.model_id, *(getattr(JobSummary, k) for k in GROUP_KEYS))
+    ids = [i for (i,) in session.exec(latest).all()]
+    rows: list[dict[str, Any]] = []
+    if ids:
+        found = session.exec(select(JobSummary, Job, Model).join(Job, Job.id == JobSummary.job_id)
+                             .join(Model, Model.id == Job.model_id).where(JobSummary.id.in_(ids))).all()
+        rows = [_row(s, j, m) for s, j, m in found]
+    groups = _rank(rows)
+    if include_reference:
+        refs = reference_rows()
+        if suite:
+            refs = [r for r in refs if r.get("suite_id") in (None, suite)]
+        rows += refs
+    return {"rows": rows, "groups": groups,
+            "filters": {"suite": suite, "suite_version": suite_version, "judge": judge},
+            "metrics": list(METRICS), "count": len(rows)}
+
+
+def categories(summary: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for key, cats in (summary.get("categories") or {}).items():
+        out[key] = {str(cat): {"n": v.get("videos"), **{m: (v.get("metrics") or {}).get(m) for m in METRICS}}
+                    for cat, v in (cats or {}).items()}
+    return out
+
+
+def _row(s: JobSummary, job: Job, model: Model) -> dict[str, Any]:
+    return {
+        "rank": None, "rank_ub": None, "reference": False,
+        "model_id": model.id, "model_name": model.name, "organisation": model.organisation,
+        "model_link": model.link, "flagged": model.flagged,
+        "suite_id": s.suite_id, "suite_version": s.suite_version, "suite_hash": s.suite_hash,
+        "protocol": s.protocol, "judge_fingerprint": s.judge_fingerprint, "judge_label": s.judge_label,
+        "metrics": crud.metric_block(s.summary.get("metrics")),
+        "coverage": {"scored": s.scored, "expected": s.expected},
+        "categories": categories(s.summary),
+        "date": iso(job.finished_at or s.created_at), "job_id": job.id,
+        "links": {"job": f"/api/v1/jobs/{job.id}", "results": f"/api/v1/jobs/{job.id}/results",
+                  "model": f"/api/v1/models/{model.id}"},
+    }
+
+
+def _rank_ub(cis: dict[int, tuple[float, float]]) -> dict[int, int]:
+    try:
+        from intergeneval.metrics.aggregate import rank_ub
+    except ImportError:  # the metrics module predates rank_ub: same definition, inline
+        return {k: 1 + sum(1 for o, (lo, _) in cis.items() if o != k and lo > hi) for k, (_, hi) in cis.items()}
+    return rank_ub(cis)
+
+
+def _rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rank rows in place within their group and sort them; returns the groups."""
+    by_group: dict[tuple, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_group.setdefault(tuple(r[k] for k in GROUP_KEYS), []).append(r)
+    groups = []
+    ordered: list[dict[str, Any]] = []
+    for key in sorted(by_group, key=lambda k: tuple(str(x) for x in k)):
+        members = by_group[key]
+        members.sort(key=lambda r: (r["metrics"]["if"]["mean"] is None, -(r["metrics"]["if"]["mean"] or 0.0),
+                                    r["model_name"]))
+        rank = 0
+        previous = object()
+        for i, r in enumerate(members, 1):
+            mean = r["metrics"]["if"]["mean"]
+            if mean is None:
+                continue
+            if mean != previous:
+                rank, previous = i, mean
+            r["rank"] = rank
+        cis = {i: (r["metrics"]["if"]["ci_low"], r["metrics"]["if"]["ci_high"]) for i, r in enumerate(members)
+               if r["metrics"]["if"]["ci_low"] is not None and r["metrics"]["if"]["ci_high"] is not None}
+        for i, ub in _rank_ub(cis).items():
+            members[i]["rank_ub"] = ub
+        ordered += members
+        groups.append({**dict(zip(GROUP_KEYS, key, strict=True)), "judge_label": members[0]["judge_label"],
+                       "num_rows": len(members)})
+    rows[:] = ordered
+    return groups
+
+
+def reference_rows() -> list[dict[str, Any]]:
+    """The paper's reported rows (from `baselines.paper_results`), in the row shape; [] when unavailable."""
+    try:
+        from baselines.paper_results import reference_rows as paper_rows
+    except ImportError:
+        return []
+    try:
+        raw = list(paper_rows())
+    except Exception:  # a broken baselines module must not take the leaderboard down
+        log.exception("baselines.paper_results.reference_rows() failed; no reference rows shown")
+        return []
+    return [_reference_row(r) for r in raw if isinstance(r, dict)]
+
+
+def _reference_row(r: dict[str, Any]) -> dict[str, Any]:
+    metrics_in = r.get("metrics") or {}
+
+    def mean(m: str) -> float | None:
+        v = metrics_in.get(m, r.get(m))
+        return v.get("mean") if isinstance(v, dict) else v
+
+    return {
+        "rank": None, "rank_ub": None, "reference": True, "model_id": None, "job_id": None,
+        "model_name": r.get("model_name") or r.get("model") or r.get("name"),
+        "organisation": r.get("organisation"), "model_link": r.get("link"), "flagged": False,
+        "suite_id": r.get("suite_id"), "suite_version": r.get("suite_version"), "suite_hash": r.get("suite_hash"),
+        "protocol": r.get("protocol"), "judge_fingerprint": r.get("judge_fingerprint"),
+        "judge_label": r.get("judge_label") or r.get("judge") or "reported by the paper",
+        "metrics": {m: {"mean": mean(m), "ci_low": None, "ci_high": None} for m in METRICS},
+        "coverage": r.get("coverage") or {"scored": None, "expected": None},
+        "categories": r.get("categories") or {},
+        "date": r.get("date"), "source": r.get("source") or "reported in the paper",
+        "links": {},
+    }
+
+
+def to_csv(body: dict[str, Any]) -> str:
+    """The leaderboard as CSV: the columns docs/api.md lists, categories last (IF mean per category)."""
+    cats = sorted({(k, c) for r in body["rows"] for k, cs in (r.get("categories") or {}).items() for c in cs},
+                  key=lambda kc: (CATEGORY_KEYS.index(kc[0]) if kc[0] in CATEGORY_KEYS else 99, kc[1]))
+    header = ["rank", "rank_ub", "reference", "model_name", "organisation", "model_id", "suite_id",
+              "suite_version", "suite_hash", "protocol", "judge_label", "judge_fingerprint"]
+    header += [f"{m}_{k}" for m in METRICS for k in ("mean", "ci_low", "ci_high")]
+    header += ["scored", "expected", "date", "job_id"] + [f"cat_{c}_if" for _, c in cats]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    for r in body["rows"]:
+        line = [r.get(k) for k in header[:12]]
+        line += [r["metrics"][m][k] for m in METRICS for k in ("mean", "ci_low", "ci_high")]
+        cov = r.get("coverage") or {}
+        line += [cov.get("scored"), cov.get("expected"), r.get("date"), r.get("job_id")]
+        line += [((r.get("categories") or {}).get(k) or {}).get(c, {}).get("if") for k, c in cats]
+        w.writerow(["" if v is None else v for v in line])
+    return buf.getvalue()

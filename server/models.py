@@ -1,0 +1,323 @@
+"""Database tables and API bodies, one family per entity (Base → Create/Update → table → Public).
+
+Times are aware UTC datetimes (SQLModel stores them as UTC) and ISO 8601 with `Z` in the API. JSON columns
+hold what the runner writes (per-video records, summaries, fingerprints) verbatim, so nothing it records is lost.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import field_serializer
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+SCOPES = ("submit", "admin")
+
+
+def utcnow() -> datetime:
+    """Now, in UTC."""
+    return datetime.now(UTC)
+
+
+def iso(dt: datetime | None) -> str | None:
+    """A time as ISO 8601 UTC with a `Z` (a naive one is taken as UTC)."""
+    if dt is None:
+        return None
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(UTC).replace(tzinfo=None)
+    return dt.replace(microsecond=0).isoformat() + "Z"
+
+
+class JobStatus(StrEnum):
+    """Where a job is in its life; the last three are final."""
+
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+FINAL_JOB_STATUSES = (JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled)
+
+
+class _Public(SQLModel):
+    """API bodies serialise times as ISO 8601 UTC."""
+
+    @field_serializer("*", when_used="json")
+    def _times(self, v: Any) -> Any:
+        return iso(v) if isinstance(v, datetime) else v
+
+
+# --------------------------------------------------------------------------------------------- schema
+# The schema version table: one row per migration applied (see server/core/migrations.py).
+class SchemaVersion(SQLModel, table=True):
+    __tablename__ = "schema_version"
+    version: int = Field(primary_key=True)
+    description: str = ""
+    applied_at: datetime = Field(default_factory=utcnow)
+
+
+# --------------------------------------------------------------------------------------------- users
+# A person or a CI bot; quotas override the server defaults when set.
+class UserBase(SQLModel):
+    name: str = Field(min_length=1, max_length=100, index=True, unique=True)
+    is_admin: bool = False
+    submissions_per_day: int | None = None
+    concurrent_jobs: int | None = None
+
+
+class User(UserBase, table=True):
+    __tablename__ = "users"
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class UserPublic(UserBase, _Public):
+    id: int
+    created_at: datetime
+
+
+# --------------------------------------------------------------------------------------------- tokens
+# API tokens are stored as sha256 hashes; the plain token is shown once, when it is created.
+class TokenBase(SQLModel):
+    name: str = Field(min_length=1, max_length=100)
+    scopes: str = Field(default="submit", description="comma-separated: submit, admin")
+
+
+class TokenCreate(SQLModel):
+    name: str = Field(min_length=1, max_length=100)
+    scopes: list[str] = Field(default_factory=lambda: ["submit"])
+
+
+class Token(TokenBase, table=True):
+    __tablename__ = "tokens"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    token_hash: str = Field(unique=True, index=True)
+    prefix: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    @property
+    def scope_list(self) -> list[str]:
+        """Scopes as a list."""
+        return [s for s in self.scopes.split(",") if s]
+
+
+class TokenCreated(_Public):
+    id: int
+    name: str
+    scopes: list[str]
+    token: str
+    created_at: datetime
+
+
+# --------------------------------------------------------------------------------------------- models
+# A generative model (the thing ranked); identified by (owner, name).
+class ModelBase(SQLModel):
+    name: str = Field(min_length=1, max_length=100)
+    organisation: str | None = Field(default=None, max_length=200)
+    base_model: str | None = Field(default=None, max_length=200)
+    parameters: str | None = Field(default=None, max_length=50)
+    link: str | None = Field(default=None, max_length=500)
+    description: str | None = Field(default=None, max_length=5000)
+    public: bool = True
+
+
+class ModelCreate(ModelBase):
+    """The model card sent with a submission."""
+
+
+class ModelUpdate(SQLModel):
+    organisation: str | None = Field(default=None, max_length=200)
+    base_model: str | None = Field(default=None, max_length=200)
+    parameters: str | None = Field(default=None, max_length=50)
+    link: str | None = Field(default=None, max_length=500)
+    description: str | None = Field(default=None, max_length=5000)
+    public: bool | None = None
+    # Admin only.
+    hidden: bool | None = None
+    flagged: bool | None = None
+    flag_reason: str | None = Field(default=None, max_length=1000)
+
+
+class Model(ModelBase, table=True):
+    __tablename__ = "models"
+    __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_models_owner_name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="users.id", index=True)
+    hidden: bool = False
+    flagged: bool = False
+    flag_reason: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ModelPublic(ModelBase, _Public):
+    id: int
+    hidden: bool
+    flagged: bool
+    flag_reason: str | None
+    owner: str
+    created_at: datetime
+    links: dict[str, str]
+    results: list[dict[str, Any]] | None = None
+
+
+class ModelsPublic(SQLModel):
+    data: list[ModelPublic]
+    count: int
+
+
+# --------------------------------------------------------------------------------------------- submissions
+# One upload: the videos of one model for one suite version, with its content hash and settings.
+class GenerationSettings(SQLModel):
+    """What the submitter says about how the videos were made."""
+
+    seed: int | None = None
+    resolution: tuple[int, int] | None = None
+    frames: int | None = None
+    fps: float | None = None
+    notes: str | None = Field(default=None, max_length=2000)
+
+
+class SubmissionBase(SQLModel):
+    suite_id: str
+    suite_version: str
+    suite_hash: str
+    content_hash: str = Field(index=True)
+    archive_name: str = ""
+    archive_bytes: int = 0
+    num_videos: int = 0
+
+
+class Submission(SubmissionBase, table=True):
+    __tablename__ = "submissions"
+    __table_args__ = (UniqueConstraint("owner_id", "idempotency_key", name="uq_submissions_idem"),)
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="users.id", index=True)
+    model_id: int = Field(foreign_key="models.id", index=True)
+    settings: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    probe: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    idempotency_key: str | None = None
+    folder: str = Field(description="videos folder, relative to storage")
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class SubmissionPublic(SubmissionBase, _Public):
+    id: int
+    model_id: int
+    settings: dict
+    probe: dict
+    created_at: datetime
+    links: dict[str, str]
+
+
+class SubmissionsPublic(SQLModel):
+    data: list[SubmissionPublic]
+    count: int
+
+
+# --------------------------------------------------------------------------------------------- jobs
+# A scoring run of one submission; the queue is this table (claimed with a lease, heartbeated).
+class Job(SQLModel, table=True):
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_id", "status", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submissions.id", index=True)
+    model_id: int = Field(foreign_key="models.id", index=True)
+    owner_id: int = Field(foreign_key="users.id", index=True)
+    suite_id: str
+    suite_version: str
+    suite_hash: str
+    status: str = Field(default=JobStatus.queued)
+    attempts: int = 0
+    max_attempts: int = 3
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+    progress_done: int = 0
+    progress_total: int = 0
+    error: str | None = Field(default=None, sa_column=Column(Text))
+    cancel_requested: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class JobPublic(_Public):
+    id: int
+    submission_id: int
+    model_id: int
+    model_name: str
+    suite_id: str
+    suite_version: str
+    status: JobStatus
+    progress: dict[str, int]
+    attempts: int
+    max_attempts: int
+    error: str | None
+    cancel_requested: bool
+    queue_position: int | None
+    lease_owner: str | None
+    lease_expires_at: datetime | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    scores: dict[str, dict[str, float | None]] | None
+    links: dict[str, str]
+
+
+class JobsPublic(SQLModel):
+    data: list[JobPublic]
+    count: int
+
+
+class SubmissionCreated(SQLModel):
+    submission: SubmissionPublic
+    job: JobPublic
+    duplicate: bool
+
+
+# --------------------------------------------------------------------------------------------- results
+# One scenario's result in one job, as the runner recorded it (written as each video finishes).
+class VideoResult(SQLModel, table=True):
+    __tablename__ = "video_results"
+    __table_args__ = (UniqueConstraint("job_id", "scenario_id", name="uq_video_results_job_scenario"),)
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="jobs.id", index=True)
+    scenario_id: str
+    status: str
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    if_score: float | None = None
+    record: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+# A finished (or stopped) job's summary with the fingerprints the leaderboard groups by.
+class JobSummary(SQLModel, table=True):
+    __tablename__ = "job_summaries"
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="jobs.id", unique=True, index=True)
+    suite_id: str
+    suite_version: str
+    suite_hash: str
+    protocol: str
+    judge_fingerprint: str = Field(index=True)
+    judge_label: str
+    tracker_fingerprint: str
+    detector_fingerprint: str | None = None
+    if_mean: float | None = None
+    if_ci_low: float | None = None
+    if_ci_high: float | None = None
+    scored: int = 0
+    expected: int = 0
+    complete: bool = False
+    summary: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)

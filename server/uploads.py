@@ -1,0 +1,155 @@
+"""Streams a `multipart/form-data` request: file parts go to disk chunk by chunk, small text fields to memory.
+
+The request body is never held whole: each chunk is parsed as it arrives and written out, and the upload is
+cut off (`UploadTooLarge`) as soon as it passes the size limit, before the rest is read.
+
+Example:
+    >>> form = await receive_form(request, dest=folder, max_file_bytes=1 << 30)  # doctest: +SKIP
+    >>> form.files["archive"].path, form.fields["model"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.requests import Request
+
+#: Text fields (model card, settings) are small; a larger one is refused rather than buffered.
+MAX_FIELD_BYTES = 64 * 1024
+
+
+class UploadTooLarge(Exception):
+    """The upload passed the size limit (the rest of it was not read)."""
+
+    def __init__(self, limit: int):
+        super().__init__(f"the upload exceeds the limit of {limit} bytes")
+        self.limit = limit
+
+
+class BadForm(ValueError):
+    """The request is not a well-formed multipart form."""
+
+
+@dataclass(slots=True)
+class UploadedFile:
+    """A file part, as written to disk."""
+
+    filename: str
+    path: Path
+    size: int = 0
+
+
+@dataclass(slots=True)
+class Form:
+    """The parsed form: text fields by name, file parts by name."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    files: dict[str, UploadedFile] = field(default_factory=dict)
+
+
+def _safe_suffix(filename: str) -> str:
+    """`.zip`, `.tar`, `.tar.gz`, `.tgz`…: only the suffix of a client's file name is kept (the name never
+    becomes a path here)."""
+    name = filename.lower().rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    for suffix in (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".zip", ".tar"):
+        if name.endswith(suffix):
+            return suffix
+    return ".bin"
+
+
+async def receive_form(request: Request, *, dest: Path, max_file_bytes: int) -> Form:
+    """Parse the request's multipart body, writing file parts under `dest`.
+
+    Raises:
+        BadForm: not multipart, no boundary, or malformed parts.
+        UploadTooLarge: the file parts together exceed `max_file_bytes`.
+    """
+    ctype, params = parse_options_header(request.headers.get("content-type", ""))
+    if ctype != b"multipart/form-data" or b"boundary" not in params:
+        raise BadForm("the request must be multipart/form-data with a boundary")
+    form = Form()
+    state: dict = {"headers": {}, "field": None, "buf": None, "fh": None, "file": None, "total": 0,
+                   "error": None, "hname": b""}
+
+    def on_part_begin() -> None:
+        state["headers"] = {}
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        state["hname"] += data[start:end]
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        key = state["hname"].lower()
+        state["headers"][key] = state["headers"].get(key, b"") + data[start:end]
+
+    def on_header_end() -> None:
+        state["hname"] = b""
+
+    def on_headers_finished() -> None:
+        disp, opts = parse_options_header(state["headers"].get(b"content-disposition", b""))
+        name = opts.get(b"name", b"").decode("utf-8", "replace")
+        if disp != b"form-data" or not name:
+            state["error"] = "a part has no form-data name"
+            state["field"] = None
+            return
+        state["field"] = name
+        if b"filename" in opts:
+            filename = opts[b"filename"].decode("utf-8", "replace")
+            path = dest / f"{name.replace('/', '_')[:40]}{_safe_suffix(filename)}"
+            if name in form.files:
+                state["error"] = f"the file field {name!r} is sent twice"
+                state["field"] = None
+                return
+            state["fh"] = open(path, "wb")  # noqa: SIM115 (closed in on_part_end or below)
+            state["file"] = UploadedFile(filename=filename, path=path)
+            form.files[name] = state["file"]
+        else:
+            state["buf"] = bytearray()
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        if state["field"] is None:
+            return
+        chunk = data[start:end]
+        fh: IO[bytes] | None = state["fh"]
+        if fh is not None:
+            state["total"] += len(chunk)
+            if state["total"] > max_file_bytes:
+                raise UploadTooLarge(max_file_bytes)
+            fh.write(chunk)
+            state["file"].size += len(chunk)
+        else:
+            state["buf"] += chunk
+            if len(state["buf"]) > MAX_FIELD_BYTES:
+                raise BadForm(f"the field {state['field']!r} is larger than {MAX_FIELD_BYTES} bytes")
+
+    def on_part_end() -> None:
+        if state["fh"] is not None:
+            state["fh"].close()
+            state["fh"] = None
+        elif state["field"] is not None and state["buf"] is not None:
+            form.fields[state["field"]] = bytes(state["buf"]).decode("utf-8", "replace")
+        state["buf"] = None
+        state["field"] = None
+
+    parser = MultipartParser(params[b"boundary"], callbacks={
+        "on_part_begin": on_part_begin, "on_header_field": on_header_field, "on_header_value": on_header_value,
+        "on_header_end": on_header_end, "on_headers_finished": on_headers_finished,
+        "on_part_data": on_part_data, "on_part_end": on_part_end,
+    })
+    try:
+        async for chunk in request.stream():
+            if chunk:
+                parser.write(chunk)
+        parser.finalize()
+    except (UploadTooLarge, BadForm):
+        raise
+    except Exception as e:  # python-multipart's parse errors and a client that hung up mid-upload
+        raise BadForm(f"malformed multipart body: {type(e).__name__}: {e}") from None
+    finally:
+        if state["fh"] is not None:
+            state["fh"].close()
+    if state["error"]:
+        raise BadForm(state["error"])
+    return form

@@ -1,0 +1,233 @@
+"""A scoring worker: loads its models once, then claims jobs from the database queue one at a time.
+
+Example:
+    >>> worker = Worker(engine, settings)  # doctest: +SKIP
+    >>> worker.run(stop)  # until stop.is_set()  # doctest: +SKIP
+
+Each job runs `intergeneval.runner.evaluate` with the worker's pre-built backends. After each video the
+record is stored in `video_results` and the lease is renewed; a background thread renews it too while one
+long video is being scored. The runner's result cache is shared by all jobs (`STORAGE/cache`) and the job's
+output folder is kept, so a retried job (after a crash, the lease having expired) recomputes only the videos
+that were not finished. Cancel is seen at the next heartbeat and the runner stops before the next video.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from intergeneval.runconfig import EvalConfig
+
+from . import crud, queue
+from .core.config import Settings
+from .core.db import session_scope
+from .models import Job, JobStatus, Submission
+from .queue import Lease
+from .storage import Storage
+from .suites import SuiteCatalog
+
+log = logging.getLogger(__name__)
+
+Evaluate = Callable[..., dict[str, Any]]
+
+
+def default_worker_id(suffix: str = "") -> str:
+    """`host:pid[:suffix]`: unique per process, readable in the job's `lease_owner`."""
+    return f"{socket.gethostname()}:{os.getpid()}" + (f":{suffix}" if suffix else "")
+
+
+class Worker:
+    """Claims and runs jobs; one job at a time, models loaded once."""
+
+    def __init__(self, engine: Engine, settings: Settings, *, storage: Storage | None = None,
+                 catalog: SuiteCatalog | None = None, worker_id: str | None = None,
+                 backends: dict[str, Any] | None = None, evaluate: Evaluate | None = None):
+        """Create a worker.
+
+        Args:
+            engine: the database.
+            settings: backends to load, lease and poll times.
+            storage: where submissions, job outputs and the cache live (default: from settings).
+            catalog: the suites this worker can score (default: from settings).
+            worker_id: name written as the jobs' lease owner.
+            backends: pre-built `{"judge", "tracker", "detector"}` instances (default: built from settings on
+                first use, once).
+            evaluate: the scoring function (default `intergeneval.runner.evaluate`; tests inject others).
+        """
+        self.engine = engine
+        self.settings = settings
+        self.storage = storage or Storage(settings.storage_dir)
+        self.catalog = catalog or SuiteCatalog.from_specs(settings.suites, default=settings.default_suite,
+                                                          demo_dir=settings.data_dir / "suites" / "demo")
+        self.worker_id = worker_id or default_worker_id()
+        self._backends = backends
+        self._evaluate = evaluate
+        self._shutdown = threading.Event()
+
+    # -- backends --------------------------------------------------------------------------------------
+    def backend_names(self) -> dict[str, Any]:
+        """Backend names/options for EvalConfig, from the settings (the profile fills what is not named)."""
+        s = self.settings
+        return {"judge": s.judge, "judge_options": dict(s.judge_options), "tracker": s.tracker,
+                "tracker_options": dict(s.tracker_options), "detector": s.detector,
+                "detector_options": dict(s.detector_options), "profile": s.profile}
+
+    def backends(self) -> dict[str, Any]:
+        """The judge, tracker and detector, built on first use and kept for every later job."""
+        if self._backends is None:
+            from intergeneval.runner import Backends
+
+            probe = EvalConfig(videos=Path("."), suite="", out=Path("."), **self.backend_names())
+            b = Backends(probe)
+            self._backends = {"judge": b.judge, "tracker": b.tracker, "detector": b.detector}
+            log.info("worker %s loaded its backends: %s", self.worker_id,
+                     {k: type(v).__name__ for k, v in self._backends.items()})
+        return self._backends
+
+    # -- loop ------------------------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Ask the loop to end; a running job stops at its next video and goes back to the queue."""
+        self._shutdown.set()
+
+    def run(self, stop: threading.Event | None = None, *, max_jobs: int | None = None) -> int:
+        """Claim and run jobs until `stop` is set (or `max_jobs` ran); returns the number of jobs run."""
+        stop = stop or self._shutdown
+        done = 0
+        while not stop.is_set() and not self._shutdown.is_set():
+            if max_jobs is not None and done >= max_jobs:
+                break
+            try:
+                ran = self.run_once()
+            except Exception:  # a database hiccup must not kill the worker; it retries after a pause
+                log.exception("worker %s: queue error", self.worker_id)
+                ran = False
+            if ran:
+                done += 1
+            else:
+                stop.wait(self.settings.poll_seconds)
+        return done
+
+    def run_once(self) -> bool:
+        """Requeue expired jobs, then claim and run one job; False when the queue was empty."""
+        queue.reap_expired(self.engine)
+        job_id = queue.claim(self.engine, worker_id=self.worker_id, lease_s=self.settings.lease_seconds)
+        if job_id is None:
+            return False
+        self.process(job_id)
+        return True
+
+    # -- one job ---------------------------------------------------------------------------------------
+    def process(self, job_id: int) -> str | None:
+        """Run a claimed job to its end; returns its final (or requeued) status, None if the lease was lost."""
+        with session_scope(self.engine) as session:
+            job = session.get(Job, job_id)
+            sub = session.get(Submission, job.submission_id)
+            suite_key = (job.suite_id, job.suite_version, job.suite_hash)
+            videos = self.storage.path(sub.folder)
+        state = _JobState(self, job_id)
+        try:
+            suite = self.catalog.by_hash(*suite_key)
+            backends = self.backends()
+            cfg = EvalConfig(videos=videos, suite=suite.source, out=self.storage.job_dir(job_id),
+                             cache_dir=self.storage.cache_dir, evidence=True, **self.backend_names())
+            evaluate = self._evaluate
+            if evaluate is None:
+                from intergeneval.runner import evaluate
+            state.start()
+            summary = evaluate(cfg, judge=backends["judge"], tracker=backends["tracker"],
+                               detector=backends["detector"], progress=state.progress,
+                               should_stop=state.should_stop)
+        except Exception as e:  # UnknownSuite (a worker with other suite files), backend or runner errors
+            state.stop()
+            if state.lost:
+                return None
+            error = f"{type(e).__name__}: {e}"
+            log.error("job %d failed on %s: %s\n%s", job_id, self.worker_id, error, traceback.format_exc(limit=8))
+            status = queue.release(self.engine, job_id=job_id, worker_id=self.worker_id,
+                                   error=f"attempt failed on {self.worker_id}: {error}")
+            return status
+        state.stop()
+        return self._complete(job_id, summary, state)
+
+    def _complete(self, job_id: int, summary: dict[str, Any], state: _JobState) -> str | None:
+        if state.lost:
+            log.warning("job %d: lease lost while running on %s; its results are left to the new owner",
+                        job_id, self.worker_id)
+            return None
+        if state.cancel:
+            with session_scope(self.engine) as session:
+                crud.store_summary(session, job_id=job_id, summary=summary)
+            queue.finish(self.engine, job_id=job_id, worker_id=self.worker_id, status=JobStatus.cancelled)
+            return JobStatus.cancelled
+        if self._shutdown.is_set() and not summary.get("complete", True):
+            return queue.release(self.engine, job_id=job_id, worker_id=self.worker_id, error=None,
+                                 count_attempt=False)
+        videos = summary.get("videos") or {}
+        if videos.get("expected") and not videos.get("scored"):
+            reasons = "; ".join(f"{f['scenario_id']}: {f.get('reason') or f.get('status')}"
+                                for f in (videos.get("failures") or [])[:3])
+            with session_scope(self.engine) as session:
+                crud.store_summary(session, job_id=job_id, summary=summary)
+            queue.finish(self.engine, job_id=job_id, worker_id=self.worker_id, status=JobStatus.failed,
+                         error=f"no video could be scored ({videos.get('failed', 0)} failed): {reasons}")
+            return JobStatus.failed
+        with session_scope(self.engine) as session:
+            crud.store_summary(session, job_id=job_id, summary=summary)
+        ok = queue.finish(self.engine, job_id=job_id, worker_id=self.worker_id, status=JobStatus.succeeded)
+        return JobStatus.succeeded if ok else None
+
+
+class _JobState:
+    """Lease keeping for one running job: progress writes, a heartbeat thread, cancel and loss flags."""
+
+    def __init__(self, worker: Worker, job_id: int):
+        self.w = worker
+        self.job_id = job_id
+        self.cancel = False
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{self.job_id}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _apply(self, lease: Lease) -> None:
+        if lease is Lease.lost:
+            self.lost = True
+        elif lease is Lease.cancel:
+            self.cancel = True
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.w.settings.heartbeat_interval):
+            try:
+                self._apply(queue.heartbeat(self.w.engine, job_id=self.job_id, worker_id=self.w.worker_id,
+                                            lease_s=self.w.settings.lease_seconds))
+            except Exception:  # the next beat retries; a lease long enough absorbs a missed one
+                log.exception("job %d: heartbeat failed", self.job_id)
+
+    def progress(self, done: int, total: int, record: dict[str, Any]) -> None:
+        """The runner's per-video callback: store the record, renew the lease, record progress."""
+        if self.lost:
+            return
+        with session_scope(self.w.engine) as session:
+            crud.store_video_result(session, job_id=self.job_id, record=record)
+        self._apply(queue.heartbeat(self.w.engine, job_id=self.job_id, worker_id=self.w.worker_id,
+                                    lease_s=self.w.settings.lease_seconds, done=done, total=total))
+
+    def should_stop(self) -> bool:
+        """Polled by the runner before each video."""
+        return self.cancel or self.lost or self.w._shutdown.is_set()
