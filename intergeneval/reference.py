@@ -38,7 +38,7 @@ from . import config
 from .errors import ConfigError, DataFormatError
 from .formats import atomic_write_text, write_json
 from .metrics.aggregate import round_reference
-from .metrics.answers import count_answers
+from .metrics.answers import AnswerCounts, count_answers
 from .metrics.fidelity import interaction_fidelity, kisa_spi, sgi_spi
 from .metrics.spi import spi
 from .records import Answer
@@ -74,7 +74,8 @@ CASES: dict[str, tuple[str, str]] = {
     "qa_answers_dropped": ("mis-score", "fewer results than questions: the absent answers leave the "
                                         "denominator"),
     "qa_regex_fallback": ("mis-score", "results without frame_index come from the regex fallback, which "
-                                       "drops 'no (visually implausible)' answers (uncountable): inflated score"),
+                                       "drops 'no (visually implausible)' answers (uncountable): inflated "
+                                       "score"),
     "qa_extra_answers": ("mis-score", "more results than questions: the extra answers are counted"),
     "qa_zero_based": ("mis-score", "question ids numbered from 0: ids 0–6 count as KISA (7 questions), "
                                    "7–9 as SGI (3)"),
@@ -93,10 +94,12 @@ CASES: dict[str, tuple[str, str]] = {
     "ed_file_unreadable": ("crash", "the file is not readable JSON: the calculator keeps no video of it"),
     "ed_file_malformed": ("crash", "the top level is not a list of videos: the calculator keeps no video "
                                    "of it"),
-    "ed_video_malformed": ("crash", "a video entry the calculator cannot read: it keeps no video of the file"),
+    "ed_video_malformed": ("crash", "a video entry the calculator cannot read: it keeps no video of the "
+                                    "file"),
     "ed_call_error": ("mis-score", "frames marked 'error' (the emergence call failed) count as clean: "
                                    "perfect SPI for them"),
-    "ed_reply_unparsed": ("mis-score", "the emergence reply could not be parsed: every frame counts as clean"),
+    "ed_reply_unparsed": ("mis-score", "the emergence reply could not be parsed: every frame counts as "
+                                       "clean"),
     "ed_frame_not_int": ("mis-score", "flagged frames given as strings never match: they count as clean"),
     "ed_frame_not_sampled": ("mis-score", "flagged frames that were not compared are ignored"),
     "ed_flag_ignored": ("mis-score", "the yes flag has no frame behind it and is ignored"),
@@ -329,7 +332,8 @@ def _qa_video(entry: Any, label: str, issues: _Issues, policy: str, diag: dict[s
         got = _iterated(raw)
         if got is None:
             if isinstance(raw, dict) and ("parsing_error" in raw or "raw_response" in raw):
-                crash("qa_reply_unparsed", f"item {n}: reply not parsed ({str(raw.get('parsing_error'))[:80]})")
+                why = str(raw.get("parsing_error"))[:80]
+                crash("qa_reply_unparsed", f"item {n}: reply not parsed ({why})")
             else:
                 crash("qa_result_malformed", f"item {n}: question_verification_results is "
                                              f"{type(raw).__name__}, not a list")
@@ -378,7 +382,8 @@ def _item_notes(n: int, item: dict[str, Any], results: list[dict[str, Any]]) -> 
     asked = len(questions) if isinstance(questions, list) else None
     if not results:
         why = f"error {str(item['error'])[:80]!r}" if "error" in item else "no results"
-        notes.append(("qa_item_error", f"item {n}: {why}; {asked if asked is not None else '?'} questions unscored"))
+        unscored = asked if asked is not None else "?"
+        notes.append(("qa_item_error", f"item {n}: {why}; {unscored} questions unscored"))
         return notes
     if all("frame_index" not in r for r in results):
         notes.append(("qa_regex_fallback", f"item {n}: {len(results)} results without frame_index"))
@@ -403,7 +408,7 @@ def _item_notes(n: int, item: dict[str, Any], results: list[dict[str, Any]]) -> 
     return notes
 
 
-def _reference_kisa_sgi(results: Iterable[dict[str, Any]]):
+def _reference_kisa_sgi(results: Iterable[dict[str, Any]]) -> tuple[float | None, float | None, AnswerCounts]:
     """KISA and SGI with the reply's question_id as the slot, bucketed exactly as the reference does.
 
     The reference counts a result in KISA when ``question_id <= 6`` and in SGI when ``7 <= question_id <= 10``
@@ -655,7 +660,8 @@ def score_reference(score_results_dir: Path, out: Path, *, crash_policy: CrashPo
 
 
 def _combine_one(model: str, dt: str, qa: _Side | None, ed: _Side | None,
-                 combined: dict[str, dict[str, dict[str, Any]]], issues: _Issues, diag: dict[str, int]) -> None:
+                 combined: dict[str, dict[str, dict[str, Any]]], issues: _Issues,
+                 diag: dict[str, int]) -> None:
     """`calculate_combined_scores.py` for one model/data type: videos present in both summaries."""
     if qa is None or ed is None or ed.missing_file:
         missing, other = ("qa_file_missing", ed) if qa is None else ("ed_file_missing", qa)

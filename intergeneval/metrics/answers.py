@@ -19,7 +19,7 @@ _IMPLAUSIBLE = config.ANSWERS[2]
 
 @dataclass(frozen=True, slots=True)
 class AnswerCounts:
-    """Answers of some slots: `answered` valid ones, of which `yes` succeed; `missing` have no valid answer."""
+    """Answers of some slots: `answered` valid ones, `yes` of them succeed; `missing` have no valid answer."""
 
     answered: int
     yes: int
@@ -59,9 +59,8 @@ def count_answers(answers: Iterable[Answer], slots: Iterable[int] | None = None)
         if isinstance(a.slot, bool) or not isinstance(a.slot, int) or not 1 <= a.slot <= config.NUM_SLOTS:
             raise ValueError(f"answer slot must be an integer in 1..{config.NUM_SLOTS}, but got {a.slot!r}")
         if a.answer is not None and a.answer not in config.ANSWERS:
-            raise ValueError(
-                f"answer of slot {a.slot} must be one of {config.ANSWERS} or None (missing), but got {a.answer!r}"
-            )
+            raise ValueError(f"answer of slot {a.slot} must be one of {config.ANSWERS} or None (missing), "
+                             f"but got {a.answer!r}")
         if wanted is not None and a.slot not in wanted:
             continue
         if a.answer is None:

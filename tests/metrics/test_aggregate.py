@@ -155,7 +155,8 @@ def test_rank_ub_overlapping_intervals_share_rank_one():
 
 
 def test_rank_ub_disjoint_intervals_are_strictly_ordered():
-    assert rank_ub({"low": (0.1, 0.2), "high": (0.7, 0.8), "mid": (0.4, 0.5)}) == {"low": 3, "high": 1, "mid": 2}
+    cis = {"low": (0.1, 0.2), "high": (0.7, 0.8), "mid": (0.4, 0.5)}
+    assert rank_ub(cis) == {"low": 3, "high": 1, "mid": 2}
 
 
 def test_rank_ub_chain_and_touching_bounds():

@@ -1,4 +1,4 @@
-"""Per-video metrics against a separately written naive implementation of the protocol text, and edge cases."""
+"""Per-video metrics against a naive implementation written separately from the protocol text; edge cases."""
 
 from __future__ import annotations
 

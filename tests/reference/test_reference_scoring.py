@@ -8,6 +8,8 @@ real Python exceptions caught per file, exactly where the reference's scripts wo
 from __future__ import annotations
 
 import json
+import random
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -141,7 +143,8 @@ def sampled(frames: int) -> list[int]:
 
 def qa_results(answers: list[str], ids: list[int] | None = None) -> list[dict[str, Any]]:
     ids = ids if ids is not None else list(range(1, len(answers) + 1))
-    return [{"question_id": q, "answer": a, "frame_index": None if a == NO else 5} for q, a in zip(ids, answers)]
+    return [{"question_id": q, "answer": a, "frame_index": None if a == NO else 5}
+            for q, a in zip(ids, answers)]
 
 
 def qa_item(n: int, results: Any, **extra: Any) -> dict[str, Any]:
@@ -159,7 +162,8 @@ def ed_entry(vid: str, emergence: list[int], disappearance: list[int], frames: i
              error: str | None = None) -> dict[str, Any]:
     compared = sampled(frames)[1:]
     if error is not None:
-        results = [{"frame_idx": k, "error": error, "emergence": "error", "disappearance": "error"} for k in compared]
+        results = [{"frame_idx": k, "error": error, "emergence": "error", "disappearance": "error"}
+                   for k in compared]
         analysis: dict[str, Any] = {}
     else:
         analysis = {"emergence": YES if emergence else NO, "emergence_frames": emergence,
@@ -275,8 +279,6 @@ def test_fixture_skip_video_equals_the_reference_without_the_crashing_video(tmp_
     _, combined, averages = _run(DATA, tmp_path / "out")
     # The reference itself, run on the same files with the unparseable video removed.
     copy = tmp_path / "copy"
-    import shutil
-
     shutil.copytree(DATA, copy)
     f = copy / "question_verification_results/cogvideox_5b/hard/question_verification.json"
     f.write_text(json.dumps([v for v in json.loads(f.read_text()) if v["video_id"] != "001"]))
@@ -320,11 +322,11 @@ def _clean(vid="000", answers=None):
 @pytest.mark.parametrize(
     ("mutate", "case"),
     [
-        (lambda q: q["items"][0].update(question_verification_results={"raw_response": "x", "parsing_error": "e"}),
-         "qa_reply_unparsed"),
-        (lambda q: q["items"][0]["question_verification_results"][2].update(question_id="3"), "qa_result_malformed"),
-        (lambda q: q["items"][0]["question_verification_results"][0].pop("answer"), "qa_result_malformed"),
-        (lambda q: q["items"][0]["question_verification_results"][0].update(question_id=None), "qa_result_malformed"),
+        (lambda q: q["items"][0].update(
+            question_verification_results={"raw_response": "x", "parsing_error": "e"}), "qa_reply_unparsed"),
+        (lambda q: _first_results(q)[2].update(question_id="3"), "qa_result_malformed"),
+        (lambda q: _first_results(q)[0].pop("answer"), "qa_result_malformed"),
+        (lambda q: _first_results(q)[0].update(question_id=None), "qa_result_malformed"),
         (lambda q: q["items"][0].update(question_verification_results=None), "qa_result_malformed"),
         (lambda q: q.pop("prompt"), "qa_video_malformed"),
         (lambda q: q.update(prompt=None), "qa_video_malformed"),
@@ -435,7 +437,7 @@ def test_duplicate_video_keeps_the_later_entry_like_the_reference(tmp_path):
     ("ed", "case", "spi"),
     [
         (ed_entry("000", [], [], error="Error code: 429"), "ed_call_error", 1.0),
-        (ed_entry("000", [], []) | {"overall_analysis": {"raw_response": "?", "parsing_error": "No valid JSON"}},
+        (ed_entry("000", [], []) | {"overall_analysis": {"raw_response": "?", "parsing_error": "No JSON"}},
          "ed_reply_unparsed", 1.0),
         (ed_entry("000", [5], []) | {"hallucination_results": [], "frames_analyzed": 1,
                                      "error": "Insufficient frames for comparison"}, "ed_no_frames", 0.0),
@@ -540,7 +542,8 @@ QA_DEFECTS = {
         question_verification_results={"raw_response": "```json [", "parsing_error": "Expecting value"})),
     "string_id": (True, "qa_result_malformed",
                   lambda q, rng: _first_results(q)[rng.randrange(10)].update(question_id="4")),
-    "no_answer": (True, "qa_result_malformed", lambda q, rng: _first_results(q)[rng.randrange(10)].pop("answer")),
+    "no_answer": (True, "qa_result_malformed",
+                  lambda q, rng: _first_results(q)[rng.randrange(10)].pop("answer")),
     "null_prompt": (True, "qa_video_malformed", lambda q, rng: q.update(prompt=None)),
     "item_error": (False, "qa_item_error", lambda q, rng: q["items"].append(
         qa_item(len(q["items"]), [], error="Error code: 500"))),
@@ -572,7 +575,8 @@ def _unparsed(e, rng):
 #: The emergence side.
 ED_DEFECTS = {
     "null_results": (True, "ed_video_malformed", lambda e, rng: e.update(hallucination_results=None)),
-    "string_frame": (True, "ed_video_malformed", lambda e, rng: e["hallucination_results"].insert(0, "frame 5")),
+    "string_frame": (True, "ed_video_malformed",
+                     lambda e, rng: e["hallucination_results"].insert(0, "frame 5")),
     "call_error": (False, "ed_call_error", lambda e, rng: e.update(
         ed_entry(e["video_id"], [], [], len(e["hallucination_results"]) * 5 + 4, error="Error code: 429"))),
     "unparsed": (False, "ed_reply_unparsed", _unparsed),
@@ -580,19 +584,19 @@ ED_DEFECTS = {
                       lambda e, rng: e["overall_analysis"]["emergence_frames"].append("15")),
     "not_sampled": (False, "ed_frame_not_sampled",
                     lambda e, rng: e["overall_analysis"]["disappearance_frames"].append(7)),
-    "no_frames": (False, "ed_no_frames", lambda e, rng: e.update(hallucination_results=[], frames_analyzed=1)),
-    "misaligned": (False, "ed_frames_misaligned", lambda e, rng: e.update(frames_analyzed=e["frames_analyzed"] - 1)),
+    "no_frames": (False, "ed_no_frames",
+                  lambda e, rng: e.update(hallucination_results=[], frames_analyzed=1)),
+    "misaligned": (False, "ed_frames_misaligned",
+                   lambda e, rng: e.update(frames_analyzed=e["frames_analyzed"] - 1)),
     "flag_ignored": (False, "ed_flag_ignored", _unflag_emergence),
 }
 
 FILE_DEFECTS = ("qa_file_unreadable", "ed_file_malformed", "qa_file_missing", "ed_file_missing")
 
 
-def _random_tree(rng, root_bad: Path, root_clean: Path):
+def _random_tree(rng: random.Random, root_bad: Path, root_clean: Path):
     """A tree with random defects, the same tree without the entries the reference crashes on, and the
     (model, data type, video, case) issues that must be reported."""
-    import random as _random  # noqa: F401  (rng is a random.Random)
-
     qa, ed, qa_clean, ed_clean = {}, {}, {}, {}
     expected: set[tuple[str, str, str | None, str]] = set()
     used: set[str] = set()
@@ -606,8 +610,9 @@ def _random_tree(rng, root_bad: Path, root_clean: Path):
             qs, es, qs_keep, es_keep = [], [], [], []
             for i in range(rng.randint(2, 7)):
                 vid = f"{i:03d}"
-                q = qa_entry(vid, [qa_item(n, qa_results([rng.choice([YES, YES, NO, IMPL]) for _ in range(10)]))
-                                   for n in range(rng.randint(1, 2))], frames)
+                items = [qa_item(n, qa_results([rng.choice([YES, YES, NO, IMPL]) for _ in range(10)]))
+                         for n in range(rng.randint(1, 2))]
+                q = qa_entry(vid, items, frames)
                 e = ed_entry(vid, sorted(rng.sample(compared, rng.randint(0, 3))),
                              sorted(rng.sample(compared, rng.randint(0, 2))), frames)
                 q_crash = e_crash = False
@@ -642,7 +647,8 @@ def _random_tree(rng, root_bad: Path, root_clean: Path):
                     es.append(e)
                     if not e_crash:
                         es_keep.append(e)
-            for files, clean, entries, keep, kind in ((qa, qa_clean, qs, qs_keep, "qa"), (ed, ed_clean, es, es_keep, "ed")):
+            sides = ((qa, qa_clean, qs, qs_keep, "qa"), (ed, ed_clean, es, es_keep, "ed"))
+            for files, clean, entries, keep, kind in sides:
                 if file_defect == f"{kind}_file_missing":
                     continue
                 if file_defect == "qa_file_unreadable" and kind == "qa":
@@ -658,8 +664,6 @@ def _random_tree(rng, root_bad: Path, root_clean: Path):
 
 
 def test_random_trees_match_the_simulated_reference(tmp_path):
-    import random
-
     rng = random.Random(31)
     used_all: set[str] = set()
     compared_videos = 0
