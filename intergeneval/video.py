@@ -391,8 +391,9 @@ def resize_mask(mask: np.ndarray, size: tuple[int, int], *, mode: str = "stretch
 
     - "stretch": bilinear resize to exactly (height, width) with OpenCV's pixel-centre sampling
       (`cv2.resize(..., INTER_LINEAR)` on a 0/1 uint8 mask), then threshold. The reference keeps
-      `> 0.5` of the uint8 result, i.e. an interpolated value of at least 0.5 (OpenCV's fixed-point
-      weights may flip values within about 1/256 of 0.5).
+      `> 0.5` of the rounded uint8 result, i.e. an interpolated value of at least 0.5; this is computed
+      exactly (ties count as mask). OpenCV itself works in fixed point with CPU-dependent SIMD rounding,
+      so it can differ on pixels whose value is within a few hundredths of 0.5.
     - "cover": keep the aspect ratio, resize until the mask covers (height, width), then crop the centre.
 
     Example:
@@ -427,17 +428,17 @@ def _bilinear(mask: np.ndarray, height: int, width: int) -> np.ndarray:
         return mask.copy()
     y0, y1, fy = _taps(mask.shape[0], height)
     x0, x1, fx = _taps(mask.shape[1], width)
-    m = mask.astype(np.float32)
+    m = mask.astype(np.float64)
     rows = m[y0] * (1 - fy)[:, None] + m[y1] * fy[:, None]  # (height, W_src)
     out = rows[:, x0] * (1 - fx) + rows[:, x1] * fx
-    return out >= 0.5
+    return out >= 0.5 - 1e-9  # exact ties (e.g. 1/3·3/4 + 1/4) must not fall below 0.5 by float error
 
 
 def _taps(src: int, dst: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Source indices and weights of OpenCV's INTER_LINEAR along one axis (clamped at the borders)."""
     pos = (np.arange(dst, dtype=np.float64) + 0.5) * (src / dst) - 0.5
     i0 = np.floor(pos).astype(np.int64)
-    frac = (pos - i0).astype(np.float32)
+    frac = pos - i0
     frac[i0 < 0] = 0
     i0 = np.clip(i0, 0, src - 1)
     frac[i0 >= src - 1] = 0
@@ -454,7 +455,8 @@ def encode_video(path: str | Path, frames: np.ndarray | Sequence[np.ndarray], fp
         path: the output file (its folder must exist).
         frames: `(T, H, W, 3)` uint8 RGB, T ≥ 1, H and W even.
         fps: frame rate.
-        codec: an FFmpeg encoder name; `crf` and `preset` apply to libx264/libx265.
+        codec: an FFmpeg encoder name; `crf` and `preset` apply to libx264/libx265, which are run with
+            macroblock-tree rate control off so the same frames always give the same bytes.
 
     Raises:
         ValueError: no frames, not uint8 RGB, frames of different sizes, or an odd width/height.
@@ -468,7 +470,13 @@ def encode_video(path: str | Path, frames: np.ndarray | Sequence[np.ndarray], fp
     height, width = first.shape[:2]
     if height % 2 or width % 2:
         raise ValueError(f"{p}: frames are {width}x{height}, but yuv420p video needs an even width and height")
-    options = {"crf": str(crf), "preset": preset} if codec in ("libx264", "libx265") else {}
+    options = {}
+    if codec in ("libx264", "libx265"):
+        # mbtree off: with it on, this libx264 build gives different bytes from run to run (measured: 26
+        # distinct files in 40 runs of one 20-frame clip), and synthetic scenes must be reproducible.
+        options = {"crf": str(crf), "preset": preset}
+        if codec == "libx264":
+            options["x264-params"] = "mbtree=0"
     with av.open(str(p), mode="w", options={"movflags": "+faststart"}) as container:
         stream = container.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
