@@ -1,0 +1,296 @@
+"""The page's layout: tabs, controls and which action each control triggers (no logic of its own).
+
+Example:
+    >>> from leaderboard_ui.client import ApiClient
+    >>> blocks = build_blocks(ApiClient("http://127.0.0.1:1"))
+    >>> blocks.title
+    'InterGenEval leaderboard'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from . import actions, table
+from .client import ApiClient
+from .columns import RANK_METRIC
+
+CSS = (Path(__file__).with_name("style.css")).read_text(encoding="utf-8")
+#: System fonts only: the page must not fetch fonts from the internet.
+THEME = gr.themes.Default(font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],
+                          font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"])
+TITLE = "InterGenEval leaderboard"
+TABS = ("leaderboard", "model", "submit", "jobs", "about")
+
+# Header clicks sort the table: the click carries the column key to Python (`evt.col`).
+_SORT_JS = """
+element.addEventListener('click', (ev) => {
+  const th = ev.target.closest('th.lb-sortable');
+  if (th && element.contains(th)) { trigger('click', {col: th.dataset.col}); }
+});
+"""
+
+HEADER = f"""
+<div class="lb-header" data-testid="page-header">
+  <h1>{TITLE}</h1>
+  <p>Interaction fidelity (IF) of image-to-video generators on the InterGenEval protocol: how well the
+  generated videos show the prompted interaction between the right agents and objects (KISA, SGI) without objects
+  popping in or out (SPI). Every score links to the frames the judge saw and what it answered.</p>
+</div>
+"""
+
+
+def _base_url(request: gr.Request | None, public_base: str | None) -> str:
+    if public_base:
+        return public_base
+    headers = dict(getattr(request, "headers", {}) or {}) if request is not None else {}
+    host = headers.get("x-forwarded-host") or headers.get("host") or "localhost"
+    proto = headers.get("x-forwarded-proto") or "http"
+    return f"{proto}://{host}"
+
+
+def _query(request: gr.Request | None) -> dict[str, str]:
+    return dict(getattr(request, "query_params", {}) or {}) if request is not None else {}
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def build_blocks(api: ApiClient, *, public_base: str | None = None) -> gr.Blocks:
+    """The Gradio page, talking to the API through `api`.
+
+    Args:
+        api: the REST client (its base URL is what the page's server uses to reach the API).
+        public_base: the API's root as users reach it, for the About tab's examples (default: this page's host).
+
+    Returns:
+        The Blocks, ready for `gr.mount_gradio_app`.
+    """
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as blocks:
+        token_store = gr.BrowserState("", storage_key="intergeneval-token")
+        board_state = gr.State(actions.Board())
+        model_state = gr.State({})
+        results_state = gr.State({})
+        prompts_state = gr.State({})
+        job_state = gr.State(None)
+        gr.HTML(HEADER)
+
+        with gr.Tabs(selected="leaderboard") as tabs:
+            with gr.Tab("Leaderboard", id="leaderboard") as lb_tab:
+                with gr.Row(equal_height=True):
+                    search = gr.Textbox(label="Search", placeholder="model, organisation or judge", scale=2,
+                                        elem_id="lb-search")
+                    suite = gr.Dropdown(label="Suite version", choices=[("All suites", "")], value="",
+                                        elem_id="lb-suite", scale=1)
+                    judge = gr.Dropdown(label="Judge", choices=[("All judges", "")], value="", elem_id="lb-judge",
+                                        scale=1)
+                with gr.Row(equal_height=True):
+                    sort = gr.Dropdown(label="Sort by", choices=table.sort_choices(), value="rank",
+                                       elem_id="lb-sort", scale=1)
+                    desc = gr.Checkbox(label="Descending", value=False, elem_id="lb-desc", scale=0)
+                    view = gr.Radio(label="Columns", choices=[(v, k) for k, v in table.VIEWS.items()],
+                                    value="metrics", elem_id="lb-view", scale=2)
+                    breakdown = gr.Dropdown(label="Breakdown metric", choices=table.metric_choices(),
+                                            value=RANK_METRIC, elem_id="lb-breakdown", scale=1)
+                    show_ref = gr.Checkbox(label="Show the paper's reported rows", value=True,
+                                           elem_id="lb-reference", scale=0)
+                    refresh = gr.Button("Refresh", scale=0, elem_id="lb-refresh")
+                board_html = gr.HTML(js_on_load=_SORT_JS, elem_id="leaderboard")
+
+            with gr.Tab("Model", id="model") as model_tab:
+                model_pick = gr.Dropdown(label="Model", choices=[], elem_id="model-pick")
+                card_html = gr.HTML(elem_id="model-card")
+                model_results = gr.HTML(elem_id="model-results")
+                result_pick = gr.Dropdown(label="Result (suite version · judge · job)", choices=[],
+                                          elem_id="result-pick")
+                result_msg = gr.HTML()
+                with gr.Row():
+                    comparison = gr.Plot(label="Metrics against the other models (95 % CI)", elem_id="chart-metrics")
+                with gr.Row():
+                    cat_plot = gr.Plot(label="Per category", elem_id="chart-categories")
+                gr.Markdown("### Evidence: what the judge saw and answered")
+                video_pick = gr.Dropdown(label="Video", choices=[], elem_id="video-pick")
+                evidence_html = gr.HTML(elem_id="evidence")
+
+            with gr.Tab("Submit", id="submit") as submit_tab:
+                gr.Markdown("Upload one `<scenario id>.mp4` per scenario of the suite, as a .zip, .tar or .tar.gz. "
+                            "The server checks every video before queueing and lists every problem it finds.")
+                token_a = gr.Textbox(label="API token (kept in this browser)", type="password",
+                                     elem_id="submit-token")
+                with gr.Row():
+                    name = gr.Textbox(label="Model name (required)", elem_id="card-name")
+                    organisation = gr.Textbox(label="Organisation", elem_id="card-organisation")
+                    base_model = gr.Textbox(label="Base model", elem_id="card-base-model")
+                    parameters = gr.Textbox(label="Parameters (e.g. 14B)", elem_id="card-parameters")
+                with gr.Row():
+                    link = gr.Textbox(label="Link (paper, code or weights)", elem_id="card-link")
+                    public = gr.Checkbox(label="Public (shown on the leaderboard)", value=True,
+                                         elem_id="card-public")
+                description = gr.Textbox(label="Description", lines=2, elem_id="card-description")
+                with gr.Row():
+                    suite_sub = gr.Dropdown(label="Suite", choices=[], elem_id="submit-suite")
+                    seed = gr.Number(label="Generation seed (optional)", precision=0, value=None,
+                                     elem_id="submit-seed")
+                    notes = gr.Textbox(label="Generation notes (optional)", elem_id="submit-notes")
+                archive = gr.File(label="Archive of videos", file_types=[".zip", ".tar", ".gz", ".tgz"],
+                                  type="filepath", elem_id="submit-archive")
+                submit_btn = gr.Button("Submit for scoring", variant="primary", elem_id="submit-button")
+                submit_out = gr.HTML(elem_id="submit-result")
+
+            with gr.Tab("Jobs", id="jobs") as jobs_tab:
+                token_b = gr.Textbox(label="API token (kept in this browser)", type="password", elem_id="jobs-token")
+                with gr.Row(equal_height=True):
+                    live = gr.Checkbox(label="Live updates", value=True, elem_id="jobs-live", scale=0)
+                    jobs_refresh = gr.Button("Refresh", scale=0, elem_id="jobs-refresh")
+                    cancel_id = gr.Number(label="Job id", precision=0, elem_id="cancel-id", scale=0)
+                    cancel_btn = gr.Button("Cancel job", variant="stop", scale=0, elem_id="cancel-button")
+                cancel_out = gr.HTML()
+                job_detail = gr.HTML(elem_id="job-detail")
+                jobs_html = gr.HTML(elem_id="jobs")
+                timer = gr.Timer(3.0, active=False)
+
+            with gr.Tab("About", id="about") as about_tab:
+                about_md = gr.Markdown(elem_id="about")
+
+        # -- leaderboard --------------------------------------------------------------------------------------
+        options_in = [search, sort, desc, view, breakdown, show_ref]
+
+        def options(search_: str, sort_: str, desc_: bool, view_: str, breakdown_: str,
+                    show_ref_: bool) -> table.TableOptions:
+            return table.TableOptions(search=search_ or "", sort=sort_ or "rank", descending=bool(desc_),
+                                      view=view_ or "metrics", breakdown_metric=breakdown_ or RANK_METRIC,
+                                      show_reference=bool(show_ref_))
+
+        def fetch(suite_: str, judge_: str, token: str, *opts: Any) -> tuple[Any, ...]:
+            board = actions.fetch_board(api, suite_, judge_, token=token or None)
+            suite_value = suite_ if suite_ in {v for _, v in board.suites} else ""
+            judge_value = judge_ if judge_ in {v for _, v in board.judges} else ""
+            return (board, gr.Dropdown(choices=board.suites, value=suite_value),
+                    gr.Dropdown(choices=board.judges, value=judge_value),
+                    actions.render_board(board, options(*opts), suite_value, judge_value))
+
+        def rerender(board: actions.Board, suite_: str, judge_: str, *opts: Any) -> str:
+            return actions.render_board(board, options(*opts), suite_, judge_)
+
+        fetch_io = {"fn": fetch, "inputs": [suite, judge, token_store, *options_in],
+                    "outputs": [board_state, suite, judge, board_html]}
+        gr.on([suite.input, judge.input, refresh.click], **fetch_io)
+        gr.on([search.submit, search.change, sort.change, desc.change, view.change, breakdown.change,
+               show_ref.change], rerender, [board_state, suite, judge, *options_in], board_html,
+              show_progress="hidden")
+        sort.input(lambda key: table.column(key).descending, sort, desc)
+
+        def header_click(sort_: str, desc_: bool, evt: gr.EventData) -> tuple[str, bool]:
+            return actions.header_sort(sort_, bool(desc_), getattr(evt, "col", None))
+
+        board_html.click(header_click, [sort, desc], [sort, desc])
+
+        # -- model page ---------------------------------------------------------------------------------------
+        def open_model(model_id: str, token: str, job: int | None = None) -> tuple[Any, ...]:
+            view_ = actions.model_view(api, model_id, token=token or None, job=job)
+            first = str(job) if job is not None else (view_.result_choices[0][1] if view_.result_choices else None)
+            return (view_.model, view_.card, view_.results,
+                    gr.Dropdown(choices=view_.result_choices, value=first), *open_result(view_.model, first, token))
+
+        def open_result(model: dict, job_id: str | None, token: str) -> tuple[Any, ...]:
+            res = actions.result_view(api, model or {}, job_id, token=token or None)
+            first = res.videos[0][1] if res.videos else None
+            return (res.message, res.comparison, res.categories, res.results, res.prompts,
+                    gr.Dropdown(choices=res.videos, value=first),
+                    actions.evidence_view(res.results, res.prompts, first))
+
+        result_outputs = [result_msg, comparison, cat_plot, results_state, prompts_state, video_pick, evidence_html]
+        model_outputs = [model_state, card_html, model_results, result_pick, *result_outputs]
+        model_pick.input(lambda m, t: open_model(m, t), [model_pick, token_store], model_outputs)
+        result_pick.input(open_result, [model_state, result_pick, token_store], result_outputs)
+        video_pick.change(actions.evidence_view, [results_state, prompts_state, video_pick], evidence_html,
+                          show_progress="hidden")
+
+        # -- submit -------------------------------------------------------------------------------------------
+        def do_submit(token: str, file: str | None, name_: str, org: str, base: str, params: str, link_: str,
+                      desc_: str, public_: bool, suite_: str, seed_: float | None, notes_: str,
+                      progress: gr.Progress = gr.Progress()) -> tuple[str, Any, Any]:  # noqa: B008 (Gradio idiom)
+            card = actions.CardFields(name_ or "", org or "", base or "", params or "", link_ or "", desc_ or "",
+                                      bool(public_))
+
+            def report(done: int, total: int) -> None:
+                progress((done, total), desc="uploading to the API", unit="bytes")
+
+            html, job_id = actions.submit(api, token=token, archive=file, card=card, suite=suite_, seed=seed_,
+                                          notes=notes_ or "", progress=report)
+            detail = actions.job_view(api, job_id, token) if job_id is not None else gr.skip()
+            return html, job_id if job_id is not None else gr.skip(), detail
+
+        submit_btn.click(do_submit, [token_store, archive, name, organisation, base_model, parameters, link,
+                                     description, public, suite_sub, seed, notes],
+                         [submit_out, job_state, job_detail], concurrency_limit=4)
+
+        # -- jobs ---------------------------------------------------------------------------------------------
+        def poll(token: str, job_id: int | None) -> tuple[str, str]:
+            return actions.jobs_view(api, token or None), actions.job_view(api, job_id, token or None)
+
+        gr.on([jobs_refresh.click, timer.tick], poll, [token_store, job_state], [jobs_html, job_detail],
+              show_progress="hidden")
+        jobs_tab.select(lambda on: gr.Timer(active=bool(on)), live, timer)
+        for other in (lb_tab, model_tab, submit_tab, about_tab):
+            other.select(lambda: gr.Timer(active=False), None, timer)
+        live.change(lambda on: gr.Timer(active=bool(on)), live, timer)
+
+        def do_cancel(job_id: float | None, token: str, current: int | None) -> tuple[str, str, str]:
+            msg = actions.cancel_job(api, _int_or_none(job_id), token or None)
+            return msg, *poll(token, current)
+
+        cancel_btn.click(do_cancel, [cancel_id, token_store, job_state], [cancel_out, jobs_html, job_detail])
+
+        # -- token: one value in the browser, shown in both forms -----------------------------------------------
+        def keep_token(value: str) -> tuple[str, str, str]:
+            value = (value or "").strip()
+            return value, value, value
+
+        token_a.input(keep_token, token_a, [token_store, token_a, token_b])
+        token_b.input(keep_token, token_b, [token_store, token_a, token_b])
+        token_b.submit(poll, [token_b, job_state], [jobs_html, job_detail])
+
+        # -- page load: the URL's query picks the tab (?model=ID[&job=ID], ?job=ID, ?tab=NAME) ------------------
+        def on_load(token: str, request: gr.Request) -> tuple[Any, ...]:
+            q = _query(request)
+            model_id, job = q.get("model"), _int_or_none(q.get("job"))
+            tab = q.get("tab") if q.get("tab") in TABS else "model" if model_id else "jobs" if job else "leaderboard"
+            board = actions.fetch_board(api, q.get("suite") or "", q.get("judge") or "", token=token or None)
+            suite_value = q.get("suite") if q.get("suite") in {v for _, v in board.suites} else ""
+            judge_value = q.get("judge") if q.get("judge") in {v for _, v in board.judges} else ""
+            html = actions.render_board(board, table.TableOptions(), suite_value, judge_value)
+            try:
+                models = actions.model_choices(api.models(token=token or None))
+                suites = actions.suite_choices(api.suites())[1:]
+            except (actions.ApiError, actions.ApiUnavailable) as e:
+                models, suites = [], []
+                html = actions.error_html(e, what="Loading models and suites") + html
+            default_suite = next((v for _, v in suites), None)
+            return (gr.Tabs(selected=tab), board, gr.Dropdown(choices=board.suites, value=suite_value),
+                    gr.Dropdown(choices=board.judges, value=judge_value), html,
+                    gr.Dropdown(choices=models, value=model_id if model_id else None),
+                    gr.Dropdown(choices=suites, value=default_suite), token, token, job,
+                    actions.job_view(api, job, token), actions.jobs_view(api, token or None),
+                    gr.Timer(active=tab == "jobs"), job if job is not None else gr.skip(),
+                    actions.about_view(api, _base_url(request, public_base), board))
+
+        blocks.load(on_load, token_store,
+                    [tabs, board_state, suite, judge, board_html, model_pick, suite_sub, token_a, token_b, job_state,
+                     job_detail, jobs_html, timer, cancel_id, about_md])
+
+        def load_model(token: str, request: gr.Request) -> tuple[Any, ...]:
+            q = _query(request)
+            if not q.get("model"):
+                return tuple(gr.skip() for _ in model_outputs)
+            return open_model(q["model"], token, _int_or_none(q.get("job")))
+
+        blocks.load(load_model, token_store, model_outputs)
+    return blocks
