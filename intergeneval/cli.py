@@ -224,16 +224,21 @@ def suite_hash(suite: Annotated[Path, typer.Argument(help="Suite JSON file to (r
 def reference_score(
     score_results: Annotated[Path, typer.Argument(help="The reference's SCORE_RESULTS folder.")],
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("reference-scores"),
+    crash_policy: Annotated[str, typer.Option(help="Items the reference crashes on: skip-video (score the rest of "
+                                              "the file) or skip-file (as the reference: drop the whole file).")]
+    = "skip-video",
 ) -> None:
-    """Score the reference's intermediate files with this project's metric code."""
+    """Score the reference's intermediate files with this project's metric code; list what it gets wrong."""
     from .reference import score_reference
 
+    if crash_policy not in ("skip-video", "skip-file"):
+        raise _fail(f"--crash-policy must be skip-video or skip-file, got {crash_policy!r}")
     try:
-        result = score_reference(score_results, out)
+        result = score_reference(score_results, out, crash_policy=crash_policy)
     except InterGenEvalError as e:
         raise _fail(str(e)) from None
     for line in result.summary_lines():
-        out_console.print(line, highlight=False)
+        out_console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _load_plugins() -> None:
