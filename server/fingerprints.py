@@ -21,6 +21,9 @@ def fingerprint_hash(fingerprint: dict[str, Any] | None) -> str:
 def judge_label(fingerprint: dict[str, Any] | None) -> str:
     """`backend:model@hash8`, e.g. `qwen:Qwen2.5-VL-7B-Instruct@1a2b3c4d` (model without its hub owner)."""
     fp = fingerprint or {}
+    backend = str(fp.get("backend", "judge"))
     model = str(fp.get("model") or fp.get("model_id") or "").rsplit("/", 1)[-1]
-    head = f"{fp.get('backend', 'judge')}:{model}" if model else str(fp.get("backend", "judge"))
+    if model.startswith(f"{backend}:"):  # e.g. the scripted judge names itself "scripted:answers.json@…"
+        model = model[len(backend) + 1:]
+    head = f"{backend}:{model}" if model else backend
     return f"{head}@{fingerprint_hash(fp)[:8]}"

@@ -38,7 +38,7 @@ def leaderboard(session: Session, *, viewer: Viewer, suite: str | None = None, s
     if judge:
         latest = latest.where(JobSummary.judge_fingerprint.startswith(judge.lower(), autoescape=True))
     latest = latest.group_by(Job.model_id, *(getattr(JobSummary, k) for k in GROUP_KEYS))
-    ids = [i for (i,) in session.exec(latest).all()]
+    ids = list(session.exec(latest).all())
     rows: list[dict[str, Any]] = []
     if ids:
         found = session.exec(select(JobSummary, Job, Model).join(Job, Job.id == JobSummary.job_id)
