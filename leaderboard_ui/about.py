@@ -140,5 +140,5 @@ curl -sS "{api}/leaderboard?suite={default}&format=csv"
 ```
 
 The same key in `Idempotency-Key` returns the first job again, so a retried CI step does not queue twice.
-The full contract is at [`/docs`](/docs) (OpenAPI) and in the project's `docs/api.md`.
+The full contract is at [{base_url.rstrip("/")}/docs]({base_url.rstrip("/")}/docs) (OpenAPI) and in the project's `docs/api.md`.
 """

@@ -297,7 +297,7 @@ class CardFields:
 
 
 def submit(api: ApiClient, *, token: str | None, archive: str | None, card: CardFields, suite: str | None,
-           seed: float | None = None, notes: str = "", idempotency_key: str | None = None,
+           seed: str | int | None = None, notes: str = "", idempotency_key: str | None = None,
            progress: Callable[[int, int], None] | None = None) -> tuple[str, int | None]:
     """Create a submission; returns (HTML of the outcome, job id or None).
 
@@ -310,8 +310,12 @@ def submit(api: ApiClient, *, token: str | None, archive: str | None, card: Card
         return cards.render_problems("Missing: " + ", ".join(missing) + ".", []), None
     sid, version = split_suite(suite)
     settings: dict[str, Any] = {}
-    if seed is not None and seed == seed:  # NaN when the number box is cleared
-        settings["seed"] = int(seed)
+    seed_text = str(seed if seed is not None else "").strip()
+    if seed_text:
+        try:
+            settings["seed"] = int(seed_text)
+        except ValueError:
+            return cards.render_problems(f"The generation seed must be an integer, not {seed_text!r}.", []), None
     if notes.strip():
         settings["notes"] = notes.strip()
     try:

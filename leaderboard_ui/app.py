@@ -136,8 +136,7 @@ def build_blocks(api: ApiClient, *, public_base: str | None = None) -> gr.Blocks
                 description = gr.Textbox(label="Description", lines=2, elem_id="card-description")
                 with gr.Row():
                     suite_sub = gr.Dropdown(label="Suite", choices=[], elem_id="submit-suite")
-                    seed = gr.Number(label="Generation seed (optional)", precision=0, value=None,
-                                     elem_id="submit-seed")
+                    seed = gr.Textbox(label="Generation seed (optional, integer)", elem_id="submit-seed")
                     notes = gr.Textbox(label="Generation notes (optional)", elem_id="submit-notes")
                 archive = gr.File(label="Archive of videos", file_types=[".zip", ".tar", ".gz", ".tgz"],
                                   type="filepath", elem_id="submit-archive")
@@ -215,7 +214,7 @@ def build_blocks(api: ApiClient, *, public_base: str | None = None) -> gr.Blocks
 
         # -- submit -------------------------------------------------------------------------------------------
         def do_submit(token: str, file: str | None, name_: str, org: str, base: str, params: str, link_: str,
-                      desc_: str, public_: bool, suite_: str, seed_: float | None, notes_: str,
+                      desc_: str, public_: bool, suite_: str, seed_: str, notes_: str,
                       progress: gr.Progress = gr.Progress()) -> tuple[str, Any, Any]:  # noqa: B008 (Gradio idiom)
             card = actions.CardFields(name_ or "", org or "", base or "", params or "", link_ or "", desc_ or "",
                                       bool(public_))

@@ -156,11 +156,11 @@ def _cell(row: Row, col: Column) -> str:
     return f'<td data-col="{col.key}">{escape(str(col.sort_value(row) or "—"))}</td>'
 
 
-def _header(cols: Sequence[Column], options: TableOptions) -> str:
+def _header(cols: Sequence[Column], options: TableOptions, *, sorted_by: str) -> str:
     cells = []
     for c in cols:
         arrow = ""
-        if c.key == options.sort:
+        if c.key == sorted_by:
             desc = c.descending if options.descending is None else options.descending
             arrow = " ▼" if desc else " ▲"
         label = escape(c.label) + (" (95 % CI)" if c.metric == RANK_METRIC else "")
@@ -169,14 +169,14 @@ def _header(cols: Sequence[Column], options: TableOptions) -> str:
     return "<thead><tr>" + "".join(cells) + "</tr></thead>"
 
 
-def _metrics_table(rows: Sequence[Row], options: TableOptions, *, testid: str) -> str:
+def _metrics_table(rows: Sequence[Row], options: TableOptions, *, testid: str, sorted_by: str) -> str:
     cols = [c for c in COLUMNS if c.key != "suite"]  # the group header names the suite
     body = "".join(
         f'<tr data-model="{escape(str(r.get("model_name") or ""))}" data-rank="{r.get("rank") or ""}"'
         f'{" class=lb-refrow" if r.get("reference") else ""}>' + "".join(_cell(r, c) for c in cols) + "</tr>"
         for r in rows
     )
-    return (f'<div class="lb-scroll"><table class="lb-table" data-testid="{testid}">{_header(cols, options)}'
+    return (f'<div class="lb-scroll"><table class="lb-table" data-testid="{testid}">{_header(cols, options, sorted_by=sorted_by)}'
             f"<tbody>{body}</tbody></table></div>")
 
 
@@ -204,10 +204,10 @@ def _category_table(rows: Sequence[Row], options: TableOptions, *, testid: str) 
             f'<tbody>{"".join(body)}</tbody></table></div>')
 
 
-def _table(rows: Sequence[Row], options: TableOptions, *, testid: str) -> str:
+def _table(rows: Sequence[Row], options: TableOptions, *, testid: str, sorted_by: str) -> str:
     if options.view in CATEGORY_LABELS:
         return _category_table(rows, options, testid=testid)
-    return _metrics_table(rows, options, testid=testid)
+    return _metrics_table(rows, options, testid=testid, sorted_by=sorted_by)
 
 
 def _group_title(key: tuple[Any, ...], rows: Sequence[Row], meta: Mapping[tuple[Any, ...], Mapping[str, Any]]) -> str:
@@ -247,7 +247,7 @@ def render_leaderboard(data: Mapping[str, Any], options: TableOptions | None = N
                      f'data-version="{escape(str(version))}" data-judge="{escape(str(fingerprint or ""))}">'
                      + _group_title(key, rows, meta)
                      + _table(sort_rows(rows, options.sort, descending=options.descending), options,
-                              testid=f"leaderboard-table-{i}")
+                              testid=f"leaderboard-table-{i}", sorted_by=options.sort)
                      + "</section>")
     if options.show_reference and reference:
         rows = sort_rows(reference, _reference_sort(options.sort), descending=options.descending)
@@ -255,7 +255,8 @@ def render_leaderboard(data: Mapping[str, Any], options: TableOptions | None = N
                      f'<h3 class="lb-group-title">Reference rows: {REFERENCE_NOTE} (not ranked)</h3>'
                      '<p class="lb-note">Numbers as published by the MATRIX paper, scored by its own judge and '
                      "tracker; they are not comparable with the ranked rows above and never take part in a "
-                     "ranking.</p>" + _table(rows, options, testid="leaderboard-reference") + "</section>")
+                     "ranking.</p>" + _table(rows, options, testid="leaderboard-reference",
+                                             sorted_by=_reference_sort(options.sort)) + "</section>")
     if not groups and not (options.show_reference and reference):
         what = f' matching "{escape(options.search)}"' if options.search.strip() else ""
         parts.append(f'<p class="lb-empty" data-testid="lb-empty">No results{what} yet. Submit a model in the '
