@@ -228,3 +228,17 @@ def test_save_jpeg(tmp_path):
     with Image.open(tmp_path / "f.jpg") as im:
         assert im.format == "JPEG" and im.size == (60, 40)
         assert np.abs(np.asarray(im).astype(int) - frame.astype(int)).mean() < 8
+
+
+def test_save_jpegs_writes_every_frame(tmp_path):
+    from PIL import Image
+
+    frames = _frames(5, 40, 60)
+    items = [(tmp_path / f"{i:03d}.jpg", f) for i, f in enumerate(frames)]
+    video.save_jpegs(items, workers=3)
+    for path, frame in items:
+        with Image.open(path) as im:
+            assert np.abs(np.asarray(im).astype(int) - frame.astype(int)).mean() < 8
+    video.save_jpegs([])  # nothing to do
+    with pytest.raises(FileNotFoundError):
+        video.save_jpegs([(tmp_path / "no-such-folder" / "x.jpg", frames[0])] * 2, workers=2)
