@@ -119,9 +119,9 @@ admin: `intergeneval admin create-token --name my-ci`).
 With the command line (installed with `pip install intergeneval[server]`):
 
 ```bash
-export INTERGENEVAL_TOKEN=ige_...
-intergeneval submit videos.zip --server {base_url.rstrip("/")} --suite {default} \\
-    --model-name my-model --wait      # waits for the job and prints the scores
+export INTERGENEVAL_TOKEN=ige_... INTERGENEVAL_SERVER={base_url.rstrip("/")}
+intergeneval submit videos/ --suite {default} --model my-model --organisation my-lab \\
+    --idempotency-key "$GIT_COMMIT" --wait   # a folder or an archive; waits and prints the scores
 ```
 
 With plain REST calls:

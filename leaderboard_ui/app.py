@@ -227,7 +227,7 @@ def build_blocks(api: ApiClient, *, public_base: str | None = None) -> gr.Blocks
             detail = actions.job_view(api, job_id, token) if job_id is not None else gr.skip()
             return html, job_id if job_id is not None else gr.skip(), detail
 
-        submit_btn.click(do_submit, [token_store, archive, name, organisation, base_model, parameters, link,
+        submit_btn.click(do_submit, [token_a, archive, name, organisation, base_model, parameters, link,
                                      description, public, suite_sub, seed, notes],
                          [submit_out, job_state, job_detail], concurrency_limit=4)
 
@@ -235,7 +235,7 @@ def build_blocks(api: ApiClient, *, public_base: str | None = None) -> gr.Blocks
         def poll(token: str, job_id: int | None) -> tuple[str, str]:
             return actions.jobs_view(api, token or None), actions.job_view(api, job_id, token or None)
 
-        gr.on([jobs_refresh.click, timer.tick], poll, [token_store, job_state], [jobs_html, job_detail],
+        gr.on([jobs_refresh.click, timer.tick], poll, [token_b, job_state], [jobs_html, job_detail],
               show_progress="hidden")
         jobs_tab.select(lambda on: gr.Timer(active=bool(on)), live, timer)
         for other in (lb_tab, model_tab, submit_tab, about_tab):
@@ -246,15 +246,16 @@ def build_blocks(api: ApiClient, *, public_base: str | None = None) -> gr.Blocks
             msg = actions.cancel_job(api, _int_or_none(job_id), token or None)
             return msg, *poll(token, current)
 
-        cancel_btn.click(do_cancel, [cancel_id, token_store, job_state], [cancel_out, jobs_html, job_detail])
+        cancel_btn.click(do_cancel, [cancel_id, token_b, job_state], [cancel_out, jobs_html, job_detail])
 
-        # -- token: one value in the browser, shown in both forms -----------------------------------------------
-        def keep_token(value: str) -> tuple[str, str, str]:
+        # -- token: kept in the browser (localStorage) and copied to the other form; handlers read the boxes,
+        # so a token typed just before a click is the one used.
+        def keep_token(value: str) -> tuple[str, str]:
             value = (value or "").strip()
-            return value, value, value
+            return value, value
 
-        token_a.input(keep_token, token_a, [token_store, token_a, token_b])
-        token_b.input(keep_token, token_b, [token_store, token_a, token_b])
+        token_a.input(keep_token, token_a, [token_store, token_b], show_progress="hidden")
+        token_b.input(keep_token, token_b, [token_store, token_a], show_progress="hidden")
         token_b.submit(poll, [token_b, job_state], [jobs_html, job_detail])
 
         # -- page load: the URL's query picks the tab (?model=ID[&job=ID], ?job=ID, ?tab=NAME) ------------------
