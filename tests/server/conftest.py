@@ -85,7 +85,7 @@ def zipper() -> Callable[..., bytes]:
 
 
 # --------------------------------------------------------------------------------------------- service
-def make_settings(data_dir: Path, scenes, **overrides: Any) -> Settings:
+def settings_for(data_dir: Path, scenes, **overrides: Any) -> Settings:
     """Settings for a test service: scripted judge + replay tracker on the scenes, fast leases."""
     base: dict[str, Any] = dict(
         data_dir=data_dir, profile=None, judge="scripted", judge_options={"answers": str(scenes.answers)},
@@ -151,7 +151,7 @@ def service_factory(tmp_path, scenes) -> Iterator[Callable[..., Service]]:
     opened: list[TestClient] = []
 
     def make(*, worker: bool = False, worker_kwargs: dict[str, Any] | None = None, **overrides: Any) -> Service:
-        settings = make_settings(tmp_path / f"data{len(opened)}", scenes, **overrides)
+        settings = settings_for(tmp_path / f"data{len(opened)}", scenes, **overrides)
         app = create_app(settings, start_worker=worker, mount_page=False, worker_kwargs=worker_kwargs)
         client = TestClient(app)
         client.__enter__()
@@ -288,3 +288,9 @@ def add_jobs_to() -> Callable[..., list[int]]:
 def tarrer() -> Callable[..., bytes]:
     """`tar_bytes` as a fixture."""
     return tar_bytes
+
+
+@pytest.fixture(name="make_settings")
+def make_settings_fixture() -> Callable[..., Settings]:
+    """`settings_for` as a fixture."""
+    return settings_for
