@@ -16,8 +16,8 @@ from baselines.registry import generator_class, get_spec
 from baselines.run import CARD, generate_videos
 from intergeneval.video import decode
 
-T2V = ["tiny-cogvideox-t2v"]
-I2V = ["tiny-cogvideox-i2v"]
+T2V = ["tiny-cogvideox-t2v", "tiny-wan-t2v"]
+I2V = ["tiny-cogvideox-i2v", "tiny-wan-i2v"]
 
 
 def _generator(name):
