@@ -254,8 +254,9 @@ def build_blocks(api: ApiClient, *, public_base: str | None = None) -> gr.Blocks
             value = (value or "").strip()
             return value, value
 
-        token_a.input(keep_token, token_a, [token_store, token_b], show_progress="hidden")
-        token_b.input(keep_token, token_b, [token_store, token_a], show_progress="hidden")
+        # `change`, not `input`: pasted or autofilled tokens must be kept too (the copy settles after one round).
+        token_a.change(keep_token, token_a, [token_store, token_b], show_progress="hidden")
+        token_b.change(keep_token, token_b, [token_store, token_a], show_progress="hidden")
         token_b.submit(poll, [token_b, job_state], [jobs_html, job_detail])
 
         # -- page load: the URL's query picks the tab (?model=ID[&job=ID], ?job=ID, ?tab=NAME) ------------------

@@ -149,7 +149,9 @@ def _cell(row: Row, col: Column) -> str:
         return f'<td class="lb-num lb-rank" data-col="{col.key}">{"—" if value is None else value}</td>'
     if col.key == "judge":
         fp = escape(str(row.get("judge_fingerprint") or ""))
-        return f'<td data-col="judge" title="fingerprint {fp}">{escape(str(row.get("judge_label") or "—"))}</td>'
+        label = escape(str(row.get("judge_label") or "—"))
+        title = f"{label} (fingerprint {fp})" if fp else label
+        return f'<td class="lb-judge" data-col="judge" title="{title}">{label}</td>'
     if col.kind == "date":
         date = str(row.get("date") or "")
         return f'<td data-col="date" title="{escape(date)}">{escape(date[:10]) or "—"}</td>'

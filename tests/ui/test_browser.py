@@ -157,7 +157,9 @@ def test_submit_form_creates_a_job_that_finishes_and_ranks(page, served, seeded,
     result.get_by_role("link", name=re.compile(r"Follow job")).click()  # ?job=ID opens the Jobs tab, polled live
     page.locator('[data-testid=job-detail][data-status="succeeded"]').wait_for(timeout=60_000)
     assert "4/4" in page.locator("[data-testid=job-detail]").inner_text()
-    page.locator('[data-testid=jobs-table] tr[data-job-id="%s"]' % job_id).first.wait_for()  # my jobs (token kept)
+    # my jobs: the token typed in the Submit tab was kept in the browser across the reload
+    page.locator(f'#jobs tr[data-job-id="{job_id}"]').wait_for()
+    assert page.locator("#jobs-token input").input_value() == served.token
     page.screenshot(path=str(artifacts / "jobs.png"), full_page=True)
 
     page.goto(served.base + "/")
