@@ -187,7 +187,12 @@ class DiffusersGenerator(Generator):
         generator = torch.Generator("cpu").manual_seed(seed)
         with torch.inference_mode():
             out = self.pipe(**self.call_kwargs(scenario), generator=generator, output_type="np")
-        return to_uint8(out.frames[0])
+        frames = to_uint8(out.frames[0])
+        s = self.spec
+        if frames.shape[:3] != (s.num_frames, s.height, s.width):
+            raise ValueError(f"model {s.name!r} returned frames of shape {frames.shape[:3]} for scenario "
+                             f"{scenario.id!r}; its settings say {(s.num_frames, s.height, s.width)}")
+        return frames
 
 
 # ---------------------------------------------------------------------------------------------- helpers
