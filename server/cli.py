@@ -59,7 +59,8 @@ def _settings(**overrides: Any):
 DataDir = Annotated[Path | None, typer.Option(help="Data dir: SQLite database and storage (default ./intergeneval-data).")]
 DatabaseUrl = Annotated[str | None, typer.Option(help="SQLAlchemy database URL (e.g. postgresql+psycopg://u@host/db).")]
 Storage = Annotated[Path | None, typer.Option(help="Storage dir every worker mounts (default: the data dir).")]
-Profile = Annotated[str | None, typer.Option(help="Model profile for scoring: default or tiny.")]
+Profile = Annotated[str | None, typer.Option(help="Model profile for scoring: default, tiny, or none (only the "
+                                             "backends named with --judge/--tracker).")]
 Judge = Annotated[str | None, typer.Option(help="Judge backend (overrides the profile's).")]
 JudgeOption = Annotated[list[str] | None, typer.Option(help="Judge option key=value (repeatable).")]
 Tracker = Annotated[str | None, typer.Option(help="Tracker backend (overrides the profile's).")]

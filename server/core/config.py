@@ -23,14 +23,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Everything the API and the workers are configured by; limits and quotas included."""
 
-    model_config = SettingsConfigDict(env_prefix="INTERGENEVAL_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="INTERGENEVAL_", env_file=".env", extra="ignore",
+                                      env_ignore_empty=True)
 
     data_dir: Path = Field(default=Path("intergeneval-data"), description="SQLite database and default storage")
     database_url: str = Field(default="", description="SQLAlchemy URL; default SQLite under the data dir")
     storage: Path | None = Field(default=None, description="uploads, job outputs, result cache (default data dir)")
 
     # Scoring: what workers load (the in-process worker of `serve` too).
-    profile: str | None = Field(default="default", description="model profile: default or tiny")
+    profile: str | None = Field(default="default", description="model profile: default, tiny, or none (only the "
+                                "backends named explicitly)")
     judge: str | None = None
     judge_options: dict = Field(default_factory=dict)
     tracker: str | None = None
@@ -60,6 +62,12 @@ class Settings(BaseSettings):
     max_fps: float = 120.0
     min_side: int = 16
     max_side: int = 4096
+
+    @field_validator("profile", "judge", "tracker", "detector", "default_suite", "storage", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, v: object) -> object:
+        # docker-compose passes unset variables as empty strings: treat them as not given; "none" says so.
+        return None if isinstance(v, str) and v.strip().lower() in ("", "none") else v
 
     @field_validator("data_dir", "storage", mode="after")
     @classmethod
