@@ -150,14 +150,16 @@ def make_scene_set(out_dir: str | Path, *, n_videos: int = 4, frames: int = 49,
     write_suite(root / "suite.json", suite_dict)
     write_json(root / "answers.json", {"format": ANSWERS_FORMAT, "answers": answers})
     log.info("wrote %d synthetic scenes to %s", n_videos, root)
-    return SceneSet(root, videos, root / "suite.json", tracks, root / "answers.json", tuple(ids), tuple(kinds))
+    return SceneSet(root, videos, root / "suite.json", tracks, root / "answers.json", tuple(ids),
+                    tuple(kinds))
 
 
 # ------------------------------------------------------------------------------------------ rendering
 class _Scene:
     """One scene's geometry over time; `render` draws it and returns the frames and the exact masks."""
 
-    def __init__(self, kind: str, cast: _Cast, frames: int, height: int, width: int, rng: np.random.Generator):
+    def __init__(self, kind: str, cast: _Cast, frames: int, height: int, width: int,
+                 rng: np.random.Generator):
         self.kind, self.cast, self.t, self.h, self.w = kind, cast, frames, height, width
         self.rng = rng
         jitter = rng.uniform(-0.02, 0.02, size=2)
@@ -202,7 +204,8 @@ class _Scene:
         masks = np.zeros((self.t, 2, h, w), dtype=bool)
         skins = {name: _texture(self.rng, h, w, base=rgb, amplitude=10) for name, rgb in
                  (("agent", self.cast.agent.rgb), ("target", self.cast.target.rgb), ("extra", _EXTRA_RGB))}
-        shapes = {"agent": self.cast.agent.shape, "target": self.cast.target.shape, "extra": self.cast.target.shape}
+        shapes = {"agent": self.cast.agent.shape, "target": self.cast.target.shape,
+                  "extra": self.cast.target.shape}
         for f in range(self.t):
             frame = frames[f]
             frame[:] = background
@@ -223,7 +226,8 @@ class _Scene:
         return frames, masks
 
 
-def _texture(rng: np.random.Generator, h: int, w: int, *, base: tuple[int, int, int], amplitude: float) -> np.ndarray:
+def _texture(rng: np.random.Generator, h: int, w: int, *, base: tuple[int, int, int],
+             amplitude: float) -> np.ndarray:
     """A base colour with smooth stripes and mild grain, `(h, w, 3)` uint8."""
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     fx, fy, phase = rng.uniform(0.05, 0.15), rng.uniform(0.04, 0.12), rng.uniform(0, 2 * np.pi)
@@ -234,7 +238,8 @@ def _texture(rng: np.random.Generator, h: int, w: int, *, base: tuple[int, int, 
     return np.clip(tint[None, None, :] + shade[..., None], 0, 255).astype(np.uint8)
 
 
-def _shape_mask(shape: str, centre: tuple[float, float], half: tuple[float, float], h: int, w: int) -> np.ndarray:
+def _shape_mask(shape: str, centre: tuple[float, float], half: tuple[float, float], h: int,
+                w: int) -> np.ndarray:
     """Mask of an ellipse or rectangle with this centre and half sizes (pixels), computed in its window."""
     cy, cx = centre
     hy, hx = half
@@ -280,7 +285,7 @@ def _scenario(sid: str, cast: _Cast, mask_paths: list[str]) -> dict[str, Any]:
     return {
         "id": sid,
         "video_prompt": cast.prompt.format(A=_capital(agent.appearance), t=target.appearance),
-        "image_prompt": f"{_capital(agent.appearance)} and {target.appearance} on a plain textured background.",
+        "image_prompt": f"{_capital(agent.appearance)} and {target.appearance} on a textured background.",
         "objects": [{"class": agent.cls, "appearance": agent.appearance},
                     {"class": target.cls, "appearance": target.appearance}],
         "interaction_type": cast.interaction_type,
@@ -327,7 +332,7 @@ def _answers(scene: _Scene, sampled: tuple[int, ...]) -> dict[str, Any]:
     changes = {
         "emergence": "yes" if emerged else "no",
         "emergence_frames": emerged,
-        "emergence_reason": f"an unboxed {scene.cast.target.cls} appears" if emerged else "nothing new appears",
+        "emergence_reason": f"an unboxed {scene.cast.target.cls} appears" if emerged else "nothing appears",
         "disappearance": "yes" if vanished else "no",
         "disappearance_frames": vanished,
         "disappearance_reason": f"the {color(1)[0]} box is gone" if vanished else "every box stays",

@@ -172,7 +172,7 @@ def test_same_seed_same_files_other_seed_other_frames(tmp_path):
 
 
 def test_benchmark_size_and_short_videos(tmp_path):
-    s = make_scene_set(tmp_path, n_videos=4, frames=6, size=(480, 720))
+    s = make_scene_set(tmp_path, n_videos=2, frames=6, size=(480, 720))
     for sid in s.ids:
         d = video.decode(s.videos / f"{sid}.mp4")
         assert d.frames.shape == (6, 480, 720, 3)
