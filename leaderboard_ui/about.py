@@ -14,6 +14,8 @@ from typing import Any
 from intergeneval import config
 from intergeneval.metrics.aggregate import METRIC_INFO
 
+_KISA = f"{config.KISA_SLOTS.start}–{config.KISA_SLOTS.stop - 1}"
+_SGI = f"{config.SGI_SLOTS.start}–{config.SGI_SLOTS.stop - 1}"
 PROTOCOL = f"""
 ### How a video is scored ({config.PROTOCOL_ID})
 
@@ -21,8 +23,8 @@ PROTOCOL = f"""
    through the whole video; each gets a coloured box or mask drawn on the frames.
 2. **A judge looks at sampled frames.** Frame 0, every {config.STRIDE}th frame and the last frame, with the
    overlays, are shown to a vision-language judge (greedy decoding, seed {config.JUDGE_SEED}).
-3. **Ten yes/no questions per key interaction.** Questions {config.KISA_SLOTS.start}–{config.KISA_SLOTS.stop - 1}
-   ask whether the interaction happens (**KISA**); questions {config.SGI_SLOTS.start}–{config.SGI_SLOTS.stop - 1}
+3. **Ten yes/no questions per key interaction.** Questions {_KISA} ask whether the interaction
+   happens (**KISA**); questions {_SGI}
    ask whether it happens between the right agent and object (**SGI**). For each question the judge names
    the *decisive frame*, and may answer "no (visually implausible)" for broken anatomy or objects passing
    through each other. Only "yes" counts.
@@ -57,11 +59,13 @@ def _backends(health: Mapping[str, Any], judges: Sequence[Mapping[str, Any]]) ->
             lines.append(f"- {key.capitalize()}: `{label}`")
     if judges:
         lines.append("- Judges behind the current leaderboard rows:")
-        lines += [f"  - `{g.get('judge_label') or '?'}` (fingerprint `{str(g.get('judge_fingerprint') or '')[:16]}`)"
+        lines += [f"  - `{g.get('judge_label') or '?'}` "
+                  f"(fingerprint `{str(g.get('judge_fingerprint') or '')[:16]}`)"
                   f" on {g.get('suite_id')} v{g.get('suite_version')}: {g.get('num_rows', '?')} models"
                   for g in judges]
     if not lines:
-        lines.append("- The server did not report its judge and tracker; each result lists its own fingerprints.")
+        lines.append("- The server did not report its judge and tracker; each result lists its own "
+                     "fingerprints.")
     version = health.get("version")
     head = f"Server version `{version}`, database `{health.get('database', '?')}`." if version else ""
     return head + "\n\n" + "\n".join(lines)
@@ -72,7 +76,8 @@ def _suites(suites: Sequence[Mapping[str, Any]]) -> str:
         return "- (the server lists no suites)"
     return "\n".join(
         f"- `{s.get('suite_id')}` v{s.get('version')}: {s.get('num_scenarios', '?')} scenarios"
-        + (" (default)" if s.get("default") else "") + (f" — {s['description']}" if s.get("description") else "")
+        + (" (default)" if s.get("default") else "")
+        + (f" — {s['description']}" if s.get("description") else "")
         for s in suites)
 
 
@@ -91,6 +96,7 @@ def about_markdown(health: Mapping[str, Any], suites: Sequence[Mapping[str, Any]
     """
     api = base_url.rstrip("/") + "/api/v1"
     default = next((s.get("suite_id") for s in suites if s.get("default")), None) or "SUITE"
+    root = base_url.rstrip("/")
     return f"""
 ## About this leaderboard
 
@@ -140,5 +146,6 @@ curl -sS "{api}/leaderboard?suite={default}&format=csv"
 ```
 
 The same key in `Idempotency-Key` returns the first job again, so a retried CI step does not queue twice.
-The full contract is at [{base_url.rstrip("/")}/docs]({base_url.rstrip("/")}/docs) (OpenAPI) and in the project's `docs/api.md`.
+The full contract is at [{root}/docs]({root}/docs) (OpenAPI) and in the project's
+`docs/api.md`.
 """

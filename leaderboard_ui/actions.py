@@ -95,7 +95,8 @@ def fetch_board(api: ApiClient, suite: str | None, judge: str | None, *, token: 
         return Board(error=error_html(e, what="Loading the leaderboard", testid="lb-error"))
     groups = everything.get("groups") or []
     suites = suite_choices([*groups, *(r for r in everything.get("rows") or [] if r.get("reference"))])
-    return Board(data=data, suites=suites, judges=judge_choices(groups), notes=check_api_metrics(data.get("metrics")))
+    return Board(data=data, suites=suites, judges=judge_choices(groups),
+                 notes=check_api_metrics(data.get("metrics")))
 
 
 def download_links(suite: str | None, judge: str | None, options: table.TableOptions) -> str:
@@ -106,9 +107,12 @@ def download_links(suite: str | None, judge: str | None, options: table.TableOpt
         "sort": options.sort, "desc": None if options.descending is None else int(options.descending),
         "reference": int(options.show_reference)}.items() if v is not None}
     q = urlencode(params)
-    return (f'<div class="lb-downloads">Download what is shown: <a href="{DATA_PATH}/leaderboard.csv?{escape(q)}" '
-            f'download="leaderboard.csv" data-testid="download-csv">CSV</a> · <a href="{DATA_PATH}/leaderboard.json'
-            f'?{escape(q)}" download="leaderboard.json" data-testid="download-json">JSON</a></div>')
+    q = escape(q)
+    return (f'<div class="lb-downloads">Download what is shown: '
+            f'<a href="{DATA_PATH}/leaderboard.csv?{q}" download="leaderboard.csv" '
+            f'data-testid="download-csv">CSV</a>'
+            f' · <a href="{DATA_PATH}/leaderboard.json?{q}" download="leaderboard.json" '
+            f'data-testid="download-json">JSON</a></div>')
 
 
 def render_board(board: Board, options: table.TableOptions, suite: str | None, judge: str | None) -> str:
@@ -142,7 +146,8 @@ def model_choices(models: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
             for m in models]
 
 
-def result_choices(results: Sequence[Mapping[str, Any]], extra_job: int | None = None) -> list[tuple[str, str]]:
+def result_choices(results: Sequence[Mapping[str, Any]],
+                   extra_job: int | None = None) -> list[tuple[str, str]]:
     """(label, job id) pairs for the results of a model (one per suite version and judge)."""
     out = [(f"{r.get('suite_id')} v{r.get('suite_version')} · {r.get('judge_label') or 'judge'} · job "
             f"#{r.get('job_id')}", str(r.get("job_id"))) for r in results if r.get("job_id") is not None]
@@ -165,8 +170,8 @@ def model_view(api: ApiClient, model_id: str | int | None, *, token: str | None 
                job: int | None = None) -> ModelView:
     """The card and results of one model."""
     if not model_id:
-        return ModelView(cards.render_message("Pick a model, or click one in the leaderboard.", testid="model-card"),
-                         "", [])
+        pick = cards.render_message("Pick a model, or click one in the leaderboard.", testid="model-card")
+        return ModelView(pick, "", [])
     try:
         model = api.model(int(model_id), token=token)
     except (ApiError, ApiUnavailable, ValueError) as e:
@@ -192,7 +197,8 @@ def result_view(api: ApiClient, model: Mapping[str, Any], job_id: str | int | No
                 token: str | None = None) -> ResultView:
     """Charts against the other models of the same suite version and judge, and the job's per-video list."""
     if not job_id:
-        return ResultView(None, None, [], message=cards.render_message("This model has no finished result yet."))
+        return ResultView(None, None, [],
+                          message=cards.render_message("This model has no finished result yet."))
     try:
         body = api.results(int(job_id), token=token)
     except (ApiError, ApiUnavailable, ValueError) as e:
@@ -236,7 +242,8 @@ def evidence_view(results: Mapping[str, Any], prompts: Mapping[str, str], scenar
     videos = {str(v.get("scenario_id")): v for v in (results or {}).get("videos") or []}
     if not scenario_id or scenario_id not in videos:
         return cards.render_message("Pick a video to see what the judge saw and answered.", testid="evidence")
-    return evidence.render_evidence(videos[scenario_id], prompt=prompts.get(scenario_id), image_url=evidence_url)
+    return evidence.render_evidence(videos[scenario_id], prompt=prompts.get(scenario_id),
+                                    image_url=evidence_url)
 
 
 # -- jobs and submissions ------------------------------------------------------------------------------------
@@ -266,7 +273,8 @@ def job_view(api: ApiClient, job_id: str | int | None, token: str | None) -> str
 def cancel_job(api: ApiClient, job_id: str | int | None, token: str | None) -> str:
     """Ask the API to cancel a job; returns a message."""
     if not token:
-        return cards.render_message("Enter your API token to cancel a job.", kind="warn", testid="cancel-result")
+        return cards.render_message("Enter your API token to cancel a job.", kind="warn",
+                                    testid="cancel-result")
     try:
         job = api.cancel(int(job_id or 0), token=token)
     except (ApiError, ApiUnavailable, ValueError) as e:
@@ -289,9 +297,9 @@ class CardFields:
 
     def to_api(self) -> dict[str, Any]:
         """The `model` JSON of the submission (empty fields left out)."""
-        out: dict[str, Any] = {k: v.strip() for k, v in (
-            ("name", self.name), ("organisation", self.organisation), ("base_model", self.base_model),
-            ("parameters", self.parameters), ("link", self.link), ("description", self.description)) if v.strip()}
+        fields = (("name", self.name), ("organisation", self.organisation), ("base_model", self.base_model),
+                  ("parameters", self.parameters), ("link", self.link), ("description", self.description))
+        out: dict[str, Any] = {k: v.strip() for k, v in fields if v.strip()}
         out["public"] = bool(self.public)
         return out
 
@@ -315,7 +323,8 @@ def submit(api: ApiClient, *, token: str | None, archive: str | None, card: Card
         try:
             settings["seed"] = int(seed_text)
         except ValueError:
-            return cards.render_problems(f"The generation seed must be an integer, not {seed_text!r}.", []), None
+            why = f"The generation seed must be an integer, not {seed_text!r}."
+            return cards.render_problems(why, []), None
     if notes.strip():
         settings["notes"] = notes.strip()
     try:

@@ -37,8 +37,8 @@ HEADER = f"""
 <div class="lb-header" data-testid="page-header">
   <h1>{TITLE}</h1>
   <p>Interaction fidelity (IF) of image-to-video generators on the InterGenEval protocol: how well the
-  generated videos show the prompted interaction between the right agents and objects (KISA, SGI) without objects
-  popping in or out (SPI). Every score links to the frames the judge saw and what it answered.</p>
+  generated videos show the prompted interaction between the right agents and objects (KISA, SGI) without
+  objects popping in or out (SPI). Every score links to the frames the judge saw and what it answered.</p>
 </div>
 """
 
@@ -68,7 +68,8 @@ def build_blocks(api: ApiClient, *, public_base: str | None = None) -> gr.Blocks
 
     Args:
         api: the REST client (its base URL is what the page's server uses to reach the API).
-        public_base: the API's root as users reach it, for the About tab's examples (default: this page's host).
+        public_base: the API's root as users reach it, for the About tab's examples (default: this
+            page's host).
 
     Returns:
         The Blocks, ready for `gr.mount_gradio_app`.
@@ -89,8 +90,8 @@ def build_blocks(api: ApiClient, *, public_base: str | None = None) -> gr.Blocks
                                         elem_id="lb-search")
                     suite = gr.Dropdown(label="Suite version", choices=[("All suites", "")], value="",
                                         elem_id="lb-suite", scale=1)
-                    judge = gr.Dropdown(label="Judge", choices=[("All judges", "")], value="", elem_id="lb-judge",
-                                        scale=1)
+                    judge = gr.Dropdown(label="Judge", choices=[("All judges", "")], value="",
+                                        elem_id="lb-judge", scale=1)
                 with gr.Row(equal_height=True):
                     sort = gr.Dropdown(label="Sort by", choices=table.sort_choices(), value="rank",
                                        elem_id="lb-sort", scale=1)
@@ -112,7 +113,8 @@ def build_blocks(api: ApiClient, *, public_base: str | None = None) -> gr.Blocks
                                           elem_id="result-pick")
                 result_msg = gr.HTML()
                 with gr.Row():
-                    comparison = gr.Plot(label="Metrics against the other models (95 % CI)", elem_id="chart-metrics")
+                    comparison = gr.Plot(label="Metrics against the other models (95 % CI)",
+                                         elem_id="chart-metrics")
                 with gr.Row():
                     cat_plot = gr.Plot(label="Per category", elem_id="chart-categories")
                 gr.Markdown("### Evidence: what the judge saw and answered")
@@ -120,8 +122,9 @@ def build_blocks(api: ApiClient, *, public_base: str | None = None) -> gr.Blocks
                 evidence_html = gr.HTML(elem_id="evidence")
 
             with gr.Tab("Submit", id="submit") as submit_tab:
-                gr.Markdown("Upload one `<scenario id>.mp4` per scenario of the suite, as a .zip, .tar or .tar.gz. "
-                            "The server checks every video before queueing and lists every problem it finds.")
+                gr.Markdown("Upload one `<scenario id>.mp4` per scenario of the suite, as a .zip, .tar or "
+                            ".tar.gz. The server checks every video before queueing and lists every problem "
+                            "it finds.")
                 token_a = gr.Textbox(label="API token (kept in this browser)", type="password",
                                      elem_id="submit-token")
                 with gr.Row():
@@ -144,7 +147,8 @@ def build_blocks(api: ApiClient, *, public_base: str | None = None) -> gr.Blocks
                 submit_out = gr.HTML(elem_id="submit-result")
 
             with gr.Tab("Jobs", id="jobs") as jobs_tab:
-                token_b = gr.Textbox(label="API token (kept in this browser)", type="password", elem_id="jobs-token")
+                token_b = gr.Textbox(label="API token (kept in this browser)", type="password",
+                                     elem_id="jobs-token")
                 with gr.Row(equal_height=True):
                     live = gr.Checkbox(label="Live updates", value=True, elem_id="jobs-live", scale=0)
                     jobs_refresh = gr.Button("Refresh", scale=0, elem_id="jobs-refresh")
@@ -158,7 +162,7 @@ def build_blocks(api: ApiClient, *, public_base: str | None = None) -> gr.Blocks
             with gr.Tab("About", id="about") as about_tab:
                 about_md = gr.Markdown(elem_id="about")
 
-        # -- leaderboard --------------------------------------------------------------------------------------
+        # -- leaderboard ----------------------------------------------------------------------------------
         options_in = [search, sort, desc, view, breakdown, show_ref]
 
         def options(search_: str, sort_: str, desc_: bool, view_: str, breakdown_: str,
@@ -191,12 +195,13 @@ def build_blocks(api: ApiClient, *, public_base: str | None = None) -> gr.Blocks
 
         board_html.click(header_click, [sort, desc], [sort, desc])
 
-        # -- model page ---------------------------------------------------------------------------------------
+        # -- model page -----------------------------------------------------------------------------------
         def open_model(model_id: str, token: str, job: int | None = None) -> tuple[Any, ...]:
             view_ = actions.model_view(api, model_id, token=token or None, job=job)
-            first = str(job) if job is not None else (view_.result_choices[0][1] if view_.result_choices else None)
-            return (view_.model, view_.card, view_.results,
-                    gr.Dropdown(choices=view_.result_choices, value=first), *open_result(view_.model, first, token))
+            choices = view_.result_choices
+            first = str(job) if job is not None else (choices[0][1] if choices else None)
+            return (view_.model, view_.card, view_.results, gr.Dropdown(choices=choices, value=first),
+                    *open_result(view_.model, first, token))
 
         def open_result(model: dict, job_id: str | None, token: str) -> tuple[Any, ...]:
             res = actions.result_view(api, model or {}, job_id, token=token or None)
@@ -205,19 +210,21 @@ def build_blocks(api: ApiClient, *, public_base: str | None = None) -> gr.Blocks
                     gr.Dropdown(choices=res.videos, value=first),
                     actions.evidence_view(res.results, res.prompts, first))
 
-        result_outputs = [result_msg, comparison, cat_plot, results_state, prompts_state, video_pick, evidence_html]
+        result_outputs = [result_msg, comparison, cat_plot, results_state, prompts_state, video_pick,
+                          evidence_html]
         model_outputs = [model_state, card_html, model_results, result_pick, *result_outputs]
         model_pick.input(lambda m, t: open_model(m, t), [model_pick, token_store], model_outputs)
         result_pick.input(open_result, [model_state, result_pick, token_store], result_outputs)
         video_pick.change(actions.evidence_view, [results_state, prompts_state, video_pick], evidence_html,
                           show_progress="hidden")
 
-        # -- submit -------------------------------------------------------------------------------------------
+        # -- submit ---------------------------------------------------------------------------------------
         def do_submit(token: str, file: str | None, name_: str, org: str, base: str, params: str, link_: str,
                       desc_: str, public_: bool, suite_: str, seed_: str, notes_: str,
-                      progress: gr.Progress = gr.Progress()) -> tuple[str, Any, Any]:  # noqa: B008 (Gradio idiom)
-            card = actions.CardFields(name_ or "", org or "", base or "", params or "", link_ or "", desc_ or "",
-                                      bool(public_))
+                      progress: gr.Progress = gr.Progress()) -> tuple[str, Any, Any]:  # noqa: B008
+            # (a gr.Progress default is how Gradio injects the progress bar)
+            card = actions.CardFields(name_ or "", org or "", base or "", params or "", link_ or "",
+                                      desc_ or "", bool(public_))
 
             def report(done: int, total: int) -> None:
                 progress((done, total), desc="uploading to the API", unit="bytes")
@@ -231,7 +238,7 @@ def build_blocks(api: ApiClient, *, public_base: str | None = None) -> gr.Blocks
                                      description, public, suite_sub, seed, notes],
                          [submit_out, job_state, job_detail], concurrency_limit=4)
 
-        # -- jobs ---------------------------------------------------------------------------------------------
+        # -- jobs -----------------------------------------------------------------------------------------
         def poll(token: str, job_id: int | None) -> tuple[str, str]:
             return actions.jobs_view(api, token or None), actions.job_view(api, job_id, token or None)
 
@@ -254,16 +261,17 @@ def build_blocks(api: ApiClient, *, public_base: str | None = None) -> gr.Blocks
             value = (value or "").strip()
             return value, value
 
-        # `change`, not `input`: pasted or autofilled tokens must be kept too (the copy settles after one round).
+        # `change`, not `input`: pasted or autofilled tokens are kept too (the copy settles in one round).
         token_a.change(keep_token, token_a, [token_store, token_b], show_progress="hidden")
         token_b.change(keep_token, token_b, [token_store, token_a], show_progress="hidden")
         token_b.submit(poll, [token_b, job_state], [jobs_html, job_detail])
 
-        # -- page load: the URL's query picks the tab (?model=ID[&job=ID], ?job=ID, ?tab=NAME) ------------------
+        # -- page load: the URL's query picks the tab (?model=ID[&job=ID], ?job=ID, ?tab=NAME) --------------
         def on_load(token: str, request: gr.Request) -> tuple[Any, ...]:
             q = _query(request)
             model_id, job = q.get("model"), _int_or_none(q.get("job"))
-            tab = q.get("tab") if q.get("tab") in TABS else "model" if model_id else "jobs" if job else "leaderboard"
+            tab = (q.get("tab") if q.get("tab") in TABS
+                   else "model" if model_id else "jobs" if job else "leaderboard")
             board = actions.fetch_board(api, q.get("suite") or "", q.get("judge") or "", token=token or None)
             suite_value = q.get("suite") if q.get("suite") in {v for _, v in board.suites} else ""
             judge_value = q.get("judge") if q.get("judge") in {v for _, v in board.judges} else ""
@@ -284,8 +292,8 @@ def build_blocks(api: ApiClient, *, public_base: str | None = None) -> gr.Blocks
                     actions.about_view(api, _base_url(request, public_base), board))
 
         blocks.load(on_load, token_store,
-                    [tabs, board_state, suite, judge, board_html, model_pick, suite_sub, token_a, token_b, job_state,
-                     job_detail, jobs_html, timer, cancel_id, about_md])
+                    [tabs, board_state, suite, judge, board_html, model_pick, suite_sub, token_a, token_b,
+                     job_state, job_detail, jobs_html, timer, cancel_id, about_md])
 
         def load_model(token: str, request: gr.Request) -> tuple[Any, ...]:
             q = _query(request)

@@ -51,7 +51,8 @@ def render_model_card(model: Mapping[str, Any]) -> str:
     link = model.get("link")
     link_html = (f'<a href="{_e(link)}" rel="noopener nofollow" target="_blank">{_e(link)}</a>'
                  if isinstance(link, str) and link.startswith(("http://", "https://")) else _e(link) or "—")
-    facts = [("Organisation", _e(model.get("organisation")) or "—"), ("Base model", _e(model.get("base_model")) or "—"),
+    facts = [("Organisation", _e(model.get("organisation")) or "—"),
+             ("Base model", _e(model.get("base_model")) or "—"),
              ("Parameters", _e(model.get("parameters")) or "—"), ("Link", link_html),
              ("Submitted by", _e(model.get("owner")) or "—"), ("Since", _date(model.get("created_at")))]
     dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
@@ -74,9 +75,11 @@ def render_model_results(results: Sequence[Mapping[str, Any]]) -> str:
         for c in METRIC_COLUMNS:
             m = (r.get("metrics") or {}).get(c.metric) or {}
             mean, lo, hi = m.get("mean"), m.get("ci_low"), m.get("ci_high")
-            ci = f'<span class="lb-ci">[{lo:.3f}, {hi:.3f}]</span>' if lo is not None and hi is not None else ""
+            ci = (f'<span class="lb-ci">[{lo:.3f}, {hi:.3f}]</span>'
+                  if lo is not None and hi is not None else "")
             val = "—" if mean is None else f"{mean:.3f}"
-            cells.append(f'<td class="lb-num">{"<b>" + val + "</b>" if c.metric == RANK_METRIC else val} {ci}</td>')
+            val = f"<b>{val}</b>" if c.metric == RANK_METRIC else val
+            cells.append(f'<td class="lb-num">{val} {ci}</td>')
         cov = r.get("coverage") or {}
         cells.append(f'<td class="lb-num">{_e(cov.get("scored"))}/{_e(cov.get("expected"))}</td>')
         job = r.get("job_id")
@@ -110,8 +113,8 @@ def render_jobs(jobs: Sequence[Mapping[str, Any]], *, title: str = "") -> str:
     """A table of jobs: status, progress (videos done / total), attempts, error, times."""
     if not jobs:
         return render_message("No jobs yet.", testid="jobs-table")
-    head = ("<thead><tr>" + "".join(f"<th scope='col'>{h}</th>" for h in (
-        "Job", "Model", "Suite", "Status", "Progress", "Attempts", "Error", "Created", "Finished")) + "</tr></thead>")
+    names = ("Job", "Model", "Suite", "Status", "Progress", "Attempts", "Error", "Created", "Finished")
+    head = "<thead><tr>" + "".join(f"<th scope='col'>{h}</th>" for h in names) + "</tr></thead>"
     body = []
     for j in jobs:
         model = (_link({"model": j["model_id"]}, _e(j.get("model_name") or j["model_id"]))
@@ -167,8 +170,11 @@ def render_problems(message: str, problems: Sequence[Mapping[str, Any]]) -> str:
     items = []
     for p in problems:
         names = p.get("items") or []
-        shown = ", ".join(str(n) for n in names[:12]) + (f" … (+{len(names) - 12})" if len(names) > 12 else "")
-        items.append(f'<li data-code="{_e(p.get("code"))}"><code>{_e(p.get("code"))}</code> {_e(p.get("message"))}'
+        shown = ", ".join(str(n) for n in names[:12])
+        shown += f" … (+{len(names) - 12})" if len(names) > 12 else ""
+        code = _e(p.get("code"))
+        items.append(f'<li data-code="{code}"><code>{code}</code> {_e(p.get("message"))}'
                      + (f'<div class="ev-muted">{_e(shown)}</div>' if shown else "") + "</li>")
     lst = f"<ul>{''.join(items)}</ul>" if items else ""
-    return f'<div class="lb-msg lb-msg-error" data-testid="submit-result" role="alert">{_e(message)}{lst}</div>'
+    return (f'<div class="lb-msg lb-msg-error" data-testid="submit-result" role="alert">{_e(message)}{lst}'
+            "</div>")

@@ -1,8 +1,9 @@
 """Matplotlib charts of the model page (figures built without pyplot, so handlers can run in threads).
 
 Example:
-    >>> rows = [{"model_id": 1, "model_name": "a", "metrics": {"if": {"mean": 0.5, "ci_low": 0.4, "ci_high": 0.6}}},
-    ...         {"model_id": 2, "model_name": "b", "metrics": {"if": {"mean": 0.3, "ci_low": 0.2, "ci_high": 0.4}}}]
+    >>> ci = {"mean": 0.5, "ci_low": 0.4, "ci_high": 0.6}
+    >>> rows = [{"model_id": 1, "model_name": "a", "metrics": {"if": ci}},
+    ...         {"model_id": 2, "model_name": "b", "metrics": {"if": {"mean": 0.3}}}]
     >>> fig = metric_comparison(rows, highlight=1)
     >>> [ax.get_title() for ax in fig.axes][:2]
     ['IF', 'KISA']
@@ -15,7 +16,14 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from .columns import CATEGORY_FAMILIES, CATEGORY_LABELS, METRIC_COLUMNS, RANK_METRIC, categories, category_value
+from .columns import (
+    CATEGORY_FAMILIES,
+    CATEGORY_LABELS,
+    METRIC_COLUMNS,
+    RANK_METRIC,
+    categories,
+    category_value,
+)
 
 HIGHLIGHT = "#d9480f"
 OTHERS = "#adb5bd"

@@ -29,7 +29,7 @@ API_PREFIX = "/api/v1"
 
 
 class ApiError(InterGenEvalError):
-    """The API answered with an error body (`{"error": {"code", "message", "details"}}`) or an unexpected one."""
+    """The API answered with an error (`{"error": {"code", "message", "details"}}`) or an unexpected body."""
 
     def __init__(self, status: int, code: str, message: str, details: Mapping[str, Any] | None = None):
         super().__init__(f"{status} {code}: {message}")
@@ -54,7 +54,8 @@ def _map_exceptions(base_url: str, what: str) -> Iterator[None]:
     try:
         yield
     except httpx.TimeoutException as e:
-        raise ApiUnavailable(f"{what}: the API at {base_url} did not answer in time ({type(e).__name__})") from e
+        raise ApiUnavailable(f"{what}: the API at {base_url} did not answer in time "
+                             f"({type(e).__name__})") from e
     except httpx.TransportError as e:
         raise ApiUnavailable(f"{what}: cannot reach the API at {base_url}: {e}") from e
 
@@ -66,7 +67,8 @@ def _error_from(response: httpx.Response) -> ApiError:
         body = None
     err = body.get("error") if isinstance(body, dict) else None
     if isinstance(err, dict) and "code" in err:
-        return ApiError(response.status_code, str(err["code"]), str(err.get("message", "")), err.get("details"))
+        return ApiError(response.status_code, str(err["code"]), str(err.get("message", "")),
+                        err.get("details"))
     text = response.text[:200].strip() or response.reason_phrase
     return ApiError(response.status_code, "unexpected_response",
                     f"{response.request.method} {response.request.url.path}: {text}")
@@ -124,8 +126,9 @@ class ApiClient:
         token = token or self.token
         return {"Authorization": f"Bearer {token}"} if token else {}
 
-    def _send(self, method: str, path: str, *, token: str | None = None, params: Mapping[str, Any] | None = None,
-              what: str | None = None, **kwargs: Any) -> httpx.Response:
+    def _send(self, method: str, path: str, *, token: str | None = None,
+              params: Mapping[str, Any] | None = None, what: str | None = None,
+              **kwargs: Any) -> httpx.Response:
         url = path if path.startswith(API_PREFIX) else API_PREFIX + path
         clean = {k: v for k, v in (params or {}).items() if v is not None and v != ""}
         headers = {**self._headers(token), **kwargs.pop("headers", {})}
@@ -161,8 +164,9 @@ class ApiClient:
         """`GET /suites/{id}`: one suite with its scenarios."""
         return self._json("GET", f"/suites/{suite_id}")
 
-    def leaderboard(self, *, suite: str | None = None, suite_version: str | None = None, judge: str | None = None,
-                    include_reference: bool = True, token: str | None = None) -> dict[str, Any]:
+    def leaderboard(self, *, suite: str | None = None, suite_version: str | None = None,
+                    judge: str | None = None, include_reference: bool = True,
+                    token: str | None = None) -> dict[str, Any]:
         """`GET /leaderboard`: ranked rows, their groups, the filters applied and the metric list."""
         return self._json("GET", "/leaderboard", token=token, params={
             "suite": suite, "suite_version": suite_version, "judge": judge,
@@ -188,7 +192,8 @@ class ApiClient:
         """`GET /jobs/{id}/videos/{scenario_id}`: one per-video result."""
         return self._json("GET", f"/jobs/{int(job_id)}/videos/{scenario_id}", token=token)
 
-    def evidence(self, job_id: int, scenario_id: str, file: str, *, token: str | None = None) -> tuple[bytes, str]:
+    def evidence(self, job_id: int, scenario_id: str, file: str, *,
+                 token: str | None = None) -> tuple[bytes, str]:
         """`GET /jobs/{id}/evidence/{scenario_id}/{file}`: (image bytes, content type)."""
         r = self._send("GET", f"/jobs/{int(job_id)}/evidence/{scenario_id}/{file}", token=token,
                        headers={"Accept": "image/*"})
@@ -213,7 +218,8 @@ class ApiClient:
     def submit(self, archive: str | os.PathLike[str], model: Mapping[str, Any], *, token: str | None = None,
                suite: str | None = None, suite_version: str | None = None,
                settings: Mapping[str, Any] | None = None, idempotency_key: str | None = None,
-               filename: str | None = None, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+               filename: str | None = None,
+               progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
         """`POST /submissions`: stream an archive and a model card; returns ``{submission, job, duplicate}``.
 
         Args:

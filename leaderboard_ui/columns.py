@@ -85,7 +85,8 @@ METRIC_COLUMNS: tuple[Column, ...] = tuple(
 
 COLUMNS: tuple[Column, ...] = (
     Column("rank", "Rank", "rank", f"position by {METRIC_INFO[RANK_METRIC].label} mean within this suite "
-           "version and judge (ties share a rank)", lambda r: r.get("rank"), ("rank",), lambda r: (r.get("rank"),)),
+           "version and judge (ties share a rank)", lambda r: r.get("rank"), ("rank",),
+           lambda r: (r.get("rank"),)),
     Column("rank_ub", "Rank (UB)", "rank", f"1 + the number of models whose 95 % CI of "
            f"{METRIC_INFO[RANK_METRIC].label} lies entirely above this model's (Chatbot Arena's Rank (UB))",
            lambda r: r.get("rank_ub"), ("rank_ub",), lambda r: (r.get("rank_ub"),)),
@@ -99,13 +100,15 @@ COLUMNS: tuple[Column, ...] = (
            ("scored", "expected"),
            lambda r: ((r.get("coverage") or {}).get("scored"), (r.get("coverage") or {}).get("expected")),
            descending=True),
-    Column("judge", "Judge", "text", "the judge configuration (model, prompts, decoding) that made the scores",
+    Column("judge", "Judge", "text",
+           "the judge configuration (model, prompts, decoding) that made the scores",
            lambda r: str(r.get("judge_label") or ""), ("judge_label", "judge_fingerprint"),
            lambda r: (r.get("judge_label"), r.get("judge_fingerprint"))),
     Column("suite", "Suite", "text", "suite id and version", _suite,
            ("suite_id", "suite_version", "suite_hash", "protocol"),
            lambda r: (r.get("suite_id"), r.get("suite_version"), r.get("suite_hash"), r.get("protocol"))),
-    Column("date", "Date", "date", "when the scoring job finished", lambda r: r.get("date"), ("date", "job_id"),
+    Column("date", "Date", "date", "when the scoring job finished", lambda r: r.get("date"),
+           ("date", "job_id"),
            lambda r: (r.get("date"), r.get("job_id")), descending=True),
 )
 COLUMN_BY_KEY: dict[str, Column] = {c.key: c for c in COLUMNS}
@@ -157,7 +160,7 @@ def sort_rows(rows: Iterable[Row], key: str, *, descending: bool | None = None) 
 
 
 def categories(rows: Iterable[Row], family: str) -> list[str]:
-    """The categories of a family present in the rows: known ones in protocol order, then the others sorted."""
+    """The categories of a family present in the rows: known ones in protocol order, then others sorted."""
     seen: set[str] = set()
     for r in rows:
         seen.update(((r.get("categories") or {}).get(family) or {}).keys())

@@ -79,7 +79,8 @@ def render_evidence(video: Mapping[str, Any], *, prompt: str | None = None,
     for a in answers:
         if a.get("frame") is not None:
             decisive.setdefault(int(a["frame"]), []).append(int(a.get("slot") or 0))
-    images = {int(e["frame"]): str(e["url"]) for e in video.get("evidence") or [] if e.get("frame") is not None}
+    images = {int(e["frame"]): str(e["url"])
+              for e in video.get("evidence") or [] if e.get("frame") is not None}
 
     cats = " · ".join(escape(str(video[k])) for k in ("interaction_type", "pairing") if video.get(k))
     ok = status in ("ok", "scored")
@@ -95,7 +96,8 @@ def render_evidence(video: Mapping[str, Any], *, prompt: str | None = None,
                         disappearance, image_url))
     parts.append(_questions(sid, _answers_by_interaction(video), images, image_url))
     parts.append(_changes(video, emergence, disappearance))
-    return f'<div class="ev" data-testid="evidence" data-scenario="{escape(sid)}">' + "".join(parts) + "</div>"
+    return (f'<div class="ev" data-testid="evidence" data-scenario="{escape(sid)}">' + "".join(parts)
+            + "</div>")
 
 
 def _strip(sid: str, frames: Sequence[int], images: Mapping[int, str], decisive: Mapping[int, list[int]],
@@ -112,13 +114,14 @@ def _strip(sid: str, frames: Sequence[int], images: Mapping[int, str], decisive:
                         f'Q{",".join(str(s) for s in sorted(decisive[f]))}</span>')
         if f in emergence:
             cls.append("ev-emergence")
-            tags.append('<span class="ev-tag ev-tag-e" title="the judge saw an object emerge">emergence</span>')
+            tags.append('<span class="ev-tag ev-tag-e" title="the judge saw an object emerge">'
+                        "emergence</span>")
         if f in disappearance:
             cls.append("ev-disappearance")
             tags.append('<span class="ev-tag ev-tag-d" title="the judge saw an object disappear">'
                         "disappearance</span>")
-        img = (f'<img src="{escape(image_url(images[f]))}" alt="overlay frame {f}" loading="lazy">' if f in images
-               else '<div class="ev-noimg">no image saved</div>')
+        img = (f'<img src="{escape(image_url(images[f]))}" alt="overlay frame {f}" loading="lazy">'
+               if f in images else '<div class="ev-noimg">no image saved</div>')
         figs.append(f'<figure class="{" ".join(cls)}" id="{_frame_id(sid, f)}" data-frame="{f}">{img}'
                     f'<figcaption>frame {f} {"".join(tags)}</figcaption></figure>')
     return ('<div class="ev-section"><h4>Frames the judge saw (with the tracked objects overlaid)</h4>'
@@ -142,7 +145,8 @@ def _questions(sid: str, groups: list[tuple[str, list[Mapping[str, Any]]]], imag
             else:
                 thumb = (f'<img class="ev-thumb" src="{escape(image_url(images[int(frame)]))}" '
                          f'alt="decisive frame {frame}" loading="lazy">' if int(frame) in images else "")
-                frame_html = f'<a href="#{_frame_id(sid, int(frame))}" class="ev-frame-link">{thumb}frame {frame}</a>'
+                frame_html = (f'<a href="#{_frame_id(sid, int(frame))}" class="ev-frame-link">{thumb}'
+                              f"frame {frame}</a>")
             rows.append(
                 f'<tr class="ev-q" data-slot="{a.get("slot")}"><td class="lb-num">{a.get("slot")}</td>'
                 f'<td class="ev-kind">{_slot_kind(a.get("slot"))}</td>'

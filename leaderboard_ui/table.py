@@ -4,8 +4,9 @@ Rows of different groups are never ranked together: each group is its own table 
 paper's reported rows (``reference: true``) sit in a separate, unranked table.
 
 Example:
-    >>> rows = [{"rank": 1, "rank_ub": 1, "model_id": 1, "model_name": "a", "suite_id": "s", "suite_version": "1",
-    ...          "judge_fingerprint": "ab", "judge_label": "j", "metrics": {"if": {"mean": 0.5}}}]
+    >>> rows = [{"rank": 1, "rank_ub": 1, "model_id": 1, "model_name": "a", "suite_id": "s",
+    ...          "suite_version": "1", "judge_fingerprint": "ab", "judge_label": "j",
+    ...          "metrics": {"if": {"mean": 0.5}}}]
     >>> html = render_leaderboard({"rows": rows, "groups": []})
     >>> 'data-model="a"' in html and "Rank (UB)" in html
     True
@@ -71,7 +72,10 @@ def matches(row: Row, search: str) -> bool:
     return all(word in hay for word in search.lower().split())
 
 
-def split_rows(rows: Iterable[Row], search: str = "") -> tuple[list[tuple[tuple[Any, ...], list[Row]]], list[Row]]:
+Group = tuple[tuple[Any, ...], list[Row]]
+
+
+def split_rows(rows: Iterable[Row], search: str = "") -> tuple[list[Group], list[Row]]:
     """Ranked rows grouped by `group_key` (groups in the API's order) and the reference rows, after search."""
     groups: dict[tuple[Any, ...], list[Row]] = {}
     reference: list[Row] = []
@@ -178,7 +182,8 @@ def _metrics_table(rows: Sequence[Row], options: TableOptions, *, testid: str, s
         f'{" class=lb-refrow" if r.get("reference") else ""}>' + "".join(_cell(r, c) for c in cols) + "</tr>"
         for r in rows
     )
-    return (f'<div class="lb-scroll"><table class="lb-table" data-testid="{testid}">{_header(cols, options, sorted_by=sorted_by)}'
+    head = _header(cols, options, sorted_by=sorted_by)
+    return (f'<div class="lb-scroll"><table class="lb-table" data-testid="{testid}">{head}'
             f"<tbody>{body}</tbody></table></div>")
 
 
@@ -188,10 +193,12 @@ def _category_table(rows: Sequence[Row], options: TableOptions, *, testid: str) 
     label = METRIC_INFO[metric].label
     head = ('<thead><tr><th scope="col">Rank</th><th scope="col">Model</th>'
             f'<th scope="col" title="over all videos">{escape(label)} (all)</th>'
-            + "".join(f'<th scope="col" data-col="cat-{escape(c)}">{escape(c)}</th>' for c in cats) + "</tr></thead>")
+            + "".join(f'<th scope="col" data-col="cat-{escape(c)}">{escape(c)}</th>' for c in cats)
+            + "</tr></thead>")
     body = []
     for r in rows:
-        cells = [f'<td class="lb-num lb-rank">{"—" if r.get("rank") is None else r["rank"]}</td>', _model_cell(r),
+        rank = "—" if r.get("rank") is None else r["rank"]
+        cells = [f'<td class="lb-num lb-rank">{rank}</td>', _model_cell(r),
                  f'<td class="lb-num">{_fmt(((r.get("metrics") or {}).get(metric) or {}).get("mean"))}</td>']
         for c in cats:
             cell = ((r.get("categories") or {}).get(family) or {}).get(c) or {}
@@ -212,7 +219,8 @@ def _table(rows: Sequence[Row], options: TableOptions, *, testid: str, sorted_by
     return _metrics_table(rows, options, testid=testid, sorted_by=sorted_by)
 
 
-def _group_title(key: tuple[Any, ...], rows: Sequence[Row], meta: Mapping[tuple[Any, ...], Mapping[str, Any]]) -> str:
+def _group_title(key: tuple[Any, ...], rows: Sequence[Row],
+                 meta: Mapping[tuple[Any, ...], Mapping[str, Any]]) -> str:
     suite_id, version, suite_hash, protocol, fingerprint = key
     label = rows[0].get("judge_label") or (meta.get(key) or {}).get("judge_label") or "unknown judge"
     fp = str(fingerprint or "")
@@ -220,7 +228,8 @@ def _group_title(key: tuple[Any, ...], rows: Sequence[Row], meta: Mapping[tuple[
             f' · judge <b title="fingerprint {escape(fp)}">{escape(str(label))}</b>'
             f' <code>{escape(fp[:12])}</code> · {escape(str(protocol or ""))}'
             f' · {len(rows)} model{"s" if len(rows) != 1 else ""}'
-            f' <span class="lb-hash" title="suite content hash">{escape(str(suite_hash or "")[:12])}</span></h3>')
+            f' <span class="lb-hash" title="suite content hash">{escape(str(suite_hash or "")[:12])}</span>'
+            "</h3>")
 
 
 def render_leaderboard(data: Mapping[str, Any], options: TableOptions | None = None,
@@ -255,14 +264,16 @@ def render_leaderboard(data: Mapping[str, Any], options: TableOptions | None = N
         rows = sort_rows(reference, _reference_sort(options.sort), descending=options.descending)
         parts.append('<section class="lb-group lb-reference" data-testid="lb-reference">'
                      f'<h3 class="lb-group-title">Reference rows: {REFERENCE_NOTE} (not ranked)</h3>'
-                     '<p class="lb-note">Numbers as published by the MATRIX paper, scored by its own judge and '
-                     "tracker; they are not comparable with the ranked rows above and never take part in a "
-                     "ranking.</p>" + _table(rows, options, testid="leaderboard-reference",
-                                             sorted_by=_reference_sort(options.sort)) + "</section>")
+                     '<p class="lb-note">Numbers as published by the MATRIX paper, scored by its own judge '
+                     "and tracker; they are not comparable with the ranked rows above and never take part "
+                     "in a ranking.</p>"
+                     + _table(rows, options, testid="leaderboard-reference",
+                              sorted_by=_reference_sort(options.sort))
+                     + "</section>")
     if not groups and not (options.show_reference and reference):
         what = f' matching "{escape(options.search)}"' if options.search.strip() else ""
-        parts.append(f'<p class="lb-empty" data-testid="lb-empty">No results{what} yet. Submit a model in the '
-                     "Submit tab, or clear the filters.</p>")
+        parts.append(f'<p class="lb-empty" data-testid="lb-empty">No results{what} yet. Submit a model in '
+                     "the Submit tab, or clear the filters.</p>")
     return '<div class="lb">' + "".join(parts) + "</div>"
 
 

@@ -46,7 +46,8 @@ def _routes(app: FastAPI, api: ApiClient, prefix: str) -> None:
         data = api.leaderboard(suite=suite, suite_version=suite_version, judge=judge,
                                include_reference=bool(reference))
         options = TableOptions(search=q, sort=sort if sort in {c.key for c in COLUMNS} else "rank",
-                               descending=None if desc is None else bool(desc), show_reference=bool(reference))
+                               descending=None if desc is None else bool(desc),
+                               show_reference=bool(reference))
         return data, visible_rows(data, options)
 
     @app.get(f"{base}/leaderboard.csv", include_in_schema=False)
@@ -70,15 +71,16 @@ def _routes(app: FastAPI, api: ApiClient, prefix: str) -> None:
             return _error(e)
         body = {"rows": shown, "groups": data.get("groups") or [], "metrics": data.get("metrics"),
                 "columns": [c.key for c in COLUMNS], "count": len(shown),
-                "filters": {"suite": suite, "suite_version": suite_version, "judge": judge, "search": q or None,
-                            "include_reference": bool(reference)}}
+                "filters": {"suite": suite, "suite_version": suite_version, "judge": judge,
+                            "search": q or None, "include_reference": bool(reference)}}
         return Response(json.dumps(body, indent=1), media_type="application/json",
                         headers={"Content-Disposition": 'attachment; filename="leaderboard.json"'})
 
     @app.get(base + "/evidence/{job_id}/{scenario_id}/{file}", include_in_schema=False)
     def evidence(job_id: int, scenario_id: str, file: str) -> Response:
         if not (_SAFE.match(scenario_id) and _SAFE.match(file)) or ".." in file:
-            return JSONResponse({"error": {"code": "bad_request", "message": "bad evidence path"}}, status_code=400)
+            return JSONResponse({"error": {"code": "bad_request", "message": "bad evidence path"}},
+                                status_code=400)
         try:
             content, media_type = api.evidence(job_id, scenario_id, file)
         except (ApiError, ApiUnavailable) as e:

@@ -1,9 +1,9 @@
 """The page in Debian's Chromium (Playwright) against a real `intergeneval serve` with seeded results.
 
-Seeded (through the service's own crud, scores aggregated by the library): three models on the demo suite under one
-judge, with IF 0.8 > 0.5 > 0.2 and names whose alphabetical order differs from their rank, and one model on
-the open-v1 suite. The submit test uploads the demo suite's videos through the form; the server scores them with
-the scripted judge and replay tracker.
+Seeded (through the service's own crud, scores aggregated by the library): three models on the demo suite
+under one judge, with IF 0.8 > 0.5 > 0.2 and names whose alphabetical order differs from their rank, and one
+model on the open-v1 suite. The submit test uploads the demo suite's videos through the form; the server
+scores them with the scripted judge and replay tracker.
 """
 
 from __future__ import annotations
@@ -106,12 +106,13 @@ def test_sorting_by_header_clicks(page, served, seeded):
     group = _seeded_group(page, seeded)
     group.locator("tbody tr").first.wait_for()
     group.locator('th[data-col="model"]').click()
-    assert _wait_order(group, ["seed-alpha", "seed-mu", "seed-zeta"]) == ["seed-alpha", "seed-mu", "seed-zeta"]
+    by_name = ["seed-alpha", "seed-mu", "seed-zeta"]
+    assert _wait_order(group, by_name) == by_name
     group = _seeded_group(page, seeded)
     group.locator('th[data-col="if"]').click()  # a metric starts best first
-    assert _wait_order(group, ["seed-zeta", "seed-alpha", "seed-mu"]) == ["seed-zeta", "seed-alpha", "seed-mu"]
+    assert _wait_order(group, list(RANKED)) == list(RANKED)
     _seeded_group(page, seeded).locator('th[data-col="if"]').click()  # the same header flips the direction
-    assert _wait_order(group, ["seed-mu", "seed-alpha", "seed-zeta"]) == ["seed-mu", "seed-alpha", "seed-zeta"]
+    assert _wait_order(group, list(RANKED)[::-1]) == list(RANKED)[::-1]
     assert page.locator("#lb-sort input").input_value() == "IF"
 
 
@@ -154,7 +155,8 @@ def test_submit_form_creates_a_job_that_finishes_and_ranks(page, served, seeded,
     assert job_id and job_id.isdigit(), result.inner_text()
     page.screenshot(path=str(artifacts / "submit-result.png"), full_page=True)
 
-    result.get_by_role("link", name=re.compile(r"Follow job")).click()  # ?job=ID opens the Jobs tab, polled live
+    # ?job=ID opens the Jobs tab, polled live
+    result.get_by_role("link", name=re.compile(r"Follow job")).click()
     page.locator('[data-testid=job-detail][data-status="succeeded"]').wait_for(timeout=60_000)
     assert "4/4" in page.locator("[data-testid=job-detail]").inner_text()
     # my jobs: the token typed in the Submit tab was kept in the browser across the reload

@@ -44,9 +44,10 @@ def test_token_per_call_overrides_the_default_and_no_token_sends_no_header():
 
 
 def test_error_body_becomes_api_error_with_problems():
+    problems = [{"code": "missing_ids", "message": "no video", "items": ["003"]},
+                {"code": "fps", "message": "too slow", "items": ["001.mp4"]}]
     body = {"error": {"code": "validation_failed", "message": "refused: 2 problem(s)",
-                      "details": {"problems": [{"code": "missing_ids", "message": "no video", "items": ["003"]},
-                                               {"code": "fps", "message": "too slow", "items": ["001.mp4"]}]}}}
+                      "details": {"problems": problems}}}
     api, _ = _client(lambda r: httpx.Response(422, json=body))
     with pytest.raises(ApiError) as info:
         api.model(3)
@@ -90,7 +91,8 @@ def test_models_follows_pages_until_count():
 
 
 def test_evidence_returns_bytes_and_type():
-    api, seen = _client(lambda r: httpx.Response(200, content=b"\xff\xd8jpeg", headers={"content-type": "image/jpeg"}))
+    jpeg = httpx.Response(200, content=b"\xff\xd8jpeg", headers={"content-type": "image/jpeg"})
+    api, seen = _client(lambda r: jpeg)
     content, kind = api.evidence(9, "001", "005.jpg")
     assert (content, kind) == (b"\xff\xd8jpeg", "image/jpeg")
     assert seen[0].url.path == "/api/v1/jobs/9/evidence/001/005.jpg"
@@ -104,7 +106,8 @@ def test_submit_streams_the_archive_with_card_settings_and_key(tmp_path):
     api, seen = _client(lambda r: httpx.Response(201, json=reply))
     progress: list[tuple[int, int]] = []
     body = api.submit(archive, {"name": "m", "public": True}, token="tok", suite="demo", suite_version="1",
-                      settings={"seed": 3}, idempotency_key="k-1", progress=lambda d, t: progress.append((d, t)))
+                      settings={"seed": 3}, idempotency_key="k-1",
+                      progress=lambda d, t: progress.append((d, t)))
     assert body["job"]["id"] == 9
     req = seen[0]
     assert (req.method, req.url.path) == ("POST", "/api/v1/submissions")

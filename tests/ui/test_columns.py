@@ -1,4 +1,4 @@
-"""The column registry: derived from the metric list, and the single source of the table's and CSV's columns."""
+"""The column registry: derived from the metric list, the one source of the table's and CSV's columns."""
 
 from __future__ import annotations
 
@@ -66,7 +66,8 @@ def test_sort_by_coverage_uses_the_fraction():
 
 def test_csv_header_and_values_come_from_the_registry():
     rows = [_row("a", 0.5, rank=1, rank_ub=1, reference=False, coverage={"scored": 5, "expected": 6},
-                 categories={"interaction_type": {"social": {"n": 1, "if": 0.25}, "contact": {"n": 4, "if": 0.5}},
+                 categories={"interaction_type": {"social": {"n": 1, "if": 0.25},
+                                                  "contact": {"n": 4, "if": 0.5}},
                              "pairing": {"human-human": {"n": 5, "if": 0.4}}}),
             _row("paper", 0.4, reference=True, source="Table 1")]
     parsed = list(csv.DictReader(io.StringIO(to_csv(rows))))
@@ -82,7 +83,8 @@ def test_csv_header_and_values_come_from_the_registry():
     assert (a["rank"], a["model_name"], a["if_mean"], a["if_ci_low"]) == ("1", "a", "0.5", "0.4")
     assert (a["scored"], a["expected"], a["reference"]) == ("5", "6", "false")
     assert (a["cat_social_if"], a["cat_human-human_if"], a["cat_contact_kisa"]) == ("0.25", "0.4", "")
-    assert (paper["rank"], paper["reference"], paper["source"], paper["if_ci_low"]) == ("", "true", "Table 1", "")
+    got = (paper["rank"], paper["reference"], paper["source"], paper["if_ci_low"])
+    assert got == ("", "true", "Table 1", "")
 
 
 def test_category_value_reads_both_api_and_library_shapes():

@@ -30,8 +30,9 @@ def api(fake) -> ApiClient:
     inner = TestClient(fake)
 
     def forward(request: httpx.Request) -> httpx.Response:
-        r = inner.request(request.method, request.url.path, params=request.url.params,
-                          headers={k: v for k, v in request.headers.items() if k != "host"}, content=request.read())
+        headers = {k: v for k, v in request.headers.items() if k != "host"}
+        r = inner.request(request.method, request.url.path, params=request.url.params, headers=headers,
+                          content=request.read())
         return httpx.Response(r.status_code, headers=r.headers, content=r.content)
 
     return ApiClient("http://api.test", transport=httpx.MockTransport(forward))
@@ -104,8 +105,8 @@ def _zip(tmp_path) -> str:
 
 def test_submit_creates_a_job_with_the_card_and_settings(api, fake, tmp_path):
     card = actions.CardFields("alpha", organisation="Lab", link=" https://x.org ", public=False)
-    html, job_id = actions.submit(api, token=TOKEN, archive=_zip(tmp_path), card=card, suite="demo@1", seed="7",
-                                  notes="cfg 5")
+    html, job_id = actions.submit(api, token=TOKEN, archive=_zip(tmp_path), card=card, suite="demo@1",
+                                  seed="7", notes="cfg 5")
     assert job_id == 15 and 'data-job-id="15"' in html and "?job=15" in html
     sent = fake.state.submissions[-1]
     assert json.loads(sent["model"]) == {"name": "alpha", "organisation": "Lab", "link": "https://x.org",

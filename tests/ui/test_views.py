@@ -49,7 +49,8 @@ def test_sorting_changes_the_order_within_a_group_only():
 
 def test_search_filters_by_name_and_organisation_and_says_when_nothing_matches():
     data = _data(row(1, 1, "alpha", 0.7), row(2, 2, "beta", 0.5))
-    assert _models_in(render_leaderboard(data, TableOptions(search="lab BETA")), "leaderboard-table-0") == ["beta"]
+    found = render_leaderboard(data, TableOptions(search="lab BETA"))
+    assert _models_in(found, "leaderboard-table-0") == ["beta"]
     empty = render_leaderboard(data, TableOptions(search="zzz"))
     assert 'data-testid="lb-empty"' in empty and "zzz" in empty
 
@@ -78,7 +79,8 @@ def test_category_view_has_a_column_per_category():
 
 
 def test_visible_rows_match_the_tables_order():
-    data = _data(row(1, 1, "alpha", 0.7), row(2, 2, "beta", 0.5), row(None, None, "paper", 0.9, reference=True))
+    data = _data(row(1, 1, "alpha", 0.7), row(2, 2, "beta", 0.5),
+                 row(None, None, "paper", 0.9, reference=True))
     rows = table.visible_rows(data, TableOptions(sort="if", descending=False))
     assert [r["model_name"] for r in rows] == ["beta", "alpha", "paper"]
 
@@ -103,15 +105,16 @@ def test_evidence_of_a_failed_video_says_why():
 
 
 def test_jobs_table_shows_progress_attempts_and_error():
-    html = cards.render_jobs([{"id": 3, "model_id": 1, "model_name": "m", "status": "queued", "queue_position": 2,
-                               "progress": {"done": 0, "total": 6}, "attempts": 2, "max_attempts": 3,
-                               "error": "worker died"}])
+    html = cards.render_jobs([{"id": 3, "model_id": 1, "model_name": "m", "status": "queued",
+                               "queue_position": 2, "progress": {"done": 0, "total": 6}, "attempts": 2,
+                               "max_attempts": 3, "error": "worker died"}])
     assert 'data-status="queued"' in html and "0/6" in html and "2/3" in html and "worker died" in html
     assert "#2 in queue" in html
 
 
 def test_problems_list_every_code():
-    html = cards.render_problems("refused", [{"code": "fps", "message": "too slow", "items": ["a.mp4"]},
-                                             {"code": "missing_ids", "message": "gone", "items": list(range(20))}])
+    problems = [{"code": "fps", "message": "too slow", "items": ["a.mp4"]},
+                {"code": "missing_ids", "message": "gone", "items": list(range(20))}]
+    html = cards.render_problems("refused", problems)
     assert re.findall(r'data-code="([^"]+)"', html) == ["fps", "missing_ids"]
     assert "(+8)" in html

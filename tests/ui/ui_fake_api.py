@@ -56,16 +56,18 @@ def video(job_id: int, sid: str, if_value: float) -> dict[str, Any]:
     return {"scenario_id": sid, "status": "ok", "reason": None, "interaction_type": "contact",
             "pairing": "human-object", "metrics": {m: if_value for m in METRICS}, "answers": answers,
             "emergence_frames": [15], "disappearance_frames": [], "sampled_frames": frames,
-            "evidence": [{"frame": f, "url": f"/api/v1/jobs/{job_id}/evidence/{sid}/{f:03d}.jpg"} for f in frames],
+            "evidence": [{"frame": f, "url": f"/api/v1/jobs/{job_id}/evidence/{sid}/{f:03d}.jpg"}
+                         for f in frames],
             "links": {"self": f"/api/v1/jobs/{job_id}/videos/{sid}"},
             "record": {"interactions": [{"text": "a person lifts a cup"}],
                        "changes": {"emergence_reason": "a second cup appears", "disappearance_reason": ""}}}
 
 
 def job(job_id: int, model_id: int, name: str, status: str = "succeeded", done: int = 3) -> dict[str, Any]:
-    return {"id": job_id, "submission_id": job_id, "model_id": model_id, "model_name": name, "suite_id": "demo",
-            "suite_version": "1", "status": status, "progress": {"done": done, "total": 3}, "attempts": 1,
-            "max_attempts": 3, "error": None, "cancel_requested": False, "queue_position": None,
+    return {"id": job_id, "submission_id": job_id, "model_id": model_id, "model_name": name,
+            "suite_id": "demo", "suite_version": "1", "status": status,
+            "progress": {"done": done, "total": 3}, "attempts": 1, "max_attempts": 3, "error": None,
+            "cancel_requested": False, "queue_position": None,
             "created_at": "2026-11-03T10:00:00Z", "started_at": "2026-11-03T10:00:01Z",
             "finished_at": "2026-11-03T10:15:02Z" if status == "succeeded" else None,
             "scores": metrics(0.6) if status == "succeeded" else None,
@@ -113,7 +115,8 @@ def create_fake_api() -> FastAPI:
     @app.get("/api/v1/suites")
     def suites() -> dict:
         data = [{"suite_id": "demo", "version": v, "content_hash": "hash" + v, "protocol": "intergeneval-v1",
-                 "description": "synthetic", "num_scenarios": 3, "default": v == "1", "limits": {}} for v in "12"]
+                 "description": "synthetic", "num_scenarios": 3, "default": v == "1", "limits": {}}
+                for v in "12"]
         return {"data": data, "count": 2}
 
     @app.get("/api/v1/suites/{suite_id}")
@@ -151,8 +154,9 @@ def create_fake_api() -> FastAPI:
     def get_model(model_id: int):
         if model_id not in models:
             return _err(404, "not_found", f"no model {model_id}")
-        results = [{k: r[k] for k in ("suite_id", "suite_version", "judge_fingerprint", "judge_label", "job_id",
-                                      "date", "metrics", "coverage")} for r in rows if r["model_id"] == model_id]
+        keys = ("suite_id", "suite_version", "judge_fingerprint", "judge_label", "job_id", "date", "metrics",
+                "coverage")
+        results = [{k: r[k] for k in keys} for r in rows if r["model_id"] == model_id]
         return {**models[model_id], "results": results}
 
     @app.get("/api/v1/me")
@@ -211,8 +215,10 @@ def create_fake_api() -> FastAPI:
                                       "suite": suite, "settings": settings, "key": idempotency_key})
         if not content.startswith(b"PK"):
             return _err(422, "validation_failed", "the submission was refused: 2 problem(s)", {"problems": [
-                {"code": "not_an_archive", "message": f"{archive.filename}: not a zip or tar archive", "items": []},
-                {"code": "missing_ids", "message": "no video for 3 scenario id(s)", "items": ["001", "002"]}]})
+                {"code": "not_an_archive", "message": f"{archive.filename}: not a zip or tar archive",
+                 "items": []},
+                {"code": "missing_ids", "message": "no video for 3 scenario id(s)",
+                 "items": ["001", "002"]}]})
         job_id = max(jobs) + 1
         jobs[job_id] = job(job_id, 1, "alpha", status="queued", done=0)
         jobs[job_id]["queue_position"] = 1

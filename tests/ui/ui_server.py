@@ -1,9 +1,9 @@
 """A real `intergeneval serve` for the browser tests: started on a free port over a temporary SQLite data dir,
 with a token made by `intergeneval admin create-token` and results seeded through the service's own functions.
 
-The server scores with the scripted judge and the replay tracker reading the ground truth of its own demo suite
-(`DATA/suites/demo`, built by `intergeneval.synthetic.make_scene_set` at start), so a submitted job finishes in
-about a second and its evidence holds real frames and answers.
+The server scores with the scripted judge and the replay tracker reading the ground truth of its own demo
+suite (`DATA/suites/demo`, built by `intergeneval.synthetic.make_scene_set` at start), so a submitted job
+finishes in about a second and its evidence holds real frames and answers.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 # The installed `intergeneval` command beside this interpreter (the one users run), else the same app via -c.
 _SCRIPT = Path(sys.executable).with_name("intergeneval")
-CLI = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-c", "from intergeneval.cli import app; app()"]
+CLI = ([str(_SCRIPT)] if _SCRIPT.exists()
+       else [sys.executable, "-c", "from intergeneval.cli import app; app()"])
 
 
 def free_port() -> int:
@@ -34,7 +35,7 @@ def free_port() -> int:
 
 
 def profile_args() -> list[str]:
-    """`--profile tiny` when the tiny profile exists; the scripted judge and replay tracker are named either way."""
+    """`--profile tiny` when the tiny profile exists; the scripted judge and replay tracker win either way."""
     if importlib.util.find_spec("intergeneval.profiles") is not None:
         return ["--profile", "tiny"]
     return ["--profile", ""]  # no profile module yet: only the named backends
@@ -69,7 +70,8 @@ def start(data: Path, *, timeout: float = 90.0) -> Served:
     port = free_port()
     demo = data / "suites" / "demo"
     log = data / "server.log"
-    cmd = [*CLI, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data), *profile_args(),
+    cmd = [*CLI, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data),
+           *profile_args(),
            "--judge", "scripted", "--judge-option", f"answers={demo / 'answers.json'}",
            "--tracker", "replay", "--tracker-option", f"root={demo / 'tracks'}", "--log-level", "warning"]
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
@@ -79,7 +81,8 @@ def start(data: Path, *, timeout: float = 90.0) -> Served:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"intergeneval serve exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+            raise RuntimeError(f"intergeneval serve exited with {proc.returncode}:\n"
+                               f"{log.read_text()[-3000:]}")
         try:
             if httpx.get(base + "/api/v1/health", timeout=2).status_code == 200:
                 break
@@ -88,8 +91,10 @@ def start(data: Path, *, timeout: float = 90.0) -> Served:
         time.sleep(0.3)
     else:
         proc.kill()
-        raise RuntimeError(f"intergeneval serve did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
-    made = subprocess.run([*CLI, "admin", "create-token", "--name", "ui-tester", "--admin", "--data-dir", str(data)],
+        raise RuntimeError(f"intergeneval serve did not answer within {timeout} s:\n"
+                           f"{log.read_text()[-3000:]}")
+    made = subprocess.run([*CLI, "admin", "create-token", "--name", "ui-tester", "--admin",
+                           "--data-dir", str(data)],
                           cwd=ROOT, capture_output=True, text=True, timeout=60, env=env)
     if made.returncode != 0:
         proc.kill()
@@ -125,15 +130,17 @@ def seed_result(data: Path, *, name: str, organisation: str, suite: dict[str, An
     for i in range(n):
         kisa = float(np.clip(if_target + rng.normal(0, 0.04), 0, 1))
         sgi = float(np.clip(if_target + rng.normal(0, 0.04), 0, 1))
-        rows.append({"kisa": kisa, "sgi": sgi, "spi": 1.0, "kisa_spi": kisa, "sgi_spi": sgi, "if": (kisa + sgi) / 2,
+        rows.append({"kisa": kisa, "sgi": sgi, "spi": 1.0, "kisa_spi": kisa, "sgi_spi": sgi,
+                     "if": (kisa + sgi) / 2,
                      "interaction_type": config.INTERACTION_TYPES[i % len(config.INTERACTION_TYPES)],
                      "pairing": config.PAIRINGS[i % len(config.PAIRINGS)]})
     summary = {"protocol": config.PROTOCOL_ID, "complete": True, "metric_names": list(METRICS),
-               "suite": {"id": suite["suite_id"], "version": suite["version"], "content_hash": suite["content_hash"]},
+               "suite": {"id": suite["suite_id"], "version": suite["version"],
+                         "content_hash": suite["content_hash"]},
                "fingerprints": {"judge": judge, "tracker": {"backend": "seeded"}, "detector": None},
                "videos": {"expected": n, "scored": n, "failed": 0, "failures": []},
-               "metrics": aggregate(rows), "categories": {k: per_category(rows, k) for k in ("interaction_type",
-                                                                                            "pairing")}}
+               "metrics": aggregate(rows),
+               "categories": {k: per_category(rows, k) for k in ("interaction_type", "pairing")}}
     engine = make_engine(f"sqlite:///{data / 'intergeneval.db'}")
     try:
         with session_scope(engine) as s:
@@ -146,7 +153,8 @@ def seed_result(data: Path, *, name: str, organisation: str, suite: dict[str, An
             s.flush()
             now = utcnow()
             job = Job(submission_id=sub.id, model_id=model.id, owner_id=user.id, suite_id=suite["suite_id"],
-                      suite_version=suite["version"], suite_hash=suite["content_hash"], status=JobStatus.succeeded,
+                      suite_version=suite["version"], suite_hash=suite["content_hash"],
+                      status=JobStatus.succeeded,
                       attempts=1, progress_done=n, progress_total=n, started_at=now, finished_at=now)
             s.add(job)
             s.flush()
