@@ -37,6 +37,7 @@ class ModelSpec:
     width: int = 720
     num_frames: int = 49
     fps: int = 8
+    #: Denoising steps and guidance scale; 0 means "from the checkpoint's own config" (MATRIX).
     steps: int = 50
     guidance: float = 6.0
     dtype: str = field(default="bf16", metadata={"help": "bf16, fp16 or fp32 (the transformer's dtype)"})
@@ -82,8 +83,10 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("hunyuanvideo-i2v", _HUNYUAN, "i2v", "hunyuanvideo-community/HunyuanVideo-I2V", height=480,
                   width=832, num_frames=81, fps=24, guidance=1.0,
                   note="diffusers-format conversion of tencent/HunyuanVideo-I2V; CFG-distilled (guidance 1)"),
-        ModelSpec("matrix", _MATRIX, "i2v", None, paper_name="MATRIX (CogVideoX-5B-I2V + LoRA)",
-                  note="a matrix_train checkpoint (--checkpoint) on its base model; settings come from it"),
+        ModelSpec("matrix", _MATRIX, "i2v", None, steps=0, guidance=0.0, dtype="fp32",
+                  paper_name="MATRIX (CogVideoX-5B-I2V + LoRA)",
+                  note="a matrix_train checkpoint (--checkpoint) on its base model; geometry, steps and guidance "
+                       "come from the checkpoint's config unless --steps/--guidance are given"),
         # Offline tiny variants of the same classes, for tests and demos.
         ModelSpec("tiny-cogvideox-t2v", _COG, "t2v", "tiny:cogvideox-t2v", **_TINY,
                   call_options={"max_sequence_length": 16}),

@@ -17,7 +17,7 @@ from baselines.run import CARD, generate_videos
 from intergeneval.video import decode
 
 T2V = ["tiny-cogvideox-t2v", "tiny-wan-t2v"]
-I2V = ["tiny-cogvideox-i2v", "tiny-wan-i2v", "tiny-hunyuanvideo-i2v"]
+I2V = ["tiny-cogvideox-i2v", "tiny-wan-i2v", "tiny-hunyuanvideo-i2v", "tiny-matrix"]
 
 
 def _generator(name):
