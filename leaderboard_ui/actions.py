@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 
 from . import about, cards, charts, evidence, table
 from .client import ApiClient, ApiError, ApiUnavailable
-from .columns import check_api_metrics
+from .columns import check_api_metrics, column
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +124,6 @@ def render_board(board: Board, options: table.TableOptions, suite: str | None, j
 
 def header_sort(current: str, descending: bool, clicked: str | None) -> tuple[str, bool]:
     """A click on a header: the same column flips the direction, another column starts with its default."""
-    from .columns import column
-
     if not clicked or clicked == current:
         return current, not descending
     return clicked, column(clicked).descending
