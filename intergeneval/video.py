@@ -97,19 +97,20 @@ def decode(path: str | Path, *, expect_size: tuple[int, int] | None = None) -> D
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"  # frame + slice threads: decoding is most of a replayed run's time
         header = _header_info(p, container, stream)
+        declared = int(stream.frames or 0)  # the container's own count; duration estimates do not count
         if expect_size is not None and header.width and (header.width, header.height) != tuple(expect_size):
             raise VideoError("wrong_size", f"{p}: video is {header.width}x{header.height}, "
                                            f"expected {expect_size[0]}x{expect_size[1]}")
-        frames, error = _decode_all(p, container, stream, header)
+        frames, error = _decode_all(container, stream, p, capacity=max(declared, header.frames) + 2)
     n = len(frames)
-    stated = f" (its header states {header.frames})" if header.frames else ""
+    stated = f" (its header states {declared})" if declared else ""
     if n == 0:
         why = f": {error}" if error else ""
         raise VideoError("empty", f"{p}: no frame could be decoded{stated}{why}")
     if error is not None:
         raise VideoError("truncated", f"{p}: decoding failed after frame {n - 1}{stated}: {error}")
-    if header.frames and header.frames - n > truncation_tolerance(header.frames):
-        raise VideoError("truncated", f"{p}: only {n} frames decode but the header states {header.frames}: "
+    if declared and declared - n > truncation_tolerance(declared):
+        raise VideoError("truncated", f"{p}: only {n} frames decode but the header states {declared}: "
                                       "the file is probably cut off")
     if n == 1:
         raise VideoError("single_frame", f"{p}: the video has a single frame; the protocol needs at least 2")
@@ -168,11 +169,10 @@ def _header_info(p: Path, container: av.container.InputContainer,
                      codec=ctx.name or "unknown")
 
 
-def _decode_all(p: Path, container: av.container.InputContainer, stream: av.video.stream.VideoStream,
-                header: VideoInfo) -> tuple[np.ndarray, str | None]:
-    """Decode into one preallocated array (grown if the header under-counts); returns (frames, error)."""
-    # The header's count sizes the buffer; a few spare frames avoid a copy when it under-counts by one.
-    capacity = max(header.frames + 2, 8)
+def _decode_all(container: av.container.InputContainer, stream: av.video.stream.VideoStream, p: Path,
+                *, capacity: int) -> tuple[np.ndarray, str | None]:
+    """Decode into one preallocated array (doubled if `capacity` is short); returns (frames, error)."""
+    capacity = max(capacity, 8)
     buf: np.ndarray | None = None
     n = 0
     error = None

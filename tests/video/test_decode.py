@@ -128,8 +128,8 @@ def test_a_few_frames_short_of_the_header_is_tolerated(clip, monkeypatch):
     real = video._decode_all
 
     def keep(n):
-        def decode_all(*args):
-            frames, error = real(*args)
+        def decode_all(*args, **kwargs):
+            frames, error = real(*args, **kwargs)
             return frames[:n], error
         return decode_all
 
@@ -187,6 +187,16 @@ def _raw_h264(path: Path, frames: np.ndarray) -> None:
         for f in frames:
             c.mux(s.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
         c.mux(s.encode(None))
+
+
+def test_stream_without_a_frame_count_decodes_whole(tmp_path):
+    # A raw H.264 stream states no frame count: the buffer grows as frames come, none is called truncated.
+    frames = _frames(20)
+    raw = tmp_path / "raw.h264"
+    _raw_h264(raw, frames)
+    decoded = video.decode(raw)
+    assert decoded.info.frames == 20 and decoded.frames.shape == frames.shape
+    np.testing.assert_allclose(decoded.frames[..., 2].mean(axis=(1, 2)), frames[..., 2].mean(axis=(1, 2)), atol=2)
 
 
 def test_size_change_mid_stream_is_wrong_size(tmp_path):
