@@ -183,8 +183,8 @@ def _decode_all(container: av.container.InputContainer, stream: av.video.stream.
                 buf = np.empty((capacity, *rgb.shape), dtype=np.uint8)
             elif rgb.shape != buf.shape[1:]:
                 size, first = f"{rgb.shape[1]}x{rgb.shape[0]}", f"{buf.shape[2]}x{buf.shape[1]}"
-                raise VideoError("wrong_size",
-                                 f"{p}: frame {n} is {size} but frame 0 is {first}: the size changes mid-stream")
+                raise VideoError("wrong_size", f"{p}: frame {n} is {size} but frame 0 is {first}: "
+                                               "the size changes mid-stream")
             if n == len(buf):
                 buf = np.concatenate([buf, np.empty_like(buf)])
             buf[n] = rgb
