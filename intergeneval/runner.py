@@ -299,15 +299,15 @@ def _score_video(sc: Scenario, path: Path, digest: str, cfg: EvalConfig, backend
 def _first_masks(sc: Scenario, frames: np.ndarray, cfg: EvalConfig, backends: Backends) -> np.ndarray | None:
     """One mask per object at frame 0: from the suite, from the detector, or none if the tracker needs none."""
     h, w = frames.shape[1:3]
+    if not getattr(backends.tracker, "needs_first_masks", True):
+        return None  # a replay of given tracks: loading the suite's masks would be wasted work
     if sc.masks:
         return np.stack([video.resize_mask(video.load_mask(p), (h, w), mode=cfg.mask_resize) for p in sc.masks])
     if backends.detector is not None:
         return backends.detector.first_masks(frames[0], sc, judge=backends.judge)
-    if getattr(backends.tracker, "needs_first_masks", True):
-        raise DetectionError(
-            f"scenario {sc.id!r}: the suite has no first-frame masks and the run has no detector "
-            "(use --detector grounding-dino or a profile, or build the suite's masks with `intergeneval suite build`)")
-    return None
+    raise DetectionError(
+        f"scenario {sc.id!r}: the suite has no first-frame masks and the run has no detector "
+        "(use --detector grounding-dino or a profile, or build the suite's masks with `intergeneval suite build`)")
 
 
 def _track(sc: Scenario, frames: np.ndarray, first: np.ndarray | None, backends: Backends,
@@ -339,9 +339,6 @@ def _save_evidence(out: Path, sid: str, sampled: tuple[int, ...], overlays: list
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    rels = {}
-    for i, frame in zip(sampled, overlays, strict=True):
-        rel = f"evidence/{sid}/{i:03d}.jpg"
-        video.save_jpeg(out / rel, frame)
-        rels[str(i)] = rel
+    rels = {str(i): f"evidence/{sid}/{i:03d}.jpg" for i in sampled}
+    video.save_jpegs([(out / rels[str(i)], frame) for i, frame in zip(sampled, overlays, strict=True)])
     return rels
