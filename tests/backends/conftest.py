@@ -47,3 +47,14 @@ def box_masks(h: int, w: int, boxes: list[tuple[int, int, int, int]]) -> np.ndar
     for k, (x1, y1, x2, y2) in enumerate(boxes):
         out[k, y1:y2, x1:x2] = True
     return out
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    """Tiny models gain nothing from threads, and on a shared 2-core machine extra threads only wait."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
