@@ -39,8 +39,8 @@ def test_text_to_video_tiny_model_writes_decodable_videos(name, open_suite, tmp_
 @pytest.mark.parametrize("name", I2V)
 def test_image_to_video_tiny_model_is_conditioned_on_the_first_frame(name, i2v_suite, tmp_path):
     gen = _generator(name)
-    report = generate_videos(gen, i2v_suite, tmp_path)
-    assert report.generated == [s.id for s in i2v_suite.scenarios]
+    report = generate_videos(gen, i2v_suite, tmp_path, limit=1)
+    assert report.generated == [i2v_suite.scenarios[0].id]
     for sid in report.generated:
         assert decode(tmp_path / f"{sid}.mp4").frames.shape[0] == gen.spec.num_frames
     scenario = i2v_suite.scenarios[0]
