@@ -8,8 +8,12 @@ numbers, `baselines.paper_results.reference_rows()`) are appended, flagged `refe
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func
@@ -53,6 +57,63 @@ def leaderboard(session: Session, *, viewer: Viewer, suite: str | None = None, s
     return {"rows": rows, "groups": groups,
             "filters": {"suite": suite, "suite_version": suite_version, "judge": judge},
             "metrics": list(METRICS), "count": len(rows)}
+
+
+def data_version(session: Session) -> tuple:
+    """Changes whenever the leaderboard may change: a job finished, a summary was stored, a model was edited.
+
+    Aggregates over indexed columns only (no table scan), far cheaper than building the board, which parses
+    every row's summary JSON. A retried job's summary replaces the row in place; its finish time changes.
+    """
+    jobs = session.exec(select(func.max(Job.finished_at), func.count(Job.finished_at))).one()
+    summaries = session.exec(select(func.max(JobSummary.id))).one()
+    models = session.exec(select(func.max(Model.updated_at), func.count(Model.id))).one()
+    return (*jobs, summaries, *models)
+
+
+class BoardCache:
+    """Serialised leaderboard answers keyed by (who may see what, filters, format), valid for one data version.
+
+    Many clients poll the leaderboard; building it parses every row's summary, so identical answers are
+    built (and gzipped: the JSON shrinks about tenfold) once per change of the data instead of once per request.
+    """
+
+    def __init__(self, size: int = 128):
+        self._size = size
+        self._items: OrderedDict[tuple, tuple[tuple, tuple[bytes, bytes]]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._building: dict[tuple, threading.Lock] = {}
+
+    def get(self, key: tuple, version: tuple) -> tuple[bytes, bytes] | None:
+        """The cached (plain, gzip) answer for `key` made at `version`, or None."""
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is None or hit[0] != version:
+                return None
+            self._items.move_to_end(key)
+            return hit[1]
+
+    def get_or_build(self, key: tuple, version: tuple, build: Callable[[], bytes]) -> tuple[bytes, bytes]:
+        """The cached answer, or build it; concurrent requests for the same answer wait for one build
+        instead of all building it at once (a herd of pollers after each change)."""
+        hit = self.get(key, version)
+        if hit is not None:
+            return hit
+        with self._lock:
+            key_lock = self._building.setdefault(key, threading.Lock())
+        with key_lock:
+            hit = self.get(key, version)  # built by another thread while this one waited
+            if hit is not None:
+                return hit
+            data = build()
+            entry = (data, gzip.compress(data, compresslevel=6, mtime=0))
+            with self._lock:
+                self._items[key] = (version, entry)
+                self._items.move_to_end(key)
+                while len(self._items) > self._size:
+                    old, _ = self._items.popitem(last=False)
+                    self._building.pop(old, None)
+            return entry
 
 
 def categories(summary: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:

@@ -155,7 +155,8 @@ class Model(ModelBase, table=True):
     flagged: bool = False
     flag_reason: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    # Bumped by every UPDATE (the leaderboard cache's data version reads it).
+    updated_at: datetime = Field(default_factory=utcnow, index=True, sa_column_kwargs={"onupdate": utcnow})
 
 
 class ModelPublic(ModelBase, _Public):
@@ -247,7 +248,7 @@ class Job(SQLModel, table=True):
     cancel_requested: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
-    finished_at: datetime | None = None
+    finished_at: datetime | None = Field(default=None, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
 
 

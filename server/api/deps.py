@@ -7,7 +7,7 @@ never a silent anonymous request). `SubmitUser` and `AdminUser` require the scop
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from .. import crud
 from ..core.config import Settings
+from ..leaderboard import BoardCache
 from ..models import Token, User
 from ..storage import Storage
 from ..suites import SuiteCatalog
@@ -33,6 +34,7 @@ class Services:
     engine: Engine
     storage: Storage
     catalog: SuiteCatalog
+    board_cache: BoardCache = field(default_factory=BoardCache)
 
 
 def get_services(request: Request) -> Services:

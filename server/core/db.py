@@ -35,12 +35,14 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     memory = u.database in (None, "", ":memory:")
     if not memory:
         Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+    # One shared connection for an in-memory database, or every connection would see an empty one; a file
+    # database gets a pool as large as the API's thread pool (40), so no request waits for a connection.
+    pool = {"poolclass": StaticPool} if memory else {"pool_size": 20, "max_overflow": 30, "pool_timeout": 60}
     engine = create_engine(
         url,
         echo=echo,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
-        # One shared connection for an in-memory database, or every connection would see an empty one.
-        **({"poolclass": StaticPool} if memory else {}),
+        **pool,
     )
 
     @event.listens_for(engine, "connect")

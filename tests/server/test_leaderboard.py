@@ -128,3 +128,15 @@ def test_csv(service, board):
     # The JSON and CSV carry the same rows.
     body = _rows(service)
     assert to_csv(body) == r.text
+
+
+def test_cached_answers_follow_every_change(service, board):
+    assert _rows(service)["rows"] == []  # cached empty board
+    board("a", _summary(0.5, 0.1))
+    assert [r["model_name"] for r in _rows(service)["rows"]] == ["a"]
+    board("b", _summary(0.7, 0.1))
+    assert [r["model_name"] for r in _rows(service)["rows"]] == ["b", "a"]
+    admin = service.auth("root", scopes=("admin",), admin=True)
+    service.client.patch("/api/v1/models/2", json={"hidden": True}, headers=admin)
+    assert [r["model_name"] for r in _rows(service)["rows"]] == ["a"]
+    assert [r["model_name"] for r in _rows(service, headers=admin)["rows"]] == ["b", "a"]  # admins see hidden

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from ... import leaderboard as board
-from ..deps import OptionalCaller, SessionDep, viewer_of
+from ..deps import OptionalCaller, ServicesDep, SessionDep, viewer_of
 
 router = APIRouter(prefix="/leaderboard", tags=["leaderboard"])
 
@@ -16,7 +17,7 @@ router = APIRouter(prefix="/leaderboard", tags=["leaderboard"])
 @router.get("", summary="Ranked leaderboard (JSON, or CSV with ?format=csv)",
             responses={200: {"content": {"application/json": {}, "text/csv": {}}}})
 def get_leaderboard(
-    caller: OptionalCaller, session: SessionDep,
+    request: Request, caller: OptionalCaller, session: SessionDep, services: ServicesDep,
     suite: Annotated[str | None, Query(max_length=200, description="suite id")] = None,
     suite_version: Annotated[str | None, Query(max_length=100)] = None,
     judge: Annotated[str | None, Query(max_length=64, description="judge fingerprint hash or a prefix")] = None,
@@ -24,9 +25,23 @@ def get_leaderboard(
     format: Literal["json", "csv"] = "json",  # noqa: A002 (the documented query parameter name)
 ) -> Any:
     """Rows grouped by suite and judge fingerprint, ranked by IF within each group, with Rank(UB)."""
-    body = board.leaderboard(session, viewer=viewer_of(caller), suite=suite, suite_version=suite_version,
-                             judge=judge, include_reference=include_reference)
+    viewer = viewer_of(caller)
+    who = "admin" if viewer.is_admin else ("public" if viewer.user_id is None else f"user:{viewer.user_id}")
+    key = (who, suite, suite_version, judge, include_reference, format)
+    version = board.data_version(session)
+
+    def build() -> bytes:
+        body = board.leaderboard(session, viewer=viewer, suite=suite, suite_version=suite_version, judge=judge,
+                                 include_reference=include_reference)
+        return (board.to_csv(body) if format == "csv" else json.dumps(body, separators=(",", ":"))).encode()
+
+    entry = services.board_cache.get_or_build(key, version, build)
+    headers = {"Vary": "Accept-Encoding"}
     if format == "csv":
-        return Response(board.to_csv(body), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="leaderboard.csv"'})
-    return body
+        headers["Content-Disposition"] = 'attachment; filename="leaderboard.csv"'
+    content = entry[0]
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        content = entry[1]
+        headers["Content-Encoding"] = "gzip"
+    media = "text/csv; charset=utf-8" if format == "csv" else "application/json"
+    return Response(content, media_type=media, headers=headers)
