@@ -99,6 +99,7 @@ class Generator(ABC):
             "call_options": s.call_options,
             "memory": {"cpu_offload": self.cpu_offload, "vae_tiling": self.vae_tiling},
             "generator": s.generator,
+            "scheduler": _scheduler_card(getattr(self, "pipe", None)),
             "paper_name": s.paper_name,
             "tiny": s.tiny,
             **({"note": "tiny randomly initialised model: its videos are noise"} if s.tiny else {}),
@@ -196,6 +197,16 @@ class DiffusersGenerator(Generator):
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+def _scheduler_card(pipe: Any) -> dict[str, Any] | None:
+    """The sampler actually used (class and the settings that change samples), once a pipeline is loaded."""
+    if pipe is None:
+        return None
+    conf = dict(pipe.scheduler.config)
+    keys = ("prediction_type", "timestep_spacing", "flow_shift", "shift", "use_flow_sigmas",
+            "rescale_betas_zero_snr")
+    return {"class": type(pipe.scheduler).__name__, **{k: conf[k] for k in keys if k in conf}}
+
+
 def torch_dtype(name: str) -> Any:
     """`bf16` / `fp16` / `fp32` → the torch dtype."""
     import torch

@@ -107,7 +107,8 @@ class HunyuanI2VGenerator(DiffusersGenerator):
         transformer = HunyuanVideoTransformer3DModel(
             in_channels=33, out_channels=16, num_attention_heads=2, attention_head_dim=8, num_layers=1,
             num_single_layers=1, num_refiner_layers=1, patch_size=2, patch_size_t=1, guidance_embeds=False,
-            text_embed_dim=16, pooled_projection_dim=8, rope_axes_dim=(2, 2, 4), image_condition_type="latent_concat",
+            text_embed_dim=16, pooled_projection_dim=8, rope_axes_dim=(2, 2, 4),
+            image_condition_type="latent_concat",
         )
         torch.manual_seed(TINY_SEED + 3)
         vae = AutoencoderKLHunyuanVideo(latent_channels=16, block_out_channels=(8, 8, 8, 8), layers_per_block=1,

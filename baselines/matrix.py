@@ -44,8 +44,8 @@ class MatrixGenerator(Generator):
 
         checkpoint = kwargs.get("checkpoint")
         if checkpoint is None and not spec.tiny:
-            raise ConfigError("model 'matrix' needs --checkpoint: a matrix_train checkpoint folder (or the training "
-                              "output folder, whose newest checkpoint is used)")
+            raise ConfigError("model 'matrix' needs --checkpoint: a matrix_train checkpoint folder (or the "
+                              "training output folder, whose newest checkpoint is used)")
         if checkpoint is not None:
             self.cfg, self.step = _checkpoint_config(Path(checkpoint), MatrixConfig)
         else:

@@ -22,7 +22,8 @@ SOURCE = "MATRIX paper (arXiv 2510.07310 v2, ICLR 2026), Table 1"
 LINK = "https://arxiv.org/abs/2510.07310"
 JUDGE = "GPT-5"
 JUDGE_NOTE = "reported by the paper (GPT-5 judge, the paper's unreleased 118-pair set)"
-TASK_SET = "the paper's InterGenEval set: 118 image-prompt pairs (60 synthetic, 58 real), image-to-video, unreleased"
+TASK_SET = ("the paper's InterGenEval set: 118 image-prompt pairs (60 synthetic, 58 real), image-to-video, "
+            "unreleased")
 
 #: (model, KISA, SGI, IF, HA, MS, IQ) exactly as printed in Table 1; KISA and SGI are SPI-weighted.
 _TABLE_1: tuple[tuple[str, float, float, float, float, float, float], ...] = (

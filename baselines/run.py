@@ -180,7 +180,7 @@ def _checkpoint_name(generator: Generator) -> str | None:
 def _loaded_fields(generator: Generator) -> dict[str, Any]:
     """Card fields only known once the model is loaded (the commit actually used, the adapter's settings)."""
     card = generator.card()
-    return {k: card[k] for k in ("resolved_revision", "base_model", "adapter") if k in card}
+    return {k: card[k] for k in ("resolved_revision", "base_model", "adapter", "scheduler") if k in card}
 
 
 def _check_card(path: Path, card: dict[str, Any]) -> None:
@@ -189,7 +189,8 @@ def _check_card(path: Path, card: dict[str, Any]) -> None:
     try:
         old = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
-        raise ConfigError(f"{path}: unreadable model card ({e}); move the folder aside or delete the card") from None
+        raise ConfigError(f"{path}: unreadable model card ({e}); move the folder aside or delete the card") \
+            from None
     differ = [k for k in _CARD_KEYS if k in old and old.get(k) != card.get(k)]
     if differ:
         detail = "; ".join(f"{k}: {old.get(k)!r} there, {card.get(k)!r} now" for k in differ[:4])

@@ -26,8 +26,13 @@ class WanGenerator(DiffusersGenerator):
     pipelines = {"t2v": "WanPipeline", "i2v": "WanImageToVideoPipeline"}
 
     def load(self) -> None:
+        from diffusers import UniPCMultistepScheduler
+
         _ensure_ftfy()
         super().load()
+        # Wan's recipe: UniPC with flow shift 3.0 at 480p, 5.0 at 720p (set explicitly, whatever the repo ships).
+        shift = 3.0 if self.spec.height * self.spec.width <= 480 * 832 else 5.0
+        self.pipe.scheduler = UniPCMultistepScheduler.from_config(self.pipe.scheduler.config, flow_shift=shift)
 
     def extra_components(self, source: str, dtype: Any) -> dict[str, Any]:
         import torch

@@ -33,7 +33,8 @@ def test_text_to_video_tiny_model_writes_decodable_videos(name, open_suite, tmp_
     for sid in report.generated:
         frames = decode(tmp_path / f"{sid}.mp4").frames
         assert frames.shape == (gen.spec.num_frames, gen.spec.height, gen.spec.width, 3)
-    assert json.loads((tmp_path / CARD).read_text())["base_model"] == gen.spec.repo
+    card = json.loads((tmp_path / CARD).read_text())
+    assert card["base_model"] == gen.spec.repo and card["scheduler"]["class"] == type(gen.pipe.scheduler).__name__
 
 
 @pytest.mark.parametrize("name", I2V)

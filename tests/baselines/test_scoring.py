@@ -47,4 +47,5 @@ def test_generated_folder_is_scored_video_by_video(open_suite, tmp_path):
     assert summary["metrics"]["kisa"]["mean"] == 0.0 and summary["metrics"]["sgi"]["mean"] == 1.0
     rows = [json.loads(line) for line in (tmp_path / "scores" / "per_video.jsonl").read_text().splitlines()]
     assert sorted(r["scenario_id"] for r in rows) == sorted(s.id for s in scenarios)
-    assert all(r["diagnostics"]["compared_frames"] == len(sample_indices(spec.num_frames, STRIDE)) - 1 for r in rows)
+    compared = len(sample_indices(spec.num_frames, STRIDE)) - 1  # every sampled frame but frame 0
+    assert all(r["diagnostics"]["compared_frames"] == compared for r in rows)
