@@ -44,14 +44,13 @@ class Backends:
     """The judge, tracker and (optional) detector of a run, built once and reused for every video."""
 
     def __init__(self, cfg: EvalConfig, *, judge: Any = None, tracker: Any = None, detector: Any = None):
-        names = _backend_names(cfg)
-        self.judge = judge if judge is not None else lookup(JUDGES, names["judge"], kind="judge")(
-            **names["judge_options"])
-        self.tracker = tracker if tracker is not None else lookup(TRACKERS, names["tracker"], kind="tracker")(
-            **names["tracker_options"])
-        if detector is None and names["detector"]:
-            detector = lookup(DETECTORS, names["detector"], kind="detector")(**names["detector_options"])
-        self.detector = detector
+        given = {"judge": judge, "tracker": tracker, "detector": detector}
+        names = _backend_names(cfg, provided={role for role, b in given.items() if b is not None})
+        tables = {"judge": JUDGES, "tracker": TRACKERS, "detector": DETECTORS}
+        for role, table in tables.items():
+            if given[role] is None and names.get(role):
+                given[role] = lookup(table, names[role], kind=role)(**names[f"{role}_options"])
+        self.judge, self.tracker, self.detector = given["judge"], given["tracker"], given["detector"]
 
     def fingerprints(self) -> dict[str, Any]:
         """Fingerprints of the three backends (detector None when the run has none)."""
@@ -62,23 +61,26 @@ class Backends:
         }
 
 
-def _backend_names(cfg: EvalConfig) -> dict[str, Any]:
-    """Backend names and options: the profile's, overridden by whatever the config names explicitly."""
-    names = {
-        "judge": cfg.judge, "judge_options": dict(cfg.judge_options),
-        "tracker": cfg.tracker, "tracker_options": dict(cfg.tracker_options),
-        "detector": cfg.detector, "detector_options": dict(cfg.detector_options),
-    }
-    if cfg.profile:
+def _backend_names(cfg: EvalConfig, *, provided: set[str] = frozenset()) -> dict[str, Any]:
+    """Backend names and options for the roles not `provided` as instances.
+
+    An explicitly named backend wins over the profile's; the profile fills the rest (the detector too).
+    """
+    names: dict[str, Any] = {}
+    for role in ("judge", "tracker", "detector"):
+        if role not in provided:
+            names[role] = getattr(cfg, role)
+            names[f"{role}_options"] = dict(getattr(cfg, f"{role}_options"))
+    open_roles = [role for role in names if role in ("judge", "tracker", "detector") and names[role] is None]
+    if cfg.profile and open_roles:
         from .profiles import resolve_profile
 
         prof = resolve_profile(cfg.profile)
-        for role in ("judge", "tracker", "detector"):
-            if names[role] is None:  # an explicitly named backend wins over the profile's
-                names[role] = prof.get(role)
-                names[f"{role}_options"] = {**prof.get(f"{role}_options", {}), **names[f"{role}_options"]}
+        for role in open_roles:
+            names[role] = prof.get(role)
+            names[f"{role}_options"] = {**prof.get(f"{role}_options", {}), **names[f"{role}_options"]}
     for role in ("judge", "tracker"):
-        if names[role] is None:
+        if role in names and names[role] is None:
             raise ConfigError(f"no {role}: name one (--{role}) or a model profile (--profile default|tiny)")
     return names
 

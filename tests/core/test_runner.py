@@ -152,3 +152,14 @@ def test_wrong_size_and_stride_options(scenes, tmp_path):
     assert {f["status"] for f in summary["videos"]["failures"]} == {"wrong_size"}
     evaluate(_cfg(scenes, tmp_path / "b", stride=10))
     assert _lines(tmp_path / "b")[0]["sampled_frames"] == [0, 10, 20]
+
+
+def test_backend_instances_need_no_names_and_unknown_profile_is_refused(scenes, tmp_path):
+    from intergeneval.errors import ConfigError
+    from intergeneval.tracking.replay import ReplayTracker
+
+    cfg = EvalConfig(videos=scenes.videos, suite=scenes.suite, out=tmp_path / "a", bootstrap_samples=50)
+    summary = evaluate(cfg, judge=ScriptedJudge(scenes.answers), tracker=ReplayTracker(scenes.tracks))
+    assert summary["videos"]["scored"] == 4
+    with pytest.raises(ConfigError, match="no judge"):
+        evaluate(cfg, tracker=ReplayTracker(scenes.tracks))
