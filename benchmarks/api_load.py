@@ -121,7 +121,8 @@ def _free_port() -> int:
 def start_server(data_dir: Path, upload_limit: int) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {**os.environ, "INTERGENEVAL_DATA_DIR": str(data_dir), "INTERGENEVAL_MAX_UPLOAD_BYTES": str(upload_limit),
-           "INTERGENEVAL_MAX_UNCOMPRESSED_BYTES": str(upload_limit * 2), "INTERGENEVAL_SUITES": '["intergeneval-open-v1"]',
+           "INTERGENEVAL_MAX_UNCOMPRESSED_BYTES": str(upload_limit * 2),
+           "INTERGENEVAL_SUITES": '["intergeneval-open-v1"]',
            "INTERGENEVAL_SUBMISSIONS_PER_DAY": "1000", "INTERGENEVAL_CONCURRENT_JOBS": "1000",
            "GRADIO_ANALYTICS_ENABLED": "False"}
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "server.main:create_app", "--factory", "--host",

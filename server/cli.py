@@ -56,7 +56,8 @@ def _settings(**overrides: Any):
         raise _err(f"invalid settings: {e}") from None
 
 
-DataDir = Annotated[Path | None, typer.Option(help="Data dir: SQLite database and storage (default ./intergeneval-data).")]
+DataDir = Annotated[Path | None, typer.Option(help="Data dir: SQLite database and storage "
+                                              "(default ./intergeneval-data).")]
 DatabaseUrl = Annotated[str | None, typer.Option(help="SQLAlchemy database URL (e.g. postgresql+psycopg://u@host/db).")]
 Storage = Annotated[Path | None, typer.Option(help="Storage dir every worker mounts (default: the data dir).")]
 Profile = Annotated[str | None, typer.Option(help="Model profile for scoring: default, tiny, or none (only the "

@@ -228,5 +228,5 @@ def _record(session: Session, services: Services, caller: Caller, c: _Checked,
         services.storage.remove(services.storage.path(folder))
         raise
     log.info("submission %d (model %s, %d videos) queued as job %d", sub.id, model.name, sub.num_videos, job.id)
-    return SubmissionCreated(submission=crud.submission_public(sub, job), job=crud.job_public(session, job, model=model),
-                             duplicate=False), True
+    return SubmissionCreated(submission=crud.submission_public(sub, job),
+                             job=crud.job_public(session, job, model=model), duplicate=False), True

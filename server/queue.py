@@ -115,7 +115,8 @@ def finish(engine: Engine, *, job_id: int, worker_id: str, status: JobStatus, er
     return n == 1
 
 
-def release(engine: Engine, *, job_id: int, worker_id: str, error: str | None, count_attempt: bool = True) -> str | None:
+def release(engine: Engine, *, job_id: int, worker_id: str, error: str | None,
+            count_attempt: bool = True) -> str | None:
     """Give a held job back: requeued while attempts remain, else failed; the error is kept.
 
     Args:

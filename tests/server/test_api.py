@@ -47,7 +47,8 @@ def test_tokens_wrong_token_and_scopes(service, scenes, zipper):
     me = service.client.get("/api/v1/me", headers=service.auth("bob")).json()
     assert me["name"] == "bob" and me["scopes"] == ["submit"] and me["quota"]["active_jobs"] == 0
     admin_only = service.auth("carol", scopes=("admin",))
-    assert service.client.post("/api/v1/admin/tokens", json={"name": "ci"}, headers=service.auth("bob")).status_code == 403
+    refused = service.client.post("/api/v1/admin/tokens", json={"name": "ci"}, headers=service.auth("bob"))
+    assert refused.status_code == 403
     r = service.client.post("/api/v1/admin/tokens", json={"name": "ci", "scopes": ["submit"]}, headers=admin_only)
     assert r.status_code == 201 and r.json()["token"].startswith("ige_")
     new = {"Authorization": f"Bearer {r.json()['token']}"}
@@ -197,7 +198,8 @@ def test_jobs_listing_visibility_and_cancel(service, scenes, zipper):
     alice, bob = service.auth("alice"), service.auth("bob")
     pub = service.submit(alice, zipper(scenes.videos), {"name": "public-model"}).json()["job"]
     priv = service.submit(alice, zipper(scenes.videos), {"name": "secret", "public": False}).json()["job"]
-    assert [j["id"] for j in service.client.get("/api/v1/jobs", headers=alice).json()["data"]] == [priv["id"], pub["id"]]
+    mine = service.client.get("/api/v1/jobs", headers=alice).json()["data"]
+    assert [j["id"] for j in mine] == [priv["id"], pub["id"]]
     assert service.client.get("/api/v1/jobs", headers=bob).json() == {"data": [], "count": 0}
     # Public model: anyone reads the job; private: only the owner.
     assert service.client.get(f"/api/v1/jobs/{pub['id']}").status_code == 200

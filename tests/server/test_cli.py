@@ -76,8 +76,8 @@ def test_create_token_prints_it_last_and_it_authenticates(tmp_path):
 def test_submit_and_wait_prints_scores(live_server, scenes):
     base, settings = live_server()
     token = _token(settings)
-    result = runner.invoke(app, ["submit", str(scenes.videos), "--server", base, "--token", token, "--model", "ci-model",
-                                 "--organisation", "Lab", "--wait", "--poll", "0.1", "--timeout", "60"])
+    result = runner.invoke(app, ["submit", str(scenes.videos), "--server", base, "--token", token, "--model",
+                                 "ci-model", "--organisation", "Lab", "--wait", "--poll", "0.1", "--timeout", "60"])
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()
     assert lines[0].startswith(f"{base}/api/v1/jobs/")
@@ -85,7 +85,8 @@ def test_submit_and_wait_prints_scores(live_server, scenes):
     assert list(scores) == ["kisa", "sgi", "spi", "kisa_spi", "sgi_spi", "if"]
     assert "uploading: 100%" in result.stderr
     # Resubmitting the same videos answers with the same job.
-    again = runner.invoke(app, ["submit", str(scenes.videos), "--server", base, "--token", token, "--model", "ci-model"])
+    again = runner.invoke(app, ["submit", str(scenes.videos), "--server", base, "--token", token,
+                                "--model", "ci-model"])
     assert again.exit_code == 0 and again.stdout.strip() == lines[0] and "existing job" in again.stderr
 
 

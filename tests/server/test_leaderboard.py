@@ -123,7 +123,8 @@ def test_csv(service, board):
     rows = list(csv.DictReader(io.StringIO(r.text)))
     assert len(rows) == 1
     row = rows[0]
-    assert (row["rank"], row["model_name"], row["if_mean"], row["scored"], row["expected"]) == ("1", "a", "0.5", "9", "10")
+    got = (row["rank"], row["model_name"], row["if_mean"], row["scored"], row["expected"])
+    assert got == ("1", "a", "0.5", "9", "10")
     assert float(row["if_ci_low"]) == pytest.approx(0.4) and row["cat_contact_if"] == "0.51"
     # The JSON and CSV carry the same rows.
     body = _rows(service)
