@@ -120,6 +120,21 @@ def torch_dtype(dtype: str | None, device: Any) -> Any:
     return torch.float32
 
 
+def set_threads(threads: int | None) -> None:
+    """Set torch's CPU thread count for the whole process (None leaves it alone).
+
+    Tiny models gain nothing from several threads, and on a busy machine extra threads mostly wait for
+    each other: the tiny profile uses one.
+    """
+    if threads is None:
+        return
+    if threads < 1:
+        raise ConfigError(f"threads must be at least 1, got {threads}")
+    import torch
+
+    torch.set_num_threads(int(threads))
+
+
 def require(module: str, backend: str) -> None:
     """Import `module` or raise `BackendUnavailable` naming the extra that provides it."""
     import importlib

@@ -5,7 +5,8 @@
 - `tiny`: randomly initialised models of the SAME classes, built offline with fixed seeds by
   `intergeneval.tiny` and loaded with the same `from_pretrained` code. It runs everywhere in seconds; its
   scores are meaningless (every fingerprint says so). The judge decodes under the reply grammar, so its
-  replies validate and the whole pipeline runs instead of ending in missing answers.
+  replies validate and the whole pipeline runs instead of ending in missing answers. Tiny models run on
+  one CPU thread (`threads=1`, process-wide): they gain nothing from more, and lose a lot on a busy machine.
 
 Options named explicitly on a run override the profile's.
 
@@ -42,12 +43,13 @@ PROFILES: dict[str, dict[str, Any]] = {
     "tiny": {
         "judge": "qwen",
         # small frames (at most 16 visual tokens each) keep the tiny judge fast
-        "judge_options": {"model": "tiny:qwen2.5-vl", "constrained": True, "max_pixels": 112 * 112},
+        "judge_options": {"model": "tiny:qwen2.5-vl", "constrained": True, "max_pixels": 112 * 112, "threads": 1},
         "tracker": "sam2",
-        "tracker_options": {"model": "tiny:sam2.1"},
+        "tracker_options": {"model": "tiny:sam2.1", "threads": 1},
         "detector": "grounding-dino",
         # random scores: any verified candidate counts, so detection does not fail at random
-        "detector_options": {"model": "tiny:grounding-dino", "segmenter": "tiny:sam2.1", "min_score": 0.0},
+        "detector_options": {"model": "tiny:grounding-dino", "segmenter": "tiny:sam2.1", "min_score": 0.0,
+                             "threads": 1},
     },
 }
 

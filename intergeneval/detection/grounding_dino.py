@@ -69,7 +69,7 @@ class GroundingDinoDetector:
         nms_iou: boxes overlapping a better one by more than this are duplicates.
         pad: crops are the box grown by this fraction of its size on each side (the reference's 0.08).
         min_score: lowest judge score that counts as a match.
-        device, dtype: as for the other model backends.
+        device, dtype, threads: as for the other model backends.
     """
 
     name = "grounding-dino"
@@ -89,6 +89,7 @@ class GroundingDinoDetector:
         min_score: float = MIN_SCORE,
         device: str | None = None,
         dtype: str | None = None,
+        threads: int | None = None,
     ):
         checkpoints.require("transformers", "the grounding-dino detector")
         import torch
@@ -108,6 +109,7 @@ class GroundingDinoDetector:
         self.max_candidates, self.nms_iou, self.pad, self.min_score = int(max_candidates), float(nms_iou), float(pad), float(min_score)
         self.device = checkpoints.torch_device(device)
         self.dtype = checkpoints.torch_dtype(dtype, self.device)
+        checkpoints.set_threads(threads)
         # GroundingDINO's deformable attention is run in float32: its reduced-precision kernels are fragile.
         self.model = checkpoints.load(transformers.GroundingDinoForObjectDetection, self.model_id, self.revision,
                                       what="the GroundingDINO detector model").to(self.device).eval()

@@ -69,6 +69,7 @@ class QwenJudge(ChatJudge):
         min_pixels: per-frame lower bound (None: its default).
         constrained: decode only valid replies (`reply_grammar`).
         attn_implementation: passed to `from_pretrained` (e.g. "sdpa", "flash_attention_2").
+        threads: torch CPU threads for the whole process (None: torch's default).
         attempts: validation attempts per call (ChatJudge).
     """
 
@@ -88,6 +89,7 @@ class QwenJudge(ChatJudge):
         min_pixels: int | None = None,
         constrained: bool = False,
         attn_implementation: str | None = None,
+        threads: int | None = None,
         attempts: int = config.JUDGE_ATTEMPTS,
     ):
         super().__init__(attempts=attempts)
@@ -110,6 +112,7 @@ class QwenJudge(ChatJudge):
         self.constrained = constrained
         self.device = checkpoints.torch_device(device)
         self.dtype = checkpoints.torch_dtype(dtype, self.device)
+        checkpoints.set_threads(threads)
 
         what = "the qwen judge model"
         cfg = checkpoints.load(transformers.AutoConfig, self.model_id, self.revision, what=what)

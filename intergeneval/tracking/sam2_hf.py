@@ -43,6 +43,7 @@ class Sam2Tracker:
         max_side: frames whose longer side exceeds this are downscaled before SAM2 and the masks upsampled
             back (saves host memory and preprocessing on very large videos; SAM2 itself always runs at its
             checkpoint's resolution, 1024² for the real models).
+        threads: torch CPU threads for the whole process (None: torch's default).
     """
 
     needs_first_masks = True
@@ -57,6 +58,7 @@ class Sam2Tracker:
         dtype: str | None = None,
         offload_state: bool = False,
         max_side: int | None = None,
+        threads: int | None = None,
     ):
         checkpoints.require("transformers", "the sam2 tracker")
         import torch
@@ -68,6 +70,7 @@ class Sam2Tracker:
         self.revision = revision if revision is not None else (DEFAULT_REVISION if model == DEFAULT_MODEL else None)
         self.device = checkpoints.torch_device(device)
         self.dtype = checkpoints.torch_dtype(dtype, self.device)
+        checkpoints.set_threads(threads)
         self.offload_state = offload_state
         self.max_side = max_side
         what = "the SAM2 tracker model"
