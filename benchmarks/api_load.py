@@ -145,6 +145,7 @@ async def load(base: str, job_ids: list[int], clients: int, duration: float) -> 
     import httpx
 
     lat: dict[str, list[float]] = {"job": [], "leaderboard": []}
+    inside: list[float] = []  # the server's own time (Server-Timing), to tell it from queueing
     errors: list[str] = []
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as http:
@@ -160,6 +161,9 @@ async def load(base: str, job_ids: list[int], clients: int, duration: float) -> 
                 t = time.perf_counter()
                 try:
                     r = await http.get(path)
+                    timing = r.headers.get("server-timing", "")
+                    if "dur=" in timing:
+                        inside.append(float(timing.split("dur=")[1]) / 1000)
                     if r.status_code != 200:
                         errors.append(f"{path}: {r.status_code}")
                 except httpx.HTTPError as e:
@@ -170,6 +174,7 @@ async def load(base: str, job_ids: list[int], clients: int, duration: float) -> 
 
         await asyncio.gather(*(client(i) for i in range(clients)))
     lat["errors"] = errors  # type: ignore[assignment]
+    lat["inside"] = inside
     return lat
 
 
@@ -208,7 +213,7 @@ def upload_memory(base: str, pid: int, size_mb: int) -> None:
         yield from zip_stream()
         yield f"\r\n--{boundary}--\r\n".encode()
 
-    token = subprocess.run([sys.executable, "-m", "server.cli", "admin", "create-token", "--name", "bench",
+    token = subprocess.run([sys.executable, "-m", "server.cli", "admin", "create-token", "--name", "uploader",
                             "--database-url", os.environ["BENCH_DB_URL"]], cwd=ROOT, capture_output=True,
                            text=True, check=True).stdout.strip().splitlines()[-1]
     baseline = proc.memory_info().rss
@@ -264,6 +269,7 @@ def main() -> None:
             cpu, wall = sum(server.cpu_times()[:2]) - cpu0, time.perf_counter() - wall0
             mine = sum(me.cpu_times()[:2]) - mine0
             errors = lat.pop("errors")
+            inside = lat.pop("inside")
             everything = [x for xs in lat.values() for x in xs]
             print(f"{args.clients} clients for {args.duration:g} s (job status every 1 s, leaderboard every 5 s), "
                   f"{len(everything)} requests ({len(everything) / wall:.0f}/s), {len(errors)} errors; server CPU "
@@ -273,6 +279,9 @@ def main() -> None:
             for kind, xs in [*lat.items(), ("all", everything)]:
                 print(f"  {kind:12s} n={len(xs):6d}  p50 {_pct(xs, 0.5):7.1f} ms  p99 {_pct(xs, 0.99):7.1f} ms  "
                       f"max {max(xs) * 1000:7.1f} ms  mean {statistics.mean(xs) * 1000:6.1f} ms")
+            if inside:
+                print(f"  time inside the server (Server-Timing): p50 {_pct(inside, 0.5):.1f} ms  "
+                      f"p99 {_pct(inside, 0.99):.1f} ms  max {max(inside) * 1000:.1f} ms")
             if errors:
                 print("  first errors:", errors[:5])
             if args.upload_mb:

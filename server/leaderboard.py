@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 import logging
 import threading
 from collections import OrderedDict
@@ -94,17 +95,21 @@ class BoardCache:
             return hit[1]
 
     def get_or_build(self, key: tuple, version: tuple, build: Callable[[], bytes]) -> tuple[bytes, bytes]:
-        """The cached answer, or build it; concurrent requests for the same answer wait for one build
-        instead of all building it at once (a herd of pollers after each change)."""
-        hit = self.get(key, version)
-        if hit is not None:
-            return hit
+        """The cached answer, or build it. One thread builds a given answer at a time: while it does, the
+        others get the previous version's answer if there is one (stale by the build's duration, well under a
+        second) or wait for the build; a herd of pollers never builds it many times at once."""
         with self._lock:
+            hit = self._items.get(key)
+            if hit is not None and hit[0] == version:
+                self._items.move_to_end(key)
+                return hit[1]
             key_lock = self._building.setdefault(key, threading.Lock())
-        with key_lock:
-            hit = self.get(key, version)  # built by another thread while this one waited
-            if hit is not None:
-                return hit
+        if not key_lock.acquire(blocking=hit is None):
+            return hit[1]  # another thread is rebuilding it: serve the previous answer meanwhile
+        try:
+            fresh = self.get(key, version)  # built by another thread while this one waited
+            if fresh is not None:
+                return fresh
             data = build()
             entry = (data, gzip.compress(data, compresslevel=6, mtime=0))
             with self._lock:
@@ -114,6 +119,29 @@ class BoardCache:
                     old, _ = self._items.popitem(last=False)
                     self._building.pop(old, None)
             return entry
+        finally:
+            key_lock.release()
+
+
+def cache_key(viewer: Viewer, *, suite: str | None = None, suite_version: str | None = None,
+              judge: str | None = None, include_reference: bool = True, fmt: str = "json") -> tuple:
+    """The cache key of one leaderboard answer: who may see what, the filters, the format."""
+    who = "admin" if viewer.is_admin else ("public" if viewer.user_id is None else f"user:{viewer.user_id}")
+    return (who, suite, suite_version, judge, include_reference, fmt)
+
+
+def render(session: Session, cache: BoardCache, viewer: Viewer, *, suite: str | None = None,
+           suite_version: str | None = None, judge: str | None = None, include_reference: bool = True,
+           fmt: str = "json") -> tuple[bytes, bytes]:
+    """The (plain, gzip) bytes of a leaderboard answer, from the cache when the data did not change."""
+    def build() -> bytes:
+        body = leaderboard(session, viewer=viewer, suite=suite, suite_version=suite_version, judge=judge,
+                           include_reference=include_reference)
+        return (to_csv(body) if fmt == "csv" else json.dumps(body, separators=(",", ":"))).encode()
+
+    key = cache_key(viewer, suite=suite, suite_version=suite_version, judge=judge,
+                    include_reference=include_reference, fmt=fmt)
+    return cache.get_or_build(key, data_version(session), build)
 
 
 def categories(summary: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -40,6 +41,28 @@ _FALLBACK_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Inte
 Ranked by IF (interaction fidelity) with 95 % CI and Rank (UB):</p>
 <ul><li><a href="/api/v1/leaderboard">leaderboard JSON</a> · <a href="/api/v1/leaderboard?format=csv">CSV</a></li>
 <li><a href="/docs">API documentation</a> · <a href="/openapi.json">OpenAPI schema</a></li></ul></body></html>"""
+
+
+class ServerTiming:
+    """ASGI middleware adding `Server-Timing: app;dur=<ms>` to every answer (time spent inside the app), so
+    clients and load tests can tell server time from network and queueing time."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+
+        async def send_with_timing(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                ms = (time.perf_counter() - start) * 1000
+                message["headers"] = [*message.get("headers", []), (b"server-timing", f"app;dur={ms:.1f}".encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_timing)
 
 
 def api_router() -> APIRouter:
@@ -77,6 +100,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
         thread = None
+        # Build the public leaderboard once in the background, so the first pollers find it ready.
+        threading.Thread(target=_warm_leaderboard, args=(services,), name="warm-leaderboard", daemon=True).start()
         if start_worker:
             from .worker import Worker
 
@@ -101,6 +126,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         lifespan=lifespan,
     )
     app.state.services = services
+    app.add_middleware(ServerTiming)
     install_error_handlers(app)
     app.include_router(api_router())
     if not (mount_page and _mount_page(app, api_base or "http://127.0.0.1:8000")):
@@ -108,6 +134,19 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         def index() -> str:
             return _FALLBACK_PAGE
     return app
+
+
+def _warm_leaderboard(services: Services) -> None:
+    from sqlmodel import Session
+
+    from . import leaderboard
+    from .crud import ANONYMOUS
+
+    try:
+        with Session(services.engine) as session:
+            leaderboard.render(session, services.board_cache, ANONYMOUS)
+    except Exception:  # warming is an optimisation; the first request builds it otherwise
+        log.exception("could not pre-build the leaderboard")
 
 
 def _mount_page(app: FastAPI, api_base: str) -> bool:

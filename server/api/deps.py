@@ -1,16 +1,21 @@
 """Dependencies shared by the routes: the database session, the service objects and the caller.
 
-`CurrentUser` is the caller or None (anonymous); a token that is sent must be valid (a wrong token is 401,
-never a silent anonymous request). `SubmitUser` and `AdminUser` require the scope.
+`OptionalCaller` is the caller or None (anonymous); a token that is sent must be valid (a wrong token is 401,
+never a silent anonymous request). `SubmitCaller` and `AdminCaller` require the scope.
+
+The dependencies are `async def` so they run on the event loop: a sync dependency costs a hop through the
+thread pool per request, and under many concurrent pollers those hops (and the GIL handovers they cause)
+were most of the latency. Only the token look-up touches the database, and it goes to the thread pool.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -37,7 +42,7 @@ class Services:
     board_cache: BoardCache = field(default_factory=BoardCache)
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     """The app's services."""
     return request.app.state.services
 
@@ -45,10 +50,13 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_db(services: ServicesDep) -> Iterator[Session]:
-    """A session per request."""
-    with Session(services.engine, expire_on_commit=False) as session:
+async def get_db(services: ServicesDep) -> AsyncIterator[Session]:
+    """A session per request (it connects lazily, in the thread that first uses it)."""
+    session = Session(services.engine, expire_on_commit=False)
+    try:
         yield session
+    finally:
+        await run_in_threadpool(session.close)
 
 
 SessionDep = Annotated[Session, Depends(get_db)]
@@ -77,12 +85,12 @@ class Caller:
         return crud.Viewer(self.user.id, self.is_admin)
 
 
-def get_caller(session: SessionDep,
-               creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller | None:
+async def get_caller(session: SessionDep,
+                     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller | None:
     """The caller, or None without an Authorization header."""
     if creds is None:
         return None
-    found = crud.authenticate(session, token=creds.credentials)
+    found = await run_in_threadpool(crud.authenticate, session, token=creds.credentials)
     if found is None:
         raise ApiError(401, "unauthorized", "unknown or revoked token: create one with "
                        "`intergeneval admin create-token`", headers={"WWW-Authenticate": "Bearer"})
@@ -92,7 +100,7 @@ def get_caller(session: SessionDep,
 OptionalCaller = Annotated[Caller | None, Depends(get_caller)]
 
 
-def require_caller(caller: OptionalCaller) -> Caller:
+async def require_caller(caller: OptionalCaller) -> Caller:
     """The caller; 401 without a token."""
     if caller is None:
         raise ApiError(401, "unauthorized", "this endpoint needs a token: send `Authorization: Bearer <token>`",
@@ -103,14 +111,14 @@ def require_caller(caller: OptionalCaller) -> Caller:
 AuthCaller = Annotated[Caller, Depends(require_caller)]
 
 
-def require_submit(caller: AuthCaller) -> Caller:
+async def require_submit(caller: AuthCaller) -> Caller:
     """A caller with the `submit` scope."""
     if "submit" not in caller.scopes:
         raise ApiError(403, "forbidden", "this token lacks the 'submit' scope")
     return caller
 
 
-def require_admin(caller: AuthCaller) -> Caller:
+async def require_admin(caller: AuthCaller) -> Caller:
     """A caller with the `admin` scope."""
     if not caller.is_admin:
         raise ApiError(403, "forbidden", "this needs an admin token")

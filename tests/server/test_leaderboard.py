@@ -141,3 +141,47 @@ def test_cached_answers_follow_every_change(service, board):
     service.client.patch("/api/v1/models/2", json={"hidden": True}, headers=admin)
     assert [r["model_name"] for r in _rows(service)["rows"]] == ["a"]
     assert [r["model_name"] for r in _rows(service, headers=admin)["rows"]] == ["b", "a"]  # admins see hidden
+
+
+def test_board_cache_builds_once_and_serves_the_previous_answer_while_rebuilding():
+    import threading
+    import time
+
+    from server.leaderboard import BoardCache
+
+    cache = BoardCache()
+    builds = []
+    release = threading.Event()
+
+    def slow(data: bytes):
+        def build() -> bytes:
+            builds.append(data)
+            release.wait(5)
+            return data
+        return build
+
+    # Ten concurrent first requests: one build, everyone gets its answer.
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(cache.get_or_build(("k",), (1,), slow(b"v1"))[0]))
+               for _ in range(10)]
+    for t in threads:
+        t.start()
+    time.sleep(0.2)
+    release.set()
+    for t in threads:
+        t.join()
+    assert builds == [b"v1"] and got == [b"v1"] * 10
+    # The data changed: while one thread rebuilds, the others get v1 at once instead of waiting.
+    release.clear()
+    rebuilding = threading.Thread(target=lambda: cache.get_or_build(("k",), (2,), slow(b"v2")))
+    rebuilding.start()
+    time.sleep(0.1)
+    start = time.perf_counter()
+    assert cache.get_or_build(("k",), (2,), slow(b"never"))[0] == b"v1"
+    assert time.perf_counter() - start < 0.5
+    release.set()
+    rebuilding.join()
+    assert cache.get_or_build(("k",), (2,), slow(b"never"))[0] == b"v2" and builds == [b"v1", b"v2"]
+    import gzip
+
+    assert gzip.decompress(cache.get(("k",), (2,))[1]) == b"v2"

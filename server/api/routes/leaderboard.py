@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -25,17 +24,8 @@ def get_leaderboard(
     format: Literal["json", "csv"] = "json",  # noqa: A002 (the documented query parameter name)
 ) -> Any:
     """Rows grouped by suite and judge fingerprint, ranked by IF within each group, with Rank(UB)."""
-    viewer = viewer_of(caller)
-    who = "admin" if viewer.is_admin else ("public" if viewer.user_id is None else f"user:{viewer.user_id}")
-    key = (who, suite, suite_version, judge, include_reference, format)
-    version = board.data_version(session)
-
-    def build() -> bytes:
-        body = board.leaderboard(session, viewer=viewer, suite=suite, suite_version=suite_version, judge=judge,
-                                 include_reference=include_reference)
-        return (board.to_csv(body) if format == "csv" else json.dumps(body, separators=(",", ":"))).encode()
-
-    entry = services.board_cache.get_or_build(key, version, build)
+    entry = board.render(session, services.board_cache, viewer_of(caller), suite=suite, suite_version=suite_version,
+                         judge=judge, include_reference=include_reference, fmt=format)
     headers = {"Vary": "Accept-Encoding"}
     if format == "csv":
         headers["Content-Disposition"] = 'attachment; filename="leaderboard.csv"'
