@@ -135,7 +135,7 @@ class QwenJudge(ChatJudge):
         self._describe = checkpoints.describe(self.model_id, self.revision)
         self._processor_hash = sha256_json(self.processor.to_dict() if hasattr(self.processor, "to_dict") else {})[:16]
         self._trie: TokenTrie | None = None
-        self._grammars: dict[tuple, Grammar] = {}
+        self._grammars: dict[tuple, Grammar | None] = {}
         self._video: tuple[str, _VideoState] | None = None  # one video at a time: its calls come in a row
         self._torch = torch
         log.info("qwen judge %s loaded on %s (%s)", self.model_id, self.device, self.dtype)
@@ -182,13 +182,15 @@ class QwenJudge(ChatJudge):
         state = self._state(video)
         inputs = self._inputs(video, request, state)
         ids = inputs["input_ids"]
-        cut = self._prefix_length(ids)
-        cache = self._prefix_cache(state, inputs, cut)
+        cut, cache = 0, None
+        if state.images:  # a text-only call (question writing) has nothing to reuse
+            cut = self._prefix_length(ids)
+            cache = self._prefix_cache(state, inputs, cut)
         kwargs = {k: v for k, v in inputs.items() if not k.startswith("pixel_values")}
         processors = []
         max_new = self.max_new_tokens
-        if self.constrained:
-            grammar = self._grammar(video, request)
+        grammar = self._grammar(video, request) if self.constrained else None
+        if grammar is not None:  # kinds without a grammar (free text) are decoded unconstrained
             processors.append(ReplyConstraint(grammar, self._token_trie(), ids.shape[1]))
             max_new = max(max_new, grammar.longest() + 1)
         from transformers import LogitsProcessorList
@@ -231,11 +233,11 @@ class QwenJudge(ChatJudge):
         return state
 
     def _messages(self, video: JudgeVideo, request: JudgeRequest, state: _VideoState) -> list[dict[str, Any]]:
-        if self.frames_as == "images":
-            visual: list[dict[str, Any]] = []
+        visual: list[dict[str, Any]] = []
+        if state.images and self.frames_as == "images":
             for index, image in zip(video.frame_indices, state.images, strict=True):
                 visual += [{"type": "text", "text": f"\nFrame {index}: "}, {"type": "image", "image": image}]
-        else:
+        elif state.images:
             visual = [{"type": "text", "text": f"\nThe video shows frames {list(video.frame_indices)} in order: "},
                       {"type": "video", "video": state.images}]
         if self.layout == "protocol":
@@ -248,7 +250,9 @@ class QwenJudge(ChatJudge):
         messages = self._messages(video, request, state)
         text = self.processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         if self.frames_as == "images":
-            batch = self.processor(text=[text], images=state.images, return_tensors="pt")
+            batch = self.processor(text=[text], images=state.images or None, return_tensors="pt")
+        elif not state.images:
+            batch = self.processor(text=[text], return_tensors="pt")
         else:
             # the frames are already sized by qwen-vl-utils; the processor pads an odd count to even
             batch = self.processor(text=[text], videos=[state.images], do_sample_frames=False, return_tensors="pt")
@@ -285,19 +289,16 @@ class QwenJudge(ChatJudge):
                                                   return_dict=True)}
 
     # -- constrained decoding -------------------------------------------------------------------------
-    def _grammar(self, video: JudgeVideo, request: JudgeRequest) -> Grammar:
+    def _grammar(self, video: JudgeVideo, request: JudgeRequest) -> Grammar | None:
         slots: tuple[int, ...] = ()
         if request.kind == "qa" and request.interaction is not None:
             slots = tuple(q.slot for q in video.scenario.key_interactions[request.interaction].questions)
         key = (request.kind, video.frame_indices, slots, len(video.scenario.objects))
-        grammar = self._grammars.get(key)
-        if grammar is None:
+        if key not in self._grammars:
             expr = grammar_for(request.kind, frames=video.frame_indices, slots=slots,
                                n_objects=len(video.scenario.objects))
-            if expr is None:
-                raise JudgeError(f"no reply grammar for request kind {request.kind!r}")
-            grammar = self._grammars[key] = Grammar(expr)
-        return grammar
+            self._grammars[key] = Grammar(expr) if expr is not None else None
+        return self._grammars[key]
 
     def _token_trie(self) -> TokenTrie:
         if self._trie is None:
