@@ -106,10 +106,11 @@ async def receive_submission(request: Request, session: Session, services: Servi
     """Run the whole admission; returns (body, created). Raises ApiError with every problem on refusal."""
     if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
         raise ApiError(400, "bad_request", f"Idempotency-Key must be 1–{MAX_IDEMPOTENCY_KEY} characters")
-    known = (crud.find_by_idempotency_key(session, owner_id=caller.user.id, key=idempotency_key)
-             if idempotency_key else None)
+    # Database work runs in the thread pool: a SQLite writer may hold the lock, and the event loop must not wait.
+    known = (await run_in_threadpool(crud.find_by_idempotency_key, session, owner_id=caller.user.id,
+                                     key=idempotency_key) if idempotency_key else None)
     if known is None:
-        check_quota(session, services, caller)
+        await run_in_threadpool(check_quota, session, services, caller)
     limit = services.settings.max_upload_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + 1024 * 1024:  # multipart overhead allowed
@@ -118,7 +119,7 @@ async def receive_submission(request: Request, session: Session, services: Servi
     incoming = services.storage.new_incoming()
     try:
         checked = await _receive_and_check(request, services, incoming)
-        return _record(session, services, caller, checked, idempotency_key)
+        return await run_in_threadpool(_record, session, services, caller, checked, idempotency_key)
     finally:
         services.storage.remove(incoming)
 
