@@ -24,6 +24,7 @@ th{background:#f3f3f3}td.l,th.l{text-align:left}.yes{color:#17802b}.no{color:#b0
 .frames figure.emerge{border-color:#d97706}.frames figure.vanish{border-color:#9333ea}
 .frames img{width:160px;display:block}figcaption{font-size:.75rem;text-align:center}
 details{margin:.5rem 0;border:1px solid #ddd;padding:.5rem}summary{cursor:pointer;font-weight:600}
+.warning{background:#fff4d6;border:1px solid #e0b000;padding:.4rem .6rem;font-weight:600}
 .status{font-size:.8rem;padding:.1rem .4rem;border-radius:4px;background:#eee}
 """
 
@@ -42,6 +43,7 @@ def write_report(out: Path) -> Path:
         "<meta name=viewport content='width=device-width,initial-scale=1'>",
         f"<title>InterGenEval report · {escape(summary['suite']['id'])}</title><style>{_STYLE}</style></head><body>",
         f"<h1>InterGenEval report</h1>{_provenance(summary)}",
+        *(f"<p class=warning>⚠ {escape(w)}</p>" for w in summary.get("warnings", [])),
         "<h2>Summary</h2>", _metric_table(summary),
         "<h2>Interaction fidelity by category</h2>", _category_chart(summary),
         _failures(summary),

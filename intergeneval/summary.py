@@ -60,7 +60,20 @@ def summarise(
         "diagnostics": rates([{**r["scores"], **r["diagnostics"]} for r in records if "diagnostics" in r],
                              expected=len(expected)),
         "bootstrap": {"samples": samples, "seed": seed, "level": config.CI_LEVEL},
+        "warnings": _notes(fingerprints),
     }
+
+
+def _notes(value: Any, where: str = "") -> list[str]:
+    """Every `note` a backend put in its fingerprint (e.g. tiny random weights), prefixed by its role."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for k, v in sorted(value.items()):
+            if k == "note" and isinstance(v, str):
+                found.append(f"{where}: {v}" if where else v)
+            else:
+                found += _notes(v, where or k)
+    return sorted(set(found))
 
 
 def write_summary(out: Path, summary: dict[str, Any]) -> None:

@@ -163,3 +163,17 @@ def test_backend_instances_need_no_names_and_unknown_profile_is_refused(scenes, 
     assert summary["videos"]["scored"] == 4
     with pytest.raises(ConfigError, match="no judge"):
         evaluate(cfg, tracker=ReplayTracker(scenes.tracks))
+
+
+def test_backend_notes_become_summary_warnings(scenes, tmp_path):
+    from intergeneval.tracking.replay import ReplayTracker
+
+    class NotedTracker(ReplayTracker):
+        def fingerprint(self):
+            return {**super().fingerprint(), "weights": {"note": "tiny randomly initialised model"}}
+
+    summary = evaluate(_cfg(scenes, tmp_path), tracker=NotedTracker(scenes.tracks))
+    assert summary["warnings"] == ["tracker: tiny randomly initialised model"]
+    from intergeneval.report import write_report
+
+    assert "tiny randomly initialised model" in write_report(tmp_path).read_text()
