@@ -13,6 +13,7 @@ Example (options as given to `--judge-option`):
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,15 @@ import numpy as np
 from .. import checkpoints, config
 from ..errors import ConfigError, JudgeError
 from ..hashing import sha256_json
-from .base import ChatJudge, JudgeRequest, JudgeVideo
+from .base import (
+    CHANGES_INSTRUCTION,
+    QA_INSTRUCTION,
+    ChatJudge,
+    JudgeRequest,
+    JudgeVideo,
+    changes_user_text,
+    qa_user_text,
+)
 from .reply_grammar import Grammar, ReplyConstraint, TokenTrie, grammar_for
 
 log = logging.getLogger(__name__)
@@ -70,6 +79,9 @@ class QwenJudge(ChatJudge):
         constrained: decode only valid replies (`reply_grammar`).
         attn_implementation: passed to `from_pretrained` (e.g. "sdpa", "flash_attention_2").
         threads: torch CPU threads for the whole process (None: torch's default).
+        batch_calls: first attempts of a video's calls generated together in one batch (the QA call of each
+            key interaction and the changes call; 1 = one at a time). Decoding several replies at once costs
+            little more than one on a GPU. Retries are always single calls. Qwen2-VL/Qwen2.5-VL only.
         attempts: validation attempts per call (ChatJudge).
     """
 
@@ -90,6 +102,7 @@ class QwenJudge(ChatJudge):
         constrained: bool = False,
         attn_implementation: str | None = None,
         threads: int | None = None,
+        batch_calls: int = 4,
         attempts: int = config.JUDGE_ATTEMPTS,
     ):
         super().__init__(attempts=attempts)
@@ -99,6 +112,8 @@ class QwenJudge(ChatJudge):
             raise ConfigError(f"qwen judge: layout must be 'protocol' or 'frames-first', got {layout!r}")
         if max_new_tokens < 1:
             raise ConfigError(f"qwen judge: max_new_tokens must be positive, got {max_new_tokens}")
+        if batch_calls < 1:
+            raise ConfigError(f"qwen judge: batch_calls must be at least 1, got {batch_calls}")
         checkpoints.require("transformers", "the qwen judge")
         checkpoints.require("qwen_vl_utils", "the qwen judge")
         import torch
@@ -129,6 +144,9 @@ class QwenJudge(ChatJudge):
         self.processor = checkpoints.load(transformers.AutoProcessor, self.model_id, self.revision,
                                           what="the qwen judge processor")
         self.tokenizer = self.processor.tokenizer
+        self.tokenizer.padding_side = "left"  # batched calls: every row's reply starts at the same position
+        # repeating the vision features per row is only done for models whose features are per-image tensors
+        self.batch_calls = batch_calls if cfg.model_type in ("qwen2_5_vl", "qwen2_vl") else 1
         self._patch_size = int(getattr(self.processor.image_processor, "patch_size", 14))
         self._vision_end = self.model.config.vision_end_token_id
         self._eos = self._eos_ids()
@@ -137,6 +155,7 @@ class QwenJudge(ChatJudge):
         self._trie: TokenTrie | None = None
         self._grammars: dict[tuple, Grammar | None] = {}
         self._video: tuple[str, _VideoState] | None = None  # one video at a time: its calls come in a row
+        self._prefetched: dict[str, str] = {}  # replies generated in a batch ahead of their call
         self._torch = torch
         log.info("qwen judge %s loaded on %s (%s)", self.model_id, self.device, self.dtype)
 
@@ -158,6 +177,7 @@ class QwenJudge(ChatJudge):
             "min_pixels": self.min_pixels,
             "decoding": {"greedy": True, "temperature": 0, "seed": config.JUDGE_SEED,
                          "max_new_tokens": self.max_new_tokens, "constrained": self.constrained},
+            "batch_calls": self.batch_calls,
         }
 
 
@@ -167,6 +187,8 @@ class QwenJudge(ChatJudge):
         torch = self._torch
         try:
             with torch.inference_mode():
+                if self.batch_calls > 1 and request.attempt == 1 and request.kind in ("qa", "changes"):
+                    return self._complete_batched(video, request)
                 return self._complete(video, request)
         except torch.cuda.OutOfMemoryError as e:
             self._video = None
@@ -191,7 +213,7 @@ class QwenJudge(ChatJudge):
         max_new = self.max_new_tokens
         grammar = self._grammar(video, request) if self.constrained else None
         if grammar is not None:  # kinds without a grammar (free text) are decoded unconstrained
-            processors.append(ReplyConstraint(grammar, self._token_trie(), ids.shape[1]))
+            processors.append(ReplyConstraint([grammar], self._token_trie(), ids.shape[1]))
             max_new = max(max_new, grammar.longest() + 1)
         from transformers import LogitsProcessorList
 
@@ -214,6 +236,76 @@ class QwenJudge(ChatJudge):
                 cache.crop(cut - cache.get_seq_length())  # back to the shared prefix (5.23 takes a negative count)
         return self.tokenizer.decode(out[0, ids.shape[1] :], skip_special_tokens=True)
 
+    def _complete_batched(self, video: JudgeVideo, request: JudgeRequest) -> str:
+        """Answer from a reply generated ahead in a batch, or generate this call with the video's later ones."""
+        got = self._prefetched.pop(_call_key(video, request), None)
+        if got is not None:
+            return got
+        batch = self._siblings(video, request)
+        if len(batch) == 1:
+            return self._complete(video, request)
+        replies = self._generate_batch(video, batch)
+        for r, reply in zip(batch[1:], replies[1:], strict=True):
+            self._prefetched[_call_key(video, r)] = reply
+        return replies[0]
+
+    def _siblings(self, video: JudgeVideo, request: JudgeRequest) -> list[JudgeRequest]:
+        """This call, then the first attempts still to come for the video: later key interactions, changes.
+
+        They are built as `ChatJudge` builds them; a prefetched reply is only used for a call whose
+        instruction and text match exactly, so a difference costs time, never a wrong answer.
+        """
+        if request.kind != "qa" or request.interaction is None:
+            return [request]
+        sc = video.scenario
+        later = [
+            JudgeRequest("qa", QA_INSTRUCTION, qa_user_text(sc.video_prompt, [q.text for q in ki.questions],
+                                                            video.frame_indices), i, 1)
+            for i, ki in enumerate(sc.key_interactions) if i > request.interaction
+        ]
+        changes = JudgeRequest("changes", CHANGES_INSTRUCTION, changes_user_text(sc, video.colors, video.frame_indices),
+                               None, 1)
+        return [request, *later, changes][: self.batch_calls]
+
+    def _generate_batch(self, video: JudgeVideo, requests: list[JudgeRequest]) -> list[str]:
+        """One left-padded batched `generate` for several calls about one video; vision encoded once."""
+        torch = self._torch
+        state = self._state(video)
+        if state.features is None:
+            state.features = self._encode(self._inputs(video, requests[0], state))
+            state.encoder_calls += 1
+        texts = [self.processor.apply_chat_template(self._messages(video, r, state), tokenize=False,
+                                                    add_generation_prompt=True) for r in requests]
+        n = len(requests)
+        if self.frames_as == "images":
+            batch = self.processor(text=texts, images=state.images * n, padding=True, return_tensors="pt")
+        else:
+            batch = self.processor(text=texts, videos=[state.images] * n, do_sample_frames=False, padding=True,
+                                   return_tensors="pt")
+        inputs = {k: (v.to(self.device) if hasattr(v, "to") else v) for k, v in batch.items()
+                  if not k.startswith("pixel_values")}
+        features = {}
+        for modality, out in state.features.items():
+            rows = copy.copy(out)
+            rows.pooler_output = tuple(out.pooler_output) * n  # each row holds the same frames, in order
+            features[modality] = rows
+        processors, max_new = [], self.max_new_tokens
+        if self.constrained:
+            grammars = [self._grammar(video, r) for r in requests]
+            processors.append(ReplyConstraint(grammars, self._token_trie(), inputs["input_ids"].shape[1]))
+            max_new = max([max_new, *(g.longest() + 1 for g in grammars if g is not None)])
+        from transformers import LogitsProcessorList
+
+        self.model.model.rope_deltas = None
+        torch.manual_seed(config.JUDGE_SEED)
+        out = self.model.generate(
+            **inputs, mm_encoder_outputs=features, max_new_tokens=max_new, do_sample=False,
+            logits_processor=LogitsProcessorList(processors), eos_token_id=self._eos,
+            pad_token_id=self.tokenizer.pad_token_id,
+        )
+        start = inputs["input_ids"].shape[1]
+        return [self.tokenizer.decode(row[start:], skip_special_tokens=True) for row in out]
+
     # -- per-video state ------------------------------------------------------------------------------
     def _state(self, video: JudgeVideo) -> _VideoState:
         if self._video is not None and self._video[0] == video.key:
@@ -222,6 +314,7 @@ class QwenJudge(ChatJudge):
         from qwen_vl_utils import fetch_image
 
         self._video = None  # free the previous video's features and cache before building new ones
+        self._prefetched.clear()
         sizing = {k: v for k, v in (("max_pixels", self.max_pixels), ("min_pixels", self.min_pixels)) if v}
         images = [
             fetch_image({"image": Image.fromarray(np.asarray(f, dtype=np.uint8)), **sizing},
@@ -312,3 +405,8 @@ class QwenJudge(ChatJudge):
         if isinstance(im_end, int) and im_end >= 0 and im_end not in ids:
             ids.append(im_end)
         return ids
+
+
+def _call_key(video: JudgeVideo, request: JudgeRequest) -> str:
+    """Identifies one call exactly: the video, the kind, the key interaction and the full prompt text."""
+    return sha256_json([video.key, request.kind, request.interaction, request.system, request.user])

@@ -235,37 +235,44 @@ class TokenTrie:
 
 
 class ReplyConstraint:
-    """A transformers logits processor that keeps one generated reply inside a grammar.
+    """A transformers logits processor that keeps each generated reply of a batch inside its grammar.
 
     Args:
-        grammar: the reply grammar.
+        grammars: one grammar per batch row (None leaves that row unconstrained).
         trie: the tokenizer's `TokenTrie`.
-        prompt_length: number of prompt tokens (generation input ids start with the prompt).
+        prompt_length: number of prompt tokens (generated ids start after the, possibly padded, prompt).
     """
 
-    def __init__(self, grammar: Grammar, trie: TokenTrie, prompt_length: int):
-        self.grammar, self.trie, self.prompt_length = grammar, trie, prompt_length
-        self._state = grammar.start
+    def __init__(self, grammars: Sequence[Grammar | None], trie: TokenTrie, prompt_length: int):
+        self.grammars, self.trie, self.prompt_length = list(grammars), trie, prompt_length
+        self._states = [g.start if g is not None else None for g in self.grammars]
         self._consumed = 0
-        self._allowed: dict[frozenset[int], Any] = {}
+        self._allowed: dict[tuple[int, frozenset[int]], Any] = {}
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         import torch
 
-        if input_ids.shape[0] != 1:
-            raise ValueError("ReplyConstraint handles one sequence at a time")
-        generated = input_ids[0, self.prompt_length :].tolist()
-        for tok in generated[self._consumed :]:
-            self._state = self.grammar.feed(self._state, self.trie.text.get(tok, "\0"))
-        self._consumed = len(generated)
-        allowed = self._allowed.get(self._state)
-        if allowed is None:
-            ids = self.trie.allowed(self.grammar, self._state) if self._state else list(self.trie.eos_ids)
-            allowed = self._allowed[self._state] = torch.tensor(sorted(set(ids)), dtype=torch.long)
-        mask = torch.full_like(scores, float("-inf"))
-        idx = allowed.to(scores.device)
-        mask[:, idx] = scores[:, idx]
-        return mask
+        if input_ids.shape[0] != len(self.grammars):
+            raise ValueError(f"ReplyConstraint has {len(self.grammars)} grammars for {input_ids.shape[0]} rows")
+        new = input_ids[:, self.prompt_length + self._consumed :].tolist()
+        self._consumed += len(new[0]) if new else 0
+        out = scores.clone()
+        for row, (grammar, toks) in enumerate(zip(self.grammars, new, strict=True)):
+            if grammar is None:
+                continue
+            state = self._states[row]
+            for tok in toks:
+                state = grammar.feed(state, self.trie.text.get(tok, "\0")) if state else state
+            self._states[row] = state
+            key = (id(grammar), state)
+            allowed = self._allowed.get(key)
+            if allowed is None:
+                ids = self.trie.allowed(grammar, state) if state else list(self.trie.eos_ids)
+                allowed = self._allowed[key] = torch.tensor(sorted(set(ids)), dtype=torch.long)
+            idx = allowed.to(scores.device)
+            out[row] = float("-inf")
+            out[row, idx] = scores[row, idx]
+        return out
 
 
 def grammar_for(kind: str, *, frames: Sequence[int], slots: Sequence[int] = (), n_objects: int = 0) -> Expr | None:

@@ -57,16 +57,24 @@ def _plain_generate(judge: QwenJudge, video: JudgeVideo, request: JudgeRequest) 
     return judge.tokenizer.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
 
 
-@pytest.mark.parametrize(("layout", "frames_as"), [("protocol", "images"), ("frames-first", "images"),
-                                                   ("frames-first", "video")])
-def test_vision_encoded_once_per_video_and_replies_equal_plain_generate(layout, frames_as):
-    judge = QwenJudge("tiny:qwen2.5-vl", layout=layout, frames_as=frames_as, max_new_tokens=24)
+@pytest.mark.parametrize(("layout", "frames_as", "batch_calls"), [
+    ("protocol", "images", 1), ("frames-first", "images", 1), ("frames-first", "video", 1),  # prefix cache
+    ("protocol", "images", 4), ("protocol", "video", 3),  # batched calls
+])
+def test_vision_encoded_once_per_video_and_replies_equal_plain_generate(layout, frames_as, batch_calls):
+    judge = QwenJudge("tiny:qwen2.5-vl", layout=layout, frames_as=frames_as, max_new_tokens=24,
+                      batch_calls=batch_calls)
     _sharpen_positions(judge)
-    calls = [0]
+    calls, generates = [0], []
     judge.model.model.visual.register_forward_hook(lambda *_: calls.__setitem__(0, calls[0] + 1))
+    real_generate = judge.model.generate
+    judge.model.generate = lambda **kw: (generates.append(kw["input_ids"].shape[0]), real_generate(**kw))[1]
     video = _video(n_interactions=3)
     reused = [judge.complete(video, r) for r in _requests(video)]
     assert calls[0] == 1, "3 QA calls + 1 changes call must run the vision encoder once"
+    expected_batches = {1: [1, 1, 1, 1], 3: [3, 1], 4: [4]}[batch_calls]
+    assert generates == expected_batches
+    judge.model.generate = real_generate
 
     other = _video(n_interactions=1, key="video-2", seed=1)
     judge.complete(other, _requests(other)[0])
