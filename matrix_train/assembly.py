@@ -73,8 +73,8 @@ class MatrixModel(nn.Module):
         self.cfg = cfg
         self.transformer = transformer
         self.capture = CaptureContext(chunk=cfg.capture_chunk)
-        self.sga_head = CausalMaskHead(cfg.head_channels, grid=cfg.loss_grid)
-        self.spa_head = CausalMaskHead(cfg.head_channels, grid=cfg.loss_grid)
+        self.sga_head = CausalMaskHead(cfg.head_channels, grid=cfg.loss_grid, residual=cfg.head_residual)
+        self.spa_head = CausalMaskHead(cfg.head_channels, grid=cfg.loss_grid, residual=cfg.head_residual)
 
     def forward(self, noisy, frame_cond, id_cond, text, timestep, image_tokens=None):
         """All latents (B, C, F, h, w); returns the prediction (B, 16, F, h, w)."""

@@ -1,12 +1,20 @@
 """The light 1-channel causal head: attention map on the token grid -> mask logits per pixel frame at 1/8.
 
 Example:
-    >>> head = CausalMaskHead(channels=4)
+    >>> head = CausalMaskHead()
     >>> head(torch.rand(3, 1, 3, 4, 4)).shape   # 3 maps, 3 latent frames -> 9 frames, 2x spatial
     torch.Size([3, 1, 9, 8, 8])
 
-Replaces the released 73M-parameter VAE-decoder copy (3 channels, 8x, clamped to [-1, 1]): here 1 channel of
-unclamped logits, causal 4x temporal (latent frame 0 -> 1 frame, every later one -> 4) and 2x spatial.
+Replaces the released 73M-parameter VAE-decoder copy (3 channels, 8x, clamped to [-1, 1]): 1 channel of
+unclamped logits, causal 4x temporal (latent frame 0 -> 1 frame, every later one -> 4) and 2x spatial:
+
+    logits = exp(log_scale) * U(map) + bias  [+ residual(map) with `residual=True`]
+
+U repeats each latent frame over the pixel frames it stands for and upsamples 2x (nearest). The scale is
+positive by construction, so a lower loss always means more attention mass inside the mask. A learned conv
+decoder (the paper's kind; here the optional zero-initialised residual) has no fixed sign: it learns to decode
+the mask from any pattern the map happens to hold, the loss falls while the attention does not move (SGA on
+tiny-wan: BCE 1.11 -> 0.92 with the v2t alignment score unchanged; see PITFALLS.md).
 """
 
 from __future__ import annotations
@@ -16,32 +24,57 @@ import torch.nn.functional as F
 from torch import nn
 
 
-class CausalMaskHead(nn.Module):
-    """(M, 1, F, h, w) maps -> (M, 1, 1 + 4(F-1), 2h, 2w) logits; `token_logits` for the token-grid loss."""
+def causal_upsample(maps: torch.Tensor, temporal: int = 4, spatial: int = 2) -> torch.Tensor:
+    """(M, C, F, h, w) -> (M, C, 1 + temporal (F-1), spatial h, spatial w): latent frame 0 -> pixel frame 0,
+    latent frame i -> pixel frames temporal (i-1) + 1 .. temporal i (the grouping of `latent_frame_union`)."""
+    y = maps.repeat_interleave(temporal, dim=2)[:, :, temporal - 1 :]
+    return F.interpolate(y, scale_factor=(1, spatial, spatial), mode="nearest")
 
-    def __init__(self, channels: int = 16, temporal: int = 4, grid: str = "pixel"):
+
+class CausalMaskHead(nn.Module):
+    """(M, 1, F, h, w) maps -> (M, 1, 1 + 4(F-1), 2h, 2w) logits; `token_logits` for the token-grid loss.
+
+    Maps arrive scaled so that uniform attention is 1; the initial bias -1 puts uniform attention at logit 0.
+
+    Args:
+        channels: hidden channels of the optional residual decoder.
+        temporal: pixel frames per latent frame (after the first).
+        grid: "pixel" (logits at 1/8 of every pixel frame) or "token" (logits on the token grid).
+        residual: add a learned causal conv decoder (zero-initialised) to the pixel logits.
+    """
+
+    def __init__(self, channels: int = 16, temporal: int = 4, grid: str = "pixel", residual: bool = False):
         super().__init__()
-        self.channels, self.temporal, self.grid = channels, temporal, grid
-        # Only the parameters of the chosen loss grid exist: unused parameters would break DDP.
-        if grid == "pixel":
+        if grid not in ("pixel", "token"):
+            raise ValueError(f"grid must be 'pixel' or 'token', got {grid!r}")
+        if residual and grid != "pixel":
+            raise ValueError("the residual decoder exists for the pixel grid only")
+        self.channels, self.temporal, self.grid, self.residual = channels, temporal, grid, residual
+        self.log_scale = nn.Parameter(torch.zeros(()))
+        self.bias = nn.Parameter(torch.full((), -1.0))
+        # Only parameters that are used exist: unused parameters would break DDP.
+        if residual:
             self.inp = nn.Conv3d(1, channels, kernel_size=(2, 3, 3), padding=(0, 1, 1))
             self.up_t = nn.Conv3d(channels, channels * temporal, kernel_size=(1, 3, 3), padding=(0, 1, 1))
             self.up_s = nn.Conv3d(channels, channels, kernel_size=(1, 3, 3), padding=(0, 1, 1))
             self.out = nn.Conv3d(channels, 1, kernel_size=1)
-        elif grid == "token":  # a learned affine on the map itself
-            self.token_scale = nn.Parameter(torch.ones(()))
-            self.token_bias = nn.Parameter(torch.full((), -1.0))
-        else:
-            raise ValueError(f"grid must be 'pixel' or 'token', got {grid!r}")
+            nn.init.zeros_(self.out.weight)  # step 0 is the monotone path alone
+            nn.init.zeros_(self.out.bias)
 
     def forward(self, maps: torch.Tensor) -> torch.Tensor:
+        if self.grid != "pixel":
+            raise RuntimeError("this head was built for the token-grid loss: call token_logits")
+        logits = self.log_scale.exp() * causal_upsample(maps, self.temporal) + self.bias
+        if not self.residual:
+            return logits
         x = F.pad(maps, (0, 0, 0, 0, 1, 0), mode="replicate")  # causal: frame i sees frames <= i only
         x = F.silu(self.inp(x))
         y = self.up_t(x).unflatten(1, (self.channels, self.temporal))  # (M, C, 4, F, h, w)
         y = y.permute(0, 1, 3, 2, 4, 5).flatten(2, 3)  # (M, C, 4F, h, w), sub-frames in time order
         y = y[:, :, self.temporal - 1 :]  # latent frame 0 stands for one pixel frame: keep its last sub-frame
         y = F.interpolate(y, scale_factor=(1, 2, 2), mode="nearest")
-        return self.out(F.silu(self.up_s(y)))
+        return logits + self.out(F.silu(self.up_s(y)))
 
     def token_logits(self, maps: torch.Tensor) -> torch.Tensor:
-        return self.token_scale * maps + self.token_bias
+        """Token-grid loss: the same positive affine of the map, without upsampling."""
+        return self.log_scale.exp() * maps + self.bias

@@ -32,22 +32,43 @@ class Prepared:
     masks: torch.Tensor  # (B, K, T, H, W) bool
 
 
-def prepare_batch(parts: Components, batch: dict, device) -> Prepared:
-    cfg = parts.cfg
+def _encode(parts: Components, batch: dict, tok: list, device) -> tuple:
+    """The frozen encoders' outputs for a batch: latents, first-frame and ID-map conditions, text, CLIP."""
     video = batch["video"].to(device)
     t = video.shape[1]
     latents = parts.encode_video(video)
     frame_cond = parts.first_frame_condition(video[:, 0], t)
     id_cond = parts.first_frame_condition(batch["id_map"].to(device), t)
+    text = parts.encode_text(torch.stack([x[0] for x in tok]), torch.stack([x[1] for x in tok]))
+    return latents, frame_cond, id_cond, text, parts.image_tokens(video[:, 0])
+
+
+def _encode_cached(parts: Components, batch: dict, tok: list, device, cache: dict) -> tuple:
+    # One clip at a time, so a clip's encoding never depends on its batch mates: a cached run (and its
+    # resume, which refills the cache) computes exactly what an uncached batch-1 run does.
+    out = []
+    for i, key in enumerate(zip(batch["name"], batch["prompt"], strict=True)):
+        if key not in cache:
+            one = {k: v[i : i + 1] for k, v in batch.items() if isinstance(v, torch.Tensor)}
+            cache[key] = _encode(parts, one, tok[i : i + 1], device)
+        out.append(cache[key])
+    return tuple(None if column[0] is None else torch.cat(column) for column in zip(*out, strict=True))
+
+
+def prepare_batch(parts: Components, batch: dict, device, cache: dict | None = None) -> Prepared:
+    """Encode a batch and build its supervision. `cache` (any dict, kept by the caller) stores each clip's
+    encoder outputs under (name, prompt): the encoders are frozen and deterministic (posterior mode), so
+    reusing them is exact; it costs their memory for every clip of the dataset."""
     tok = [parts.tokenize(p) for p in batch["prompt"]]
-    ids = torch.stack([x[0] for x in tok])
-    mask = torch.stack([x[1] for x in tok])
-    text = parts.encode_text(ids, mask)
+    if cache is None:
+        latents, frame_cond, id_cond, text, image_tokens = _encode(parts, batch, tok, device)
+    else:
+        latents, frame_cond, id_cond, text, image_tokens = _encode_cached(parts, batch, tok, device, cache)
     masks, valid = batch["masks"], batch["mask_valid"]
     h, w = latents.shape[-2] // 2, latents.shape[-1] // 2
     sga = build_sga([x[3] for x in tok], [x[2] for x in tok], valid)
     spa = build_spa(_nearest(masks[:, :, 0], (h, w)), valid)
-    return Prepared(latents, frame_cond, id_cond, text, parts.image_tokens(video[:, 0]), sga, spa, masks)
+    return Prepared(latents, frame_cond, id_cond, text, image_tokens, sga, spa, masks)
 
 
 def layer_mean_maps(model: MatrixModel, kind: str, layers) -> torch.Tensor | None:
@@ -78,12 +99,19 @@ def alignment_loss(model: MatrixModel, head, maps, tracks, valid, grid) -> torch
 
 
 def compute_losses(
-    model: MatrixModel, parts: Components, batch: dict, schedule, generator: torch.Generator, device=None
+    model: MatrixModel, parts: Components, batch: dict, schedule, generator: torch.Generator, device=None,
+    cache: dict | None = None,
 ) -> dict[str, torch.Tensor]:
     """Forward one batch; returns total, diffusion, sga, spa (scalars; the last three unweighted means)."""
-    cfg = model.cfg
     device = device or batch["video"].device
-    p = prepare_batch(parts, batch, device)
+    return losses_from_prepared(model, prepare_batch(parts, batch, device, cache), schedule, generator, device)
+
+
+def losses_from_prepared(
+    model: MatrixModel, p: Prepared, schedule, generator: torch.Generator, device
+) -> dict[str, torch.Tensor]:
+    """`compute_losses` after the frozen encoders: lets benchmarks and experiments reuse encoded batches."""
+    cfg = model.cfg
     b = p.latents.shape[0]
     noise = torch.randn(p.latents.shape, generator=generator).to(device)
     idx = schedule.sample(b, generator)

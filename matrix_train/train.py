@@ -48,6 +48,8 @@ def get_args(argv=None) -> argparse.Namespace:
     p.add_argument("--no-alignment", action="store_true", help="plain LoRA: lambda_sga = lambda_spa = 0")
     p.add_argument("--resume", help="checkpoint folder, or an output folder (its newest checkpoint)")
     p.add_argument("--num-workers", type=int, default=0, help="data loader workers")
+    p.add_argument("--cache-encoded", action="store_true",
+                   help="keep every clip's VAE/text encodings in memory (exact; for small datasets and demos)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p.parse_args(argv)
 
@@ -183,12 +185,13 @@ def main(args: argparse.Namespace) -> Path:
         progress = tqdm(total=cfg.max_steps, initial=start, desc="train")
     log = (output / "loss_log.jsonl").open("a") if accelerator.is_main_process else None
     step = start
+    cache = {} if args.cache_encoded else None
     model.train()
     for batch in loader:
         t0 = time.perf_counter()
         with accelerator.autocast():
             losses = compute_losses(raw_model if accelerator.num_processes == 1 else model.module,
-                                    parts, batch, schedule, generator, device)
+                                    parts, batch, schedule, generator, device, cache)
         accelerator.backward(losses["total"])
         optimizer.step()
         lr_sched.step()
