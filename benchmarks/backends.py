@@ -88,7 +88,8 @@ def judge_ratio(frames: np.ndarray, repeat: int, *, batch_calls: int) -> dict[st
     from intergeneval.registry import JUDGES, lookup
 
     prof = resolve_profile("tiny")
-    judge = lookup(JUDGES, prof["judge"], kind="judge")(**{**prof["judge_options"], "batch_calls": batch_calls})
+    options = {**prof["judge_options"], "batch_calls": batch_calls}
+    judge = lookup(JUDGES, prof["judge"], kind="judge")(**options)
     calls = [0]
     judge.model.model.visual.register_forward_hook(lambda *_: calls.__setitem__(0, calls[0] + 1))
     sampled = sample_indices(len(frames))
@@ -100,7 +101,8 @@ def judge_ratio(frames: np.ndarray, repeat: int, *, batch_calls: int) -> dict[st
         kis = tuple(KeyInteraction(f"k{i}", tuple(Question(s, f"Is step {s} of part {i} visible?")
                                                   for s in range(1, 11))) for i in range(n_interactions))
         objects = (ObjectSpec("man", "a man in a red shirt"), ObjectSpec("fridge", "a white fridge"))
-        sc = Scenario("bench", "A man opens a fridge.", objects, "contact", "unidirectional", "human-object", kis)
+        sc = Scenario("bench", "A man opens a fridge.", objects, "contact", "unidirectional", "human-object",
+                      kis)
         runs[0] += 1  # a new key each run: nothing is reused across runs
         return JudgeVideo(f"bench-{runs[0]}", sc, tuple(sampled), shown, ("red", "green"))
 
@@ -133,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         judge = judge_ratio(frames, args.repeat, batch_calls=4)
         single = judge_ratio(frames, args.repeat, batch_calls=1)
     h, w = frames.shape[1:3]
-    print(f"tiny profile, {args.videos} synthetic videos of {len(frames)} frames at {w}x{h}, medians of {args.repeat}")
+    print(f"tiny profile, {args.videos} synthetic videos of {len(frames)} frames at {w}x{h}, "
+          f"medians of {args.repeat}")
     print(f"  seconds per video (full run)       {video['total_s']:.2f} s  (track {video['track_s']:.2f} s, "
           f"judge {video['judge_s']:.2f} s)")
     print(f"  tracking 4 objects / 1 object      {track['ratio']:.2f}  ({track['track_4_s']:.2f} s / "
@@ -141,8 +144,8 @@ def main(argv: list[str] | None = None) -> int:
           f"(1 object), {track['encoder_per_frame_4']:.0f} (4 objects)")
     ok = "meets" if judge["ratio"] <= TARGET_JUDGE_RATIO else "misses"
     print(f"  judge 3 key interactions / 1       {judge['ratio']:.2f}  ({judge['judge_3_s']:.2f} s / "
-          f"{judge['judge_1_s']:.2f} s; {ok} the target ≤ {TARGET_JUDGE_RATIO}); vision-encoder passes per video: "
-          f"{judge['encoder_per_video_1']:.0f} and {judge['encoder_per_video_3']:.0f}")
+          f"{judge['judge_1_s']:.2f} s; {ok} the target ≤ {TARGET_JUDGE_RATIO}); vision-encoder passes "
+          f"per video: {judge['encoder_per_video_1']:.0f} and {judge['encoder_per_video_3']:.0f}")
     print(f"  same, one call at a time           {single['ratio']:.2f}  ({single['judge_3_s']:.2f} s / "
           f"{single['judge_1_s']:.2f} s)")
     return 0

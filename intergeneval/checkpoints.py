@@ -53,14 +53,14 @@ def load(loader: Any, model: str, revision: str | None, *, what: str, **kwargs: 
         rev = f" --revision {revision}" if revision else ""
         hint = (
             f"the folder {source} is not a complete checkpoint" if is_local(source)
-            else f"download it first (`hf download {model}{rev}`), or run with `--profile tiny` to use no downloads"
+            else f"download it first (`hf download {model}{rev}`), or use `--profile tiny` (no downloads)"
         )
         raise BackendUnavailable(f"cannot load {what} {model!r} (revision {revision or 'default'}): {hint}. "
                                  f"Cause: {type(e).__name__}: {str(e)[:300]}") from None
 
 
 def describe(model: str, revision: str | None, source: str | None = None) -> dict[str, Any]:
-    """The part of a fingerprint that identifies a checkpoint: id, revision, and content digest for folders."""
+    """The part of a fingerprint naming a checkpoint: id, revision, and a content digest for folders."""
     out: dict[str, Any] = {"model": model, "revision": revision}
     src = source if source is not None else (model if not tiny.is_tiny(model) else None)
     if tiny.is_tiny(model):

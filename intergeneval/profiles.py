@@ -43,7 +43,8 @@ PROFILES: dict[str, dict[str, Any]] = {
     "tiny": {
         "judge": "qwen",
         # small frames (at most 16 visual tokens each) keep the tiny judge fast
-        "judge_options": {"model": "tiny:qwen2.5-vl", "constrained": True, "max_pixels": 112 * 112, "threads": 1},
+        "judge_options": {"model": "tiny:qwen2.5-vl", "constrained": True, "max_pixels": 112 * 112,
+                          "threads": 1},
         "tracker": "sam2",
         "tracker_options": {"model": "tiny:sam2.1", "threads": 1},
         "detector": "grounding-dino",

@@ -166,7 +166,8 @@ def _build_scenario(
             masks = np.stack([_load_mask(p) for p in sc.masks])
         else:
             if detector is None or judge is None:
-                raise DataFormatError("has a first frame but no masks: give a detector and a judge to make them")
+                raise DataFormatError("has a first frame but no masks: give a detector and a judge to make "
+                                      "them")
             frame = _load_rgb(out / rel)
             try:
                 masks = detector.first_masks(frame, sc, judge=judge)
@@ -202,8 +203,10 @@ def _build_scenario(
 def questions_user_text(sc: Scenario, colors: Sequence[str]) -> str:
     """The user text of a question-writing call: the prompt and the objects with their colours."""
     objects = [{"object": k + 1, "class": o.cls, "appearance": o.appearance, "colour": c,
-                "write_as": f"{o.appearance} ({c} bbox)"} for k, (o, c) in enumerate(zip(sc.objects, colors, strict=True))]
-    return "Input data:\n" + json.dumps({"video_prompt": sc.video_prompt, "objects": objects}, ensure_ascii=False)
+                "write_as": f"{o.appearance} ({c} bbox)"}
+               for k, (o, c) in enumerate(zip(sc.objects, colors, strict=True))]
+    data = {"video_prompt": sc.video_prompt, "objects": objects}
+    return "Input data:\n" + json.dumps(data, ensure_ascii=False)
 
 
 def parse_questions_reply(reply: str, sc: Scenario, colors: Sequence[str]) -> list[dict[str, Any]]:
@@ -226,13 +229,15 @@ def parse_questions_reply(reply: str, sc: Scenario, colors: Sequence[str]) -> li
         qs = it.get("questions") if isinstance(it, dict) else None
         if not isinstance(text, str) or not text.strip():
             raise JudgeError(f"key interaction {j + 1}: no 'text'")
-        if not isinstance(qs, list) or len(qs) != config.NUM_SLOTS or not all(isinstance(q, str) and q.strip() for q in qs):
+        texts_ok = isinstance(qs, list) and all(isinstance(q, str) and q.strip() for q in qs)
+        if not texts_ok or len(qs) != config.NUM_SLOTS:
             raise JudgeError(f"key interaction {j + 1}: needs exactly {config.NUM_SLOTS} non-empty questions")
         for k, q in enumerate(qs):
             problem = _entity_problem(q, by_colour)
             if problem:
                 raise JudgeError(f"key interaction {j + 1}, question {k + 1}: {problem}: {q!r}")
-        out.append({"text": text.strip(), "questions": [{"slot": k + 1, "text": q.strip()} for k, q in enumerate(qs)]})
+        slots = [{"slot": k + 1, "text": q.strip()} for k, q in enumerate(qs)]
+        out.append({"text": text.strip(), "questions": slots})
     return out
 
 
@@ -264,7 +269,8 @@ def generate_questions(judge: ChatJudge, sc: Scenario) -> list[dict[str, Any]]:
     errors = []
     for attempt in range(1, judge.attempts + 1):
         try:
-            reply = judge.complete(video, JudgeRequest("questions", QUESTIONS_INSTRUCTION, user, None, attempt))
+            request = JudgeRequest("questions", QUESTIONS_INSTRUCTION, user, None, attempt)
+            reply = judge.complete(video, request)
             return parse_questions_reply(reply, sc, colors)
         except JudgeError as e:
             errors.append(f"attempt {attempt}: {e}")
@@ -279,7 +285,8 @@ def _images_by_id(folder: Path) -> dict[str, Path]:
     for p in sorted(folder.iterdir()):
         if p.suffix.lower() in _IMAGE_SUFFIXES:
             if p.stem in found:
-                raise DataFormatError(f"{folder}: two images for scenario {p.stem!r}: {found[p.stem].name}, {p.name}")
+                raise DataFormatError(f"{folder}: two images for scenario {p.stem!r}: {found[p.stem].name}, "
+                                      f"{p.name}")
             found[p.stem] = p
     return found
 

@@ -106,7 +106,7 @@ _QWEN_CHAT_TEMPLATE = (
 
 
 def _tokenizer_corpus() -> list[str]:
-    """Text the tiny tokenizer is trained on: the judge's prompts and replies of every kind, so they tokenize short."""
+    """What the tiny tokenizer is trained on: the judge's prompts and replies, so they tokenize short."""
     from .detection.verification import VERIFY_INSTRUCTION
     from .judges.base import CHANGES_INSTRUCTION, QA_INSTRUCTION
 
@@ -211,7 +211,8 @@ def _build_sam2(folder: Path) -> None:
             fpn_hidden_size=width,
         ),
         prompt_encoder_config=dict(image_size=256, hidden_size=width),
-        mask_decoder_config=dict(hidden_size=width, mlp_dim=4 * width, iou_head_hidden_dim=width, num_attention_heads=2),
+        mask_decoder_config=dict(hidden_size=width, mlp_dim=4 * width, iou_head_hidden_dim=width,
+                                 num_attention_heads=2),
         memory_attention_hidden_size=width,
         memory_attention_rope_feat_sizes=[16, 16],
         memory_attention_num_layers=1,
@@ -224,7 +225,8 @@ def _build_sam2(folder: Path) -> None:
     torch.manual_seed(SEED)
     Sam2VideoModel(config).eval().save_pretrained(folder)
     processor = Sam2VideoProcessor(
-        image_processor=Sam2ImageProcessor(size={"height": 256, "width": 256}, mask_size={"height": 64, "width": 64}),
+        image_processor=Sam2ImageProcessor(size={"height": 256, "width": 256},
+                                           mask_size={"height": 64, "width": 64}),
         video_processor=Sam2VideoVideoProcessor(size={"height": 256, "width": 256}),
         target_size=256,
     )
@@ -252,8 +254,8 @@ def _build_grounding_dino(folder: Path) -> None:
             out_features=["stage2", "stage3", "stage4"], image_size=224,
         ),
         text_config=dict(
-            model_type="bert", vocab_size=len(tok), hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-            intermediate_size=64, max_position_embeddings=256,
+            model_type="bert", vocab_size=len(tok), hidden_size=32, num_hidden_layers=1,
+            num_attention_heads=2, intermediate_size=64, max_position_embeddings=256,
         ),
         d_model=32, encoder_layers=1, decoder_layers=2, encoder_ffn_dim=64, decoder_ffn_dim=64,
         encoder_attention_heads=2, decoder_attention_heads=2, num_queries=20, num_feature_levels=4,

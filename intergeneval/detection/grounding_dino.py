@@ -1,4 +1,4 @@
-"""Detector `grounding-dino`: GroundingDINO boxes, judge verification with a one-to-one assignment, SAM2 masks.
+"""Detector `grounding-dino`: GroundingDINO boxes, judge verification one-to-one, SAM2 box masks.
 
 1. Detect (transformers GroundingDINO, default `IDEA-Research/grounding-dino-base`): the prompt is the
    scenario's classes, each once, in object order, as `"class."` joined by spaces (deterministic, unlike the
@@ -102,22 +102,26 @@ class GroundingDinoDetector:
         if max_candidates < 1 or pad < 0:
             raise ConfigError("grounding-dino detector: max_candidates ≥ 1 and pad ≥ 0 are required")
         self.model_id, self.segmenter_id = str(model), str(segmenter)
-        self.revision = revision if revision is not None else (DEFAULT_REVISION if model == DEFAULT_MODEL else None)
-        self.segmenter_revision = segmenter_revision if segmenter_revision is not None else (
-            DEFAULT_SEGMENTER_REVISION if segmenter == DEFAULT_SEGMENTER else None)
+        if revision is None and model == DEFAULT_MODEL:
+            revision = DEFAULT_REVISION
+        if segmenter_revision is None and segmenter == DEFAULT_SEGMENTER:
+            segmenter_revision = DEFAULT_SEGMENTER_REVISION
+        self.revision, self.segmenter_revision = revision, segmenter_revision
         self.box_threshold, self.text_threshold = float(box_threshold), float(text_threshold)
-        self.max_candidates, self.nms_iou, self.pad, self.min_score = int(max_candidates), float(nms_iou), float(pad), float(min_score)
+        self.max_candidates, self.nms_iou = int(max_candidates), float(nms_iou)
+        self.pad, self.min_score = float(pad), float(min_score)
         self.device = checkpoints.torch_device(device)
         self.dtype = checkpoints.torch_dtype(dtype, self.device)
         checkpoints.set_threads(threads)
         # GroundingDINO's deformable attention is run in float32: its reduced-precision kernels are fragile.
-        self.model = checkpoints.load(transformers.GroundingDinoForObjectDetection, self.model_id, self.revision,
+        dino, sam = (self.model_id, self.revision), (self.segmenter_id, self.segmenter_revision)
+        self.model = checkpoints.load(transformers.GroundingDinoForObjectDetection, *dino,
                                       what="the GroundingDINO detector model").to(self.device).eval()
-        self.processor = checkpoints.load(transformers.AutoProcessor, self.model_id, self.revision,
+        self.processor = checkpoints.load(transformers.AutoProcessor, *dino,
                                           what="the GroundingDINO processor")
-        self.segmenter = checkpoints.load(transformers.Sam2Model, self.segmenter_id, self.segmenter_revision,
-                                          what="the SAM2 segmenter model", dtype=self.dtype).to(self.device).eval()
-        self.seg_processor = checkpoints.load(transformers.Sam2Processor, self.segmenter_id, self.segmenter_revision,
+        self.segmenter = checkpoints.load(transformers.Sam2Model, *sam, what="the SAM2 segmenter model",
+                                          dtype=self.dtype).to(self.device).eval()
+        self.seg_processor = checkpoints.load(transformers.Sam2Processor, *sam,
                                               what="the SAM2 segmenter processor")
         self._describe = {
             "detector": checkpoints.describe(self.model_id, self.revision),
@@ -149,17 +153,19 @@ class GroundingDinoDetector:
         """
         frame = np.asarray(frame)
         if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
-            raise DetectionError(f"scenario {scenario.id!r}: frame must be (H, W, 3) uint8, got {frame.shape} {frame.dtype}")
+            raise DetectionError(f"scenario {scenario.id!r}: frame must be (H, W, 3) uint8, got "
+                                 f"{frame.shape} {frame.dtype}")
         try:
             candidates = self.detect(frame, scenario)
         except (RuntimeError, ValueError) as e:
-            raise DetectionError(f"scenario {scenario.id!r}: GroundingDINO failed: {type(e).__name__}: {e}") from None
+            raise DetectionError(f"scenario {scenario.id!r}: GroundingDINO failed: {type(e).__name__}: "
+                                 f"{e}") from None
         for k, o in enumerate(scenario.objects):
             if not any(_norm(o.cls) in c.classes for c in candidates):
                 raise DetectionError(
-                    f"scenario {scenario.id!r}: object {k + 1} ({o.cls}: {o.appearance!r}) not found: GroundingDINO "
-                    f"found no {o.cls!r} box above box threshold {self.box_threshold} / text threshold "
-                    f"{self.text_threshold}")
+                    f"scenario {scenario.id!r}: object {k + 1} ({o.cls}: {o.appearance!r}) not found: "
+                    f"GroundingDINO found no {o.cls!r} box above box threshold {self.box_threshold} / text "
+                    f"threshold {self.text_threshold}")
         scores, errors = judge_scores(judge, frame, scenario, candidates, pad=self.pad)
         if scores is None:
             raise DetectionError(f"scenario {scenario.id!r}: the judge gave no valid verification reply "
@@ -168,16 +174,17 @@ class GroundingDinoDetector:
         picks = assign_one_to_one(scores, allowed=allowed, min_score=self.min_score)
         for k, (o, pick) in enumerate(zip(scenario.objects, picks, strict=True)):
             if pick is None:
-                best = np.nanmax(np.where(allowed[k], scores[k], np.nan)) if allowed[k].any() else float("nan")
+                best = np.nanmax(np.where(allowed[k], scores[k], np.nan)) if allowed[k].any() else np.nan
                 raise DetectionError(
                     f"scenario {scenario.id!r}: object {k + 1} ({o.cls}: {o.appearance!r}) not found: no "
-                    f"{o.cls!r} box with a judge score ≥ {self.min_score} is left for it once each box serves "
-                    f"one object (its best score: {best:.2f})")
+                    f"{o.cls!r} box with a judge score ≥ {self.min_score} is left for it once each box "
+                    f"serves one object (its best score: {best:.2f})")
         boxes = [candidates[p].box for p in picks if p is not None]
         masks = self.segment(frame, boxes)
         empty = [k + 1 for k in range(len(masks)) if not masks[k].any()]
         if empty:
-            raise DetectionError(f"scenario {scenario.id!r}: SAM2 returned an empty mask for object(s) {empty}")
+            raise DetectionError(f"scenario {scenario.id!r}: SAM2 returned an empty mask for object(s) "
+                                 f"{empty}")
         log.info("scenario %s: detected %d object(s) among %d candidate box(es)", scenario.id, len(masks),
                  len(candidates))
         return masks
@@ -191,13 +198,15 @@ class GroundingDinoDetector:
         prompt, classes = detection_prompt(scenario)
         h, w = frame.shape[:2]
         with torch.inference_mode():
-            inputs = self.processor(images=Image.fromarray(frame), text=prompt, return_tensors="pt").to(self.device)
+            inputs = self.processor(images=Image.fromarray(frame), text=prompt, return_tensors="pt")
+            inputs = inputs.to(self.device)
             out = self.model(**inputs)
         probs = out.logits[0].sigmoid().float().cpu()  # (queries, text positions)
         boxes = box_convert(out.pred_boxes[0].float().cpu(), "cxcywh", "xyxy") * torch.tensor([w, h, w, h])
         spans = _class_token_positions(self.processor.tokenizer, prompt, classes)
         keep = probs.max(dim=1).values > self.box_threshold
-        per_class = torch.stack([probs[:, pos].max(dim=1).values for pos in spans], dim=1)  # (queries, classes)
+        # (queries, classes): a class's score is its best token's probability
+        per_class = torch.stack([probs[:, pos].max(dim=1).values for pos in spans], dim=1)
         box_score = probs.max(dim=1).values
         idx = torch.nonzero(keep).flatten()
         if len(idx) == 0:
@@ -226,7 +235,8 @@ class GroundingDinoDetector:
                                         return_tensors="pt").to(self.device)
             inputs["pixel_values"] = inputs["pixel_values"].to(self.dtype)
             out = self.segmenter(**inputs, multimask_output=False)
-            masks = self.seg_processor.post_process_masks(out.pred_masks.float().cpu(), inputs["original_sizes"].cpu(),
+            sizes = inputs["original_sizes"].cpu()
+            masks = self.seg_processor.post_process_masks(out.pred_masks.float().cpu(), sizes,
                                                           mask_threshold=0.0, binarize=True)[0]
         return masks[:, 0].numpy().astype(bool)
 

@@ -45,7 +45,8 @@ _EXACT_MAX_OBJECTS = 12
 
 def verify_user_text(scenario: Scenario, candidates: Sequence[Candidate]) -> str:
     """The user text of a verification call: the objects, and what the detector took each crop for."""
-    objects = [{"object": k + 1, "class": o.cls, "appearance": o.appearance} for k, o in enumerate(scenario.objects)]
+    objects = [{"object": k + 1, "class": o.cls, "appearance": o.appearance}
+               for k, o in enumerate(scenario.objects)]
     detected = [{"candidate": j, "detected_as": list(c.classes)} for j, c in enumerate(candidates)]
     return (
         f"Objects:\n{json.dumps(objects, ensure_ascii=False)}\n\n"

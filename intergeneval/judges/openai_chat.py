@@ -86,15 +86,17 @@ class OpenAIJudge(ChatJudge):
         key = os.environ.get(ENV_API_KEY)
         if not key:
             if self.base_url is None:
-                raise ConfigError(f"openai judge: set {ENV_API_KEY} (or point {ENV_BASE_URL} at a local server)")
+                raise ConfigError(f"openai judge: set {ENV_API_KEY} (or point {ENV_BASE_URL} at a local "
+                                  "server)")
             key = "no-key"  # local servers (vLLM, SGLang, transformers serve) accept any key
         if image_format not in ("png", "jpeg"):
             raise ConfigError(f"openai judge: image_format must be 'png' or 'jpeg', got {image_format!r}")
         if max_concurrency < 1 or max_retries < 0 or timeout <= 0:
-            raise ConfigError("openai judge: max_concurrency ≥ 1, max_retries ≥ 0 and timeout > 0 are required")
+            raise ConfigError("openai judge: needs max_concurrency ≥ 1, max_retries ≥ 0 and timeout > 0")
         self.revision = revision
         self.timeout, self.max_retries, self.backoff = float(timeout), int(max_retries), float(backoff)
-        self.max_concurrency, self.image_format, self.max_tokens = int(max_concurrency), image_format, int(max_tokens)
+        self.max_concurrency, self.max_tokens = int(max_concurrency), int(max_tokens)
+        self.image_format = image_format
         self._openai = openai
         # the SDK's own retries are off: ours count, back off and log the same way for every server
         self._client = openai.OpenAI(base_url=self.base_url, api_key=key, timeout=self.timeout, max_retries=0,
@@ -127,7 +129,8 @@ class OpenAIJudge(ChatJudge):
         """Send one chat call (retrying transport failures) and return the reply text."""
         content: list[dict[str, Any]] = [{"type": "text", "text": request.user}]
         for index, url in zip(video.frame_indices, self._data_urls(video), strict=True):
-            content += [{"type": "text", "text": f"Frame {index}:"}, {"type": "image_url", "image_url": {"url": url}}]
+            content += [{"type": "text", "text": f"Frame {index}:"},
+                        {"type": "image_url", "image_url": {"url": url}}]
         messages = [{"role": "system", "content": request.system}, {"role": "user", "content": content}]
         with self._slots:
             response = self._send(messages, video.scenario.id)
@@ -137,7 +140,8 @@ class OpenAIJudge(ChatJudge):
         try:
             text = response.choices[0].message.content
         except (AttributeError, IndexError) as e:
-            raise JudgeError(f"openai judge: response without a message for scenario {video.scenario.id!r}: {e}") from None
+            raise JudgeError(f"openai judge: response without a message for scenario {video.scenario.id!r}: "
+                             f"{e}") from None
         if not isinstance(text, str):
             raise JudgeError(f"openai judge: empty reply for scenario {video.scenario.id!r}")
         return text

@@ -42,6 +42,8 @@ DEFAULT_REVISION = "cc594898137f460bfe9f0759e9844b3ce807cfb5"
 #: `frames-first` layout: the frames open the user turn, so every call about a video shares one prefix
 #: (system line + frames); the instruction and the call's text follow the frames.
 FRAMES_FIRST_SYSTEM = "You are a careful judge of generated videos. You answer in JSON only."
+_PER_TOKEN = ("input_ids", "attention_mask", "mm_token_type_ids")
+_PER_VISUAL = ("image_grid_thw", "video_grid_thw", "second_per_grid_ts")
 _MODEL_CLASSES = {
     "qwen2_5_vl": "Qwen2_5_VLForConditionalGeneration",
     "qwen3_vl": "Qwen3VLForConditionalGeneration",
@@ -51,7 +53,7 @@ _MODEL_CLASSES = {
 
 @dataclass
 class _VideoState:
-    """What is kept about the video being judged: its PIL frames, vision features and a prompt-prefix cache."""
+    """What is kept about the video being judged: PIL frames, vision features, a prompt-prefix cache."""
 
     images: list[Any]
     features: dict[str, Any] | None = None
@@ -120,7 +122,8 @@ class QwenJudge(ChatJudge):
         import transformers
 
         self.model_id = str(model)
-        self.revision = revision if revision is not None else (DEFAULT_REVISION if model == DEFAULT_MODEL else None)
+        default_revision = DEFAULT_REVISION if model == DEFAULT_MODEL else None
+        self.revision = revision if revision is not None else default_revision
         self.max_new_tokens = max_new_tokens
         self.frames_as, self.layout = frames_as, layout
         self.max_pixels, self.min_pixels = max_pixels, min_pixels
@@ -138,8 +141,8 @@ class QwenJudge(ChatJudge):
         kwargs: dict[str, Any] = {"dtype": self.dtype}
         if attn_implementation:
             kwargs["attn_implementation"] = attn_implementation
-        self.model = checkpoints.load(getattr(transformers, cls_name), self.model_id, self.revision, what=what,
-                                      **kwargs)
+        model_class = getattr(transformers, cls_name)
+        self.model = checkpoints.load(model_class, self.model_id, self.revision, what=what, **kwargs)
         self.model.to(self.device).eval()
         self.processor = checkpoints.load(transformers.AutoProcessor, self.model_id, self.revision,
                                           what="the qwen judge processor")
@@ -151,7 +154,8 @@ class QwenJudge(ChatJudge):
         self._vision_end = self.model.config.vision_end_token_id
         self._eos = self._eos_ids()
         self._describe = checkpoints.describe(self.model_id, self.revision)
-        self._processor_hash = sha256_json(self.processor.to_dict() if hasattr(self.processor, "to_dict") else {})[:16]
+        processor_config = self.processor.to_dict() if hasattr(self.processor, "to_dict") else {}
+        self._processor_hash = sha256_json(processor_config)[:16]
         self._trie: TokenTrie | None = None
         self._grammars: dict[tuple, Grammar | None] = {}
         self._video: tuple[str, _VideoState] | None = None  # one video at a time: its calls come in a row
@@ -162,8 +166,8 @@ class QwenJudge(ChatJudge):
     # -- identity -------------------------------------------------------------------------------------
     def fingerprint(self) -> dict[str, Any]:
         """Model, revision (or weights digest), processor, dtype, prompt layout and decoding parameters."""
-        layout_hash = sha256_json({"layout": self.layout, "frames_as": self.frames_as,
-                                   "system": FRAMES_FIRST_SYSTEM if self.layout == "frames-first" else None})[:16]
+        system = FRAMES_FIRST_SYSTEM if self.layout == "frames-first" else None
+        layout_hash = sha256_json({"layout": self.layout, "frames_as": self.frames_as, "system": system})[:16]
         return {
             **super().fingerprint(),
             **self._describe,
@@ -233,11 +237,12 @@ class QwenJudge(ChatJudge):
             )
         finally:
             if cache is not None and cache.get_seq_length() > cut:
-                cache.crop(cut - cache.get_seq_length())  # back to the shared prefix (5.23 takes a negative count)
+                # back to the shared prefix (transformers 5.23 takes the negative count to drop)
+                cache.crop(cut - cache.get_seq_length())
         return self.tokenizer.decode(out[0, ids.shape[1] :], skip_special_tokens=True)
 
     def _complete_batched(self, video: JudgeVideo, request: JudgeRequest) -> str:
-        """Answer from a reply generated ahead in a batch, or generate this call with the video's later ones."""
+        """Answer from a reply generated ahead in a batch, or generate it with the video's later calls."""
         got = self._prefetched.pop(_call_key(video, request), None)
         if got is not None:
             return got
@@ -263,8 +268,8 @@ class QwenJudge(ChatJudge):
                                                             video.frame_indices), i, 1)
             for i, ki in enumerate(sc.key_interactions) if i > request.interaction
         ]
-        changes = JudgeRequest("changes", CHANGES_INSTRUCTION, changes_user_text(sc, video.colors, video.frame_indices),
-                               None, 1)
+        changes_text = changes_user_text(sc, video.colors, video.frame_indices)
+        changes = JudgeRequest("changes", CHANGES_INSTRUCTION, changes_text, None, 1)
         return [request, *later, changes][: self.batch_calls]
 
     def _generate_batch(self, video: JudgeVideo, requests: list[JudgeRequest]) -> list[str]:
@@ -280,8 +285,8 @@ class QwenJudge(ChatJudge):
         if self.frames_as == "images":
             batch = self.processor(text=texts, images=state.images * n, padding=True, return_tensors="pt")
         else:
-            batch = self.processor(text=texts, videos=[state.images] * n, do_sample_frames=False, padding=True,
-                                   return_tensors="pt")
+            batch = self.processor(text=texts, videos=[state.images] * n, do_sample_frames=False,
+                                   padding=True, return_tensors="pt")
         inputs = {k: (v.to(self.device) if hasattr(v, "to") else v) for k, v in batch.items()
                   if not k.startswith("pixel_values")}
         features = {}
@@ -331,13 +336,14 @@ class QwenJudge(ChatJudge):
             for index, image in zip(video.frame_indices, state.images, strict=True):
                 visual += [{"type": "text", "text": f"\nFrame {index}: "}, {"type": "image", "image": image}]
         elif state.images:
-            visual = [{"type": "text", "text": f"\nThe video shows frames {list(video.frame_indices)} in order: "},
-                      {"type": "video", "video": state.images}]
+            listed = f"\nThe video shows frames {list(video.frame_indices)} in order: "
+            visual = [{"type": "text", "text": listed}, {"type": "video", "video": state.images}]
         if self.layout == "protocol":
             return [{"role": "system", "content": request.system},
                     {"role": "user", "content": [{"type": "text", "text": request.user}, *visual]}]
         return [{"role": "system", "content": FRAMES_FIRST_SYSTEM},
-                {"role": "user", "content": [*visual, {"type": "text", "text": f"\n{request.system}\n\n{request.user}"}]}]
+                {"role": "user",
+                 "content": [*visual, {"type": "text", "text": f"\n{request.system}\n\n{request.user}"}]}]
 
     def _inputs(self, video: JudgeVideo, request: JudgeRequest, state: _VideoState) -> dict[str, Any]:
         messages = self._messages(video, request, state)
@@ -348,7 +354,8 @@ class QwenJudge(ChatJudge):
             batch = self.processor(text=[text], return_tensors="pt")
         else:
             # the frames are already sized by qwen-vl-utils; the processor pads an odd count to even
-            batch = self.processor(text=[text], videos=[state.images], do_sample_frames=False, return_tensors="pt")
+            batch = self.processor(text=[text], videos=[state.images], do_sample_frames=False,
+                                   return_tensors="pt")
         return {k: (v.to(self.device) if hasattr(v, "to") else v) for k, v in batch.items()}
 
     def _prefix_length(self, ids: Any) -> int:
@@ -359,15 +366,16 @@ class QwenJudge(ChatJudge):
         return int(where[-1]) + 1
 
     def _prefix_cache(self, state: _VideoState, inputs: dict[str, Any], cut: int) -> Any:
-        """The key/value cache of `inputs[:cut]`: reused when the video's last prefix matches, else computed."""
+        """The key/value cache of `inputs[:cut]`: reused when the video's last prefix matches, else made."""
         ids = inputs["input_ids"]
-        if state.prefix_ids is not None and state.prefix_ids.shape[1] == cut and bool((state.prefix_ids == ids[:, :cut]).all()):
+        same = state.prefix_ids is not None and state.prefix_ids.shape[1] == cut
+        if same and bool((state.prefix_ids == ids[:, :cut]).all()):
             return state.prefix_cache
         if state.features is None:
             state.features = self._encode(inputs)
             state.encoder_calls += 1
-        head = {k: v[:, :cut] for k, v in inputs.items() if k in ("input_ids", "attention_mask", "mm_token_type_ids")}
-        grids = {k: v for k, v in inputs.items() if k in ("image_grid_thw", "video_grid_thw", "second_per_grid_ts")}
+        head = {k: inputs[k][:, :cut] for k in _PER_TOKEN if k in inputs}
+        grids = {k: inputs[k] for k in _PER_VISUAL if k in inputs}
         self.model.model.rope_deltas = None
         out = self.model(**head, **grids, mm_encoder_outputs=dict(state.features), use_cache=True)
         state.prefix_ids, state.prefix_cache = ids[:, :cut].clone(), out.past_key_values
@@ -377,7 +385,8 @@ class QwenJudge(ChatJudge):
         """Run the vision encoder once for the video's frames."""
         inner = self.model.model
         if "pixel_values" in inputs:
-            return {"image": inner.get_image_features(inputs["pixel_values"], inputs["image_grid_thw"], return_dict=True)}
+            return {"image": inner.get_image_features(inputs["pixel_values"], inputs["image_grid_thw"],
+                                                      return_dict=True)}
         return {"video": inner.get_video_features(inputs["pixel_values_videos"], inputs["video_grid_thw"],
                                                   return_dict=True)}
 

@@ -27,6 +27,7 @@ from .. import config
 #: a non-empty strictly increasing list of integers ("inc", [values]).
 Expr = Any
 SCORES = tuple(f"{k / 10:.1f}" for k in range(11))
+_ALL_SLOTS = tuple(range(1, config.NUM_SLOTS + 1))
 
 
 def alt(*options: Expr) -> tuple[str, list[Expr]]:
@@ -39,13 +40,14 @@ def increasing(values: Sequence[int]) -> tuple[str, list[int]]:
     return ("inc", sorted(set(values)))
 
 
-def qa_grammar(*, frames: Sequence[int], slots: Sequence[int] = tuple(range(1, config.NUM_SLOTS + 1))) -> Expr:
+def qa_grammar(*, frames: Sequence[int], slots: Sequence[int] = _ALL_SLOTS) -> Expr:
     """Replies to a QA call: every slot answered in order, frames among those shown, or null."""
     answer = alt(*[f'"{a}"' for a in config.ANSWERS])
     frame = alt("null", *[str(f) for f in sorted(set(frames))])
     items = []
     for k, slot in enumerate(slots):
-        items += [", " if k else "", f'{{"question_id": {slot}, "answer": ', answer, ', "frame_index": ', frame, "}"]
+        head = f'{{"question_id": {slot}, "answer": '
+        items += [", " if k else "", head, answer, ', "frame_index": ', frame, "}"]
     return ["[", *items, "]"]
 
 
@@ -183,7 +185,8 @@ class Grammar:
                 n, done = order.pop()
                 if n in memo:
                     continue
-                succ = [(m, 1) for nxt in self._chars[n].values() for m in nxt] + [(m, 0) for m in self._eps[n]]
+                succ = [(m, 1) for nxt in self._chars[n].values() for m in nxt]
+                succ += [(m, 0) for m in self._eps[n]]
                 if done:
                     memo[n] = max((memo[m] + w for m, w in succ), default=0)
                     continue
@@ -253,7 +256,8 @@ class ReplyConstraint:
         import torch
 
         if input_ids.shape[0] != len(self.grammars):
-            raise ValueError(f"ReplyConstraint has {len(self.grammars)} grammars for {input_ids.shape[0]} rows")
+            raise ValueError(f"ReplyConstraint has {len(self.grammars)} grammars for {input_ids.shape[0]} "
+                             "rows")
         new = input_ids[:, self.prompt_length + self._consumed :].tolist()
         self._consumed += len(new[0]) if new else 0
         out = scores.clone()
@@ -275,7 +279,9 @@ class ReplyConstraint:
         return out
 
 
-def grammar_for(kind: str, *, frames: Sequence[int], slots: Sequence[int] = (), n_objects: int = 0) -> Expr | None:
+def grammar_for(
+    kind: str, *, frames: Sequence[int], slots: Sequence[int] = (), n_objects: int = 0
+) -> Expr | None:
     """The grammar of a request kind, or None for kinds without one."""
     if kind == "qa":
         return qa_grammar(frames=frames, slots=slots or tuple(range(1, config.NUM_SLOTS + 1)))

@@ -67,7 +67,8 @@ class Sam2Tracker:
         if max_side is not None and max_side < 64:
             raise ConfigError(f"sam2 tracker: max_side must be at least 64 pixels, got {max_side}")
         self.model_id = str(model)
-        self.revision = revision if revision is not None else (DEFAULT_REVISION if model == DEFAULT_MODEL else None)
+        default_revision = DEFAULT_REVISION if model == DEFAULT_MODEL else None
+        self.revision = revision if revision is not None else default_revision
         self.device = checkpoints.torch_device(device)
         self.dtype = checkpoints.torch_dtype(dtype, self.device)
         checkpoints.set_threads(threads)
@@ -114,7 +115,8 @@ class Sam2Tracker:
                                 f"{frames.shape} {frames.dtype}")
         t_count, h, w = frames.shape[:3]
         if masks.ndim != 3 or masks.shape[1:] != (h, w):
-            raise TrackingError(f"scenario {scenario_id!r}: first masks must be (N, {h}, {w}), got {masks.shape}")
+            raise TrackingError(f"scenario {scenario_id!r}: first masks must be (N, {h}, {w}), got "
+                                f"{masks.shape}")
         if len(masks) == 0 or t_count == 0:
             for t in range(t_count):
                 yield t, np.zeros((len(masks), h, w), dtype=bool)
@@ -134,10 +136,10 @@ class Sam2Tracker:
             except torch.cuda.OutOfMemoryError as e:
                 torch.cuda.empty_cache()
                 if offload:
-                    raise TrackingError(f"scenario {scenario_id!r}: SAM2 ran out of GPU memory at frame {done} "
-                                        f"even with its state on the CPU: {str(e)[:200]}") from None
-                log.warning("scenario %s: SAM2 out of GPU memory at frame %d; retrying with its state on the CPU",
-                            scenario_id, done)
+                    raise TrackingError(f"scenario {scenario_id!r}: SAM2 ran out of GPU memory at frame "
+                                        f"{done} even with its state on the CPU: {str(e)[:200]}") from None
+                log.warning("scenario %s: SAM2 out of GPU memory at frame %d; retrying with its state on the "
+                            "CPU", scenario_id, done)
                 offload = True
             except (RuntimeError, ValueError) as e:
                 raise TrackingError(f"scenario {scenario_id!r}: SAM2 failed at frame {done}: "
@@ -161,7 +163,8 @@ class Sam2Tracker:
             )
             ids = tuple(range(1, len(masks) + 1))  # the processor consumes the list it is given
             self.processor.add_inputs_to_inference_session(
-                inference_session=session, frame_idx=0, obj_ids=list(ids), input_masks=list(seeds), original_size=size
+                inference_session=session, frame_idx=0, obj_ids=list(ids), input_masks=list(seeds),
+                original_size=size,
             )
             for t, pixels in self._pixels(frames, size):
                 out = self.model(inference_session=session, frame_idx=t, frame=pixels)

@@ -37,7 +37,8 @@ _CKPT_FILE = {"facebook/sam2.1-hiera-large": "sam2.1_hiera_large.pt", "facebook/
               "sam2.1_hiera_base_plus.pt", "facebook/sam2.1-hiera-small": "sam2.1_hiera_small.pt",
               "facebook/sam2.1-hiera-tiny": "sam2.1_hiera_tiny.pt"}
 SUPPORTED_VERSION = "1.1.0"
-INSTALL = "make sam2-meta  (SAM2_BUILD_CUDA=0 pip install --no-deps --no-build-isolation sam2==1.1.0 hydra-core iopath)"
+INSTALL = ("make sam2-meta  (SAM2_BUILD_CUDA=0 pip install --no-deps --no-build-isolation sam2==1.1.0, "
+           "then pip install hydra-core iopath)")
 #: The tiny variant: hiera-t at 256 px with fewer blocks, random weights (seed 0), for tests and demos.
 TINY_OVERRIDES = (
     "++model.image_size=256",
@@ -84,7 +85,8 @@ class Sam2MetaTracker:
             import sam2  # noqa: F401
             from sam2.build_sam import build_sam2_video_predictor
         except ImportError as e:
-            raise BackendUnavailable(f"tracker 'sam2-meta' needs Meta's sam2 package ({e}): {INSTALL}") from None
+            raise BackendUnavailable(f"tracker 'sam2-meta' needs Meta's sam2 package ({e}): "
+                                     f"{INSTALL}") from None
         from importlib.metadata import PackageNotFoundError, version
 
         try:
@@ -92,11 +94,13 @@ class Sam2MetaTracker:
         except PackageNotFoundError:
             found = "unknown"
         if found != SUPPORTED_VERSION:
-            raise BackendUnavailable(f"tracker 'sam2-meta' supports sam2 {SUPPORTED_VERSION}, found {found}: {INSTALL}")
+            raise BackendUnavailable(f"tracker 'sam2-meta' supports sam2 {SUPPORTED_VERSION}, found {found}: "
+                                     f"{INSTALL}")
         import torch
 
         self.device = checkpoints.torch_device(device)
-        self.dtype = checkpoints.torch_dtype(dtype, self.device) if self.device.type == "cuda" else torch.float32
+        on_gpu = self.device.type == "cuda"
+        self.dtype = checkpoints.torch_dtype(dtype, self.device) if on_gpu else torch.float32
         checkpoints.set_threads(threads)
         self.offload_state = offload_state
         tiny = config == "tiny"
@@ -105,14 +109,16 @@ class Sam2MetaTracker:
         if tiny and checkpoint == DEFAULT_CHECKPOINT:
             checkpoint = None
         if checkpoint is None and not tiny:
-            raise ConfigError("tracker 'sam2-meta': checkpoint=None (random weights) is only for config='tiny'")
+            raise ConfigError("tracker 'sam2-meta': checkpoint=None (random weights) is only for "
+                              "config='tiny'")
         self.checkpoint = checkpoint
         self.revision = revision if revision is not None else (
             DEFAULT_REVISION if checkpoint == DEFAULT_CHECKPOINT else None)
         ckpt_path = self._checkpoint_path()
         torch.manual_seed(0)  # random weights (tiny) are the same on every machine
         try:
-            self.predictor = build_sam2_video_predictor(self.config, ckpt_path=ckpt_path, device=str(self.device),
+            self.predictor = build_sam2_video_predictor(self.config, ckpt_path=ckpt_path,
+                                                        device=str(self.device),
                                                         hydra_overrides_extra=list(self.overrides))
         except Exception as e:  # Hydra and checkpoint loading raise many kinds; all mean "cannot build"
             raise BackendUnavailable(f"tracker 'sam2-meta': cannot build {self.config} with {ckpt_path}: "
@@ -142,16 +148,16 @@ class Sam2MetaTracker:
             return str(Path(self.checkpoint).expanduser())
         filename = _CKPT_FILE.get(self.checkpoint)
         if filename is None:
-            raise ConfigError(f"tracker 'sam2-meta': checkpoint {self.checkpoint!r} is neither a .pt file nor one "
-                              f"of {', '.join(_CKPT_FILE)}")
+            raise ConfigError(f"tracker 'sam2-meta': checkpoint {self.checkpoint!r} is neither a .pt file "
+                              f"nor one of {', '.join(_CKPT_FILE)}")
         from huggingface_hub import hf_hub_download
 
         try:
             return hf_hub_download(self.checkpoint, filename, revision=self.revision)
         except Exception as e:  # offline, missing file or revision: one clear message
             raise BackendUnavailable(
-                f"cannot load the sam2-meta checkpoint {self.checkpoint!r} (revision {self.revision}): download it "
-                f"first (`hf download {self.checkpoint} {filename} --revision {self.revision}`). "
+                f"cannot load the sam2-meta checkpoint {self.checkpoint!r} (revision {self.revision}): "
+                f"download it first (`hf download {self.checkpoint} {filename} --revision {self.revision}`). "
                 f"Cause: {type(e).__name__}: {str(e)[:200]}") from None
 
     def track(
@@ -167,7 +173,8 @@ class Sam2MetaTracker:
                                 f"{frames.shape} {frames.dtype}")
         t_count, h, w = frames.shape[:3]
         if masks.ndim != 3 or masks.shape[1:] != (h, w):
-            raise TrackingError(f"scenario {scenario_id!r}: first masks must be (N, {h}, {w}), got {masks.shape}")
+            raise TrackingError(f"scenario {scenario_id!r}: first masks must be (N, {h}, {w}), got "
+                                f"{masks.shape}")
         if len(masks) == 0:
             for t in range(t_count):
                 yield t, np.zeros((0, h, w), dtype=bool)
@@ -189,10 +196,11 @@ class Sam2MetaTracker:
                     _prune(state, t, self._keep)
         except torch.cuda.OutOfMemoryError as e:
             torch.cuda.empty_cache()
-            raise TrackingError(f"scenario {scenario_id!r}: SAM2 (meta) ran out of GPU memory: {str(e)[:200]} "
-                                "(try offload_state=True)") from None
+            raise TrackingError(f"scenario {scenario_id!r}: SAM2 (meta) ran out of GPU memory: "
+                                f"{str(e)[:200]} (try offload_state=True)") from None
         except (RuntimeError, ValueError, AssertionError) as e:
-            raise TrackingError(f"scenario {scenario_id!r}: SAM2 (meta) failed: {type(e).__name__}: {str(e)[:300]}") from None
+            raise TrackingError(f"scenario {scenario_id!r}: SAM2 (meta) failed: {type(e).__name__}: "
+                                f"{str(e)[:300]}") from None
 
     def _init_state(self, frames: np.ndarray) -> dict[str, Any]:
         """The inference state `init_state` builds, over our decoded frames instead of files (sam2 1.1.0)."""
@@ -224,7 +232,7 @@ class Sam2MetaTracker:
 
 
 class _LazyFrames:
-    """Frames normalised for SAM2 when it asks for them (as Meta's loader: square resize, ImageNet mean/std)."""
+    """Frames normalised for SAM2 when it asks (as Meta's loader: square resize, ImageNet mean/std)."""
 
     def __init__(self, frames: np.ndarray, size: int, device: Any):
         import torch

@@ -33,7 +33,8 @@ def make_scenario(n_objects: int = 2, n_interactions: int = 1, sid: str = "s1") 
                                                  for s in range(1, 11)))
         for i in range(n_interactions)
     )
-    return Scenario(sid, "A man opens a fridge.", objects, "manipulation", "unidirectional", "human-object", kis)
+    return Scenario(sid, "A man opens a fridge.", objects, "manipulation", "unidirectional", "human-object",
+                    kis)
 
 
 def random_frames(n: int, h: int = 96, w: int = 128, seed: int = 0) -> np.ndarray:

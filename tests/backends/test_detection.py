@@ -28,7 +28,8 @@ def _brute_force(scores, allowed, min_score):
         used = [p for p in picks if p is not None]
         if len(used) != len(set(used)):
             continue
-        if any(p is not None and (not allowed[i, p] or scores[i, p] < min_score) for i, p in enumerate(picks)):
+        if any(p is not None and not (allowed[i, p] and scores[i, p] >= min_score)
+               for i, p in enumerate(picks)):
             continue
         value = (len(used), round(sum(scores[i, p] for i, p in enumerate(picks) if p is not None), 9))
         best = max(best, value)
@@ -99,8 +100,9 @@ def test_verify_reply_parsing_needs_every_object_once_with_one_score_per_candida
 
 
 def _scenario(*objects: tuple[str, str]) -> Scenario:
-    return Scenario("scene-7", "A man opens a fridge.", tuple(ObjectSpec(c, a) for c, a in objects), "contact",
-                    "unidirectional", "human-object", ())
+    specs = tuple(ObjectSpec(c, a) for c, a in objects)
+    return Scenario("scene-7", "A man opens a fridge.", specs, "contact", "unidirectional", "human-object",
+                    ())
 
 
 def test_prompt_lists_each_class_once_in_object_order_and_the_user_text_names_candidates():
@@ -157,13 +159,15 @@ def test_first_masks_detect_verify_one_to_one_and_segment(detector):
     masks = detector.first_masks(FRAME, SCENE, judge=judge)
     assert masks.shape == (3, 96, 128) and masks.dtype == bool and all(m.any() for m in masks)
     assert judge.calls == [("verify", len(candidates))]
-    expected = detector.segment(FRAME, [candidates[men[0]].box, candidates[fridge].box, candidates[men[1]].box])
+    boxes = [candidates[men[0]].box, candidates[fridge].box, candidates[men[1]].box]
+    expected = detector.segment(FRAME, boxes)
     np.testing.assert_array_equal(masks, expected)
 
 
 def test_an_object_with_no_matching_box_fails_naming_scenario_and_object(detector):
     strict = GroundingDinoDetector("tiny:grounding-dino", segmenter="tiny:sam2.1", box_threshold=1.0)
-    with pytest.raises(DetectionError, match="'scene-7': object 1 \\(man: 'a man in a red shirt'\\) not found"):
+    named = "'scene-7': object 1 \\(man: 'a man in a red shirt'\\) not found"
+    with pytest.raises(DetectionError, match=named):
         strict.first_masks(FRAME, SCENE, judge=_ScriptedVerifier(lambda i, j: 1.0))
     with pytest.raises(DetectionError, match="object 2 \\(fridge.*judge score ≥ 0.5 is left"):
         detector.first_masks(FRAME, SCENE, judge=_ScriptedVerifier(lambda i, j: 0.0 if i == 1 else 1.0))

@@ -36,8 +36,9 @@ def _video(key: str = "v1") -> JudgeVideo:
 
 
 def _reply(text: str, model: str = "served-model", fingerprint: str | None = "fp_42") -> dict:
-    return {"id": "x", "object": "chat.completion", "created": 0, "model": model, "system_fingerprint": fingerprint,
-            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}]}
+    message = {"role": "assistant", "content": text}
+    return {"id": "x", "object": "chat.completion", "created": 0, "model": model,
+            "system_fingerprint": fingerprint, "choices": [{"index": 0, "finish_reason": "stop", "message": message}]}
 
 
 def _judge(handler, **kw) -> OpenAIJudge:
@@ -180,8 +181,9 @@ def served_tiny_qwen(tmp_path_factory) -> tuple[str, str]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_CACHE": str(cache),
            "OMP_NUM_THREADS": "1"}
     log = open(cache / "serve.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([str(cli), "serve", folder, "--host", "127.0.0.1", "--port", str(port),
-                             "--device", "cpu", "--dtype", "float32"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    command = [str(cli), "serve", folder, "--host", "127.0.0.1", "--port", str(port), "--device", "cpu",
+               "--dtype", "float32"]
+    proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 120
         while True:

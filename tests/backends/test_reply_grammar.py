@@ -36,7 +36,8 @@ def test_qa_grammar_accepts_random_valid_replies_and_they_validate():
     g = Grammar(qa_grammar(frames=FRAMES))
     rng = random.Random(0)
     for _ in range(50):
-        reply = _qa([rng.choice(config.ANSWERS) for _ in range(10)], [rng.choice((None, *FRAMES)) for _ in range(10)])
+        answers = [rng.choice(config.ANSWERS) for _ in range(10)]
+        reply = _qa(answers, [rng.choice((None, *FRAMES)) for _ in range(10)])
         assert g.accepts(reply)
         assert len(parse_qa_reply(reply, frames=FRAMES)) == 10
 
@@ -75,7 +76,8 @@ def test_verify_grammar_has_one_score_per_candidate_per_object():
     good = json.dumps([{"object": 1, "scores": [0.0, 0.5, 1.0]}, {"object": 2, "scores": [0.1, 0.2, 0.3]}])
     assert g.accepts(good)
     assert not g.accepts(good.replace("0.3", "0.35"))
-    assert not g.accepts(json.dumps([{"object": 1, "scores": [0.0, 0.5]}, {"object": 2, "scores": [0.1, 0.2, 0.3]}]))
+    short = [{"object": 1, "scores": [0.0, 0.5]}, {"object": 2, "scores": [0.1, 0.2, 0.3]}]
+    assert not g.accepts(json.dumps(short))
 
 
 def test_longest_bounds_every_accepted_reply():
@@ -87,8 +89,8 @@ def test_longest_bounds_every_accepted_reply():
 class _Tok:
     """A toy tokenizer: a few multi-character pieces and an end token."""
 
-    pieces = ['[{"question_id": ', "1", ", ", '"answer": ', '"yes"', '"no"', '"frame_index": ', "null", "5", "}]",
-              "}", "yes", "maybe", "\ufffd"]
+    pieces = ['[{"question_id": ', "1", ", ", '"answer": ', '"yes"', '"no"', '"frame_index": ', "null", "5",
+              "}]", "}", "yes", "maybe", "\ufffd"]
     all_special_ids = [len(pieces)]
     added_tokens_decoder = {}
 

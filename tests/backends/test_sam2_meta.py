@@ -24,7 +24,8 @@ def tracker() -> Sam2MetaTracker:
 @pytest.mark.parametrize("n_objects", [1, 3])
 def test_one_joint_pass_one_image_encoder_call_per_frame(tracker, n_objects):
     calls = [0]
-    handle = tracker.predictor.image_encoder.register_forward_hook(lambda *_: calls.__setitem__(0, calls[0] + 1))
+    encoder = tracker.predictor.image_encoder
+    handle = encoder.register_forward_hook(lambda *_: calls.__setitem__(0, calls[0] + 1))
     try:
         frames = random_frames(5, H, W)
         seeds = box_masks(H, W, [(10 + 30 * k, 10, 40 + 30 * k, 60) for k in range(n_objects)])

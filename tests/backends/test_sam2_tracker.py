@@ -42,7 +42,7 @@ def test_is_a_tracker_with_a_fingerprint_naming_the_tiny_checkpoint(tracker):
 
 
 @pytest.mark.parametrize("n_objects", [1, 3])
-def test_one_joint_pass_one_encoder_call_per_frame_whatever_the_object_count(tracker, encoder_calls, n_objects):
+def test_one_joint_pass_one_encoder_call_per_frame_for_any_object_count(tracker, encoder_calls, n_objects):
     frames = random_frames(5, H, W)
     seeds = box_masks(H, W, [(10 + 30 * k, 10, 40 + 30 * k, 60) for k in range(n_objects)])
     encoder_calls[0] = 0
@@ -67,8 +67,10 @@ def test_streamed_pass_equals_sam2s_own_whole_video_propagation(tracker):
         session = proc.init_video_session(video=list(frames), inference_device="cpu", dtype=torch.float32)
         proc.add_inputs_to_inference_session(inference_session=session, frame_idx=0, obj_ids=[1, 2],
                                              input_masks=list(seeds))
-        ref = {o.frame_idx: (proc.post_process_masks([o.pred_masks], original_sizes=[[H, W]], binarize=False)[0][:, 0] > 0).numpy()
-               for o in model.propagate_in_video_iterator(session, start_frame_idx=0)}
+        ref = {}
+        for o in model.propagate_in_video_iterator(session, start_frame_idx=0):
+            logits = proc.post_process_masks([o.pred_masks], original_sizes=[[H, W]], binarize=False)[0]
+            ref[o.frame_idx] = (logits[:, 0] > 0).numpy()
     assert sorted(ref) == sorted(mine)
     for t in ref:
         np.testing.assert_array_equal(mine[t], ref[t])
@@ -113,7 +115,8 @@ def test_prune_keeps_the_memory_window_and_the_conditioning_frame():
 def test_a_missing_checkpoint_fails_at_construction_naming_model_and_download(monkeypatch):
     from intergeneval.errors import BackendUnavailable
 
-    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)  # read at import, so patch the constant
+    # read once at import, so the constant is patched rather than the environment
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
 
     with pytest.raises(BackendUnavailable, match="facebook/sam2.1-hiera-large.*665f8e2.*hf download"):
         Sam2Tracker()

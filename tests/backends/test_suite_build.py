@@ -43,7 +43,8 @@ class _Scripted(ChatJudge):
             got = self.questions(video)
             return got if isinstance(got, str) else json.dumps(got)
         n, c = len(video.scenario.objects), len(video.frames)
-        return json.dumps([{"object": i + 1, "scores": [1.0 if j == i else 0.6 for j in range(c)]} for i in range(n)])
+        scores = [{"object": i + 1, "scores": [1.0 if j == i else 0.6 for j in range(c)]} for i in range(n)]
+        return json.dumps(scores)
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +59,9 @@ def _reference_folder(root: Path, n: int = 2) -> Path:
     (root / "images").mkdir(parents=True)
     entries = []
     for i in range(n):
-        entries.append({"video_text_prompt": f"A man opens a fridge, take {i}.", "image_text_prompt": "A kitchen.",
-                        "interaction_direction": "unidirectional", "num_objects": 2, "interaction_type": "contact",
+        entries.append({"video_text_prompt": f"A man opens a fridge, take {i}.",
+                        "image_text_prompt": "A kitchen.", "interaction_direction": "unidirectional",
+                        "num_objects": 2, "interaction_type": "contact",
                         "objects": [{"class": "man", "appearance": "man in a red shirt"},
                                     {"class": "fridge", "appearance": "white fridge"}]})
         Image.fromarray(random_frames(1, 96, 128, seed=10 + i)[0]).save(root / "images" / f"{i:03d}.png")
@@ -96,12 +98,12 @@ def test_rebuilding_a_built_suite_keeps_everything_and_its_hash(tmp_path, detect
 
 
 def test_structured_fields_give_the_template_questions(tmp_path):
-    shipped = json.loads((Path(__file__).parents[2] / "intergeneval/suites/intergeneval-open-v1.json").read_text())
+    shipped_file = Path(__file__).parents[2] / "intergeneval/suites/intergeneval-open-v1.json"
+    shipped = json.loads(shipped_file.read_text())
     scenario = dict(shipped["scenarios"][0])
     expected = scenario.pop("key_interactions")
-    (tmp_path / "src.json").write_text(json.dumps({**{k: shipped[k] for k in ("format", "schema_version", "suite_id",
-                                                                              "version", "protocol")},
-                                                   "scenarios": [scenario]}))
+    head = {k: shipped[k] for k in ("format", "schema_version", "suite_id", "version", "protocol")}
+    (tmp_path / "src.json").write_text(json.dumps({**head, "scenarios": [scenario]}))
     report = build_suite(tmp_path / "src.json", tmp_path / "out")
     built = json.loads(report.path.read_text())["scenarios"][0]["key_interactions"]
     assert built == expected == build_questions(scenario["fields"], scenario["objects"])
@@ -110,8 +112,10 @@ def test_structured_fields_give_the_template_questions(tmp_path):
 
 def test_failures_name_the_scenario_or_are_skipped_with_keep_going(tmp_path, detector):
     src = _reference_folder(tmp_path / "ref")
-    bad = _Scripted(questions=lambda v: {"key_interactions": [{"text": "x", "questions": ["Is it open?"] * 10}]})
-    with pytest.raises(DataFormatError, match="(?s)2 scenario\\(s\\).*000: scenario '000': no valid questions"):
+    unnamed = {"key_interactions": [{"text": "x", "questions": ["Is it open?"] * 10}]}
+    bad = _Scripted(questions=lambda v: unnamed)
+    named = "(?s)2 scenario\\(s\\).*000: scenario '000': no valid questions"
+    with pytest.raises(DataFormatError, match=named):
         build_suite(src, tmp_path / "out", judge=bad, detector=detector, questions="judge")
     with pytest.raises(DataFormatError, match="000: has no questions and no structured 'fields'"):
         build_suite(src, tmp_path / "out", judge=_Scripted(), detector=detector, questions="templates")
