@@ -38,7 +38,8 @@ def _video(key: str = "v1") -> JudgeVideo:
 def _reply(text: str, model: str = "served-model", fingerprint: str | None = "fp_42") -> dict:
     message = {"role": "assistant", "content": text}
     return {"id": "x", "object": "chat.completion", "created": 0, "model": model,
-            "system_fingerprint": fingerprint, "choices": [{"index": 0, "finish_reason": "stop", "message": message}]}
+            "system_fingerprint": fingerprint,
+            "choices": [{"index": 0, "finish_reason": "stop", "message": message}]}
 
 
 def _judge(handler, **kw) -> OpenAIJudge:
