@@ -37,9 +37,12 @@ def test_token_and_pixel_tracks_shapes():
     assert pixel_tracks(m).shape == (2, 9, 8, 8)
 
 
-def test_head_is_causal_and_upsamples():
+@pytest.mark.parametrize("residual", [False, True])
+def test_head_is_causal_and_upsamples(residual):
     torch.manual_seed(0)
-    head = CausalMaskHead(channels=4)
+    head = CausalMaskHead(channels=4, residual=residual)
+    if residual:  # make the zero-initialised residual do something
+        torch.nn.init.normal_(head.out.weight)
     x = torch.rand(2, 1, 3, 4, 4)
     y = head(x)
     assert y.shape == (2, 1, 9, 8, 8)
@@ -48,9 +51,24 @@ def test_head_is_causal_and_upsamples():
     y2 = head(x2)
     assert torch.equal(y[:, :, :5], y2[:, :, :5]), "output frames of latent frames 0-1 saw the future"
     assert not torch.equal(y[:, :, 5:], y2[:, :, 5:])
-    assert y.abs().max() > 0  # no clamp: logits are unbounded
     big = head(x * 1000)
-    assert big.abs().max() > 1
+    assert big.abs().max() > 100  # no clamp: logits are unbounded
+
+
+def test_head_maps_more_attention_to_more_mask():
+    head = CausalMaskHead(channels=4)
+    x = torch.rand(1, 1, 3, 4, 4)
+    # Step 0: uniform attention (maps are scaled so that uniform = 1) sits at logit 0.
+    assert torch.allclose(head(torch.ones(1, 1, 3, 4, 4)), torch.zeros(1, 1, 9, 8, 8))
+    with torch.no_grad():
+        head.log_scale.fill_(-3.0)  # whatever training does to the scale, it stays positive
+    y = head(x)
+    x2 = x.clone()
+    x2[0, 0, 1, 2, 3] += 0.5  # more attention on one token of latent frame 1
+    d = head(x2) - y
+    changed = d != 0
+    assert (d >= 0).all() and changed[0, 0, 1:5, 4:6, 6:8].all() and changed.sum() == 4 * 2 * 2
+    assert torch.equal(head.token_logits(x2) - head.token_logits(x) > 0, x2 != x)
 
 
 def _bce_reference(x, t, pw):

@@ -84,3 +84,23 @@ def test_gradient_checkpointing_gives_the_same_gradients(synth_data):
     assert grads[0].keys() == grads[1].keys() and len(grads[0]) > 10
     for n in grads[0]:
         assert torch.allclose(grads[0][n], grads[1][n], atol=1e-6, rtol=1e-4), n
+
+
+def test_cached_encodings_equal_fresh_ones(synth_data):
+    from matrix_train.components import load_components
+    from matrix_train.data import MatrixDataset, collate
+    from matrix_train.presets import get_preset
+    from matrix_train.step import prepare_batch
+
+    cfg = get_preset("tiny-wan")
+    parts = load_components(cfg)
+    ds = MatrixDataset(synth_data, height=64, width=64, num_frames=9)
+    fresh = prepare_batch(parts, collate([ds[0]]), "cpu")
+    cache = {}
+    first = prepare_batch(parts, collate([ds[0]]), "cpu", cache)
+    mixed = prepare_batch(parts, collate([ds[1], ds[0]]), "cpu", cache)  # clip 1 encoded now, clip 0 reused
+    assert len(cache) == 2
+    for name in ("latents", "frame_cond", "id_cond", "text"):
+        assert torch.equal(getattr(first, name), getattr(fresh, name)), name
+        assert torch.equal(getattr(mixed, name)[1:], getattr(fresh, name)), name
+    assert mixed.latents.shape[0] == 2 and not torch.equal(mixed.latents[0], mixed.latents[1])
