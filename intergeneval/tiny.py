@@ -8,7 +8,7 @@ real checkpoints. Backends name them `tiny:<name>`. Their weights are random: sc
 Example:
     >>> from intergeneval.tiny import TINY_MODELS, is_tiny
     >>> sorted(TINY_MODELS)
-    ['grounding-dino', 'qwen2.5-vl', 'sam2.1']
+    ['grounding-dino', 'qwen2.5-vl', 'qwen3-vl', 'sam2.1']
     >>> is_tiny("tiny:qwen2.5-vl"), is_tiny("Qwen/Qwen2.5-VL-7B-Instruct")
     (True, False)
 """
@@ -22,6 +22,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .errors import ConfigError
 
@@ -125,17 +126,10 @@ def _tokenizer_corpus() -> list[str]:
     return lines * 4
 
 
-def _build_qwen(folder: Path) -> None:
-    import torch
+def _qwen_tokenizer() -> Any:
+    """A byte-level BPE with Qwen's special tokens, trained on the judge's prompts and replies."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import (
-        Qwen2_5_VLConfig,
-        Qwen2_5_VLForConditionalGeneration,
-        Qwen2_5_VLProcessor,
-        Qwen2Tokenizer,
-        Qwen2VLImageProcessor,
-        Qwen2VLVideoProcessor,
-    )
+    from transformers import Qwen2Tokenizer
 
     bpe = Tokenizer(models.BPE())
     # no pre-split on spaces and punctuation: merges span whole reply items, so a ten-answer reply is
@@ -147,39 +141,90 @@ def _build_qwen(folder: Path) -> None:
         show_progress=False,
     )
     bpe.train_from_iterator(_tokenizer_corpus(), trainer)
-    tok = Qwen2Tokenizer(tokenizer_object=bpe, eos_token="<|im_end|>", pad_token="<|endoftext|>")
+    return Qwen2Tokenizer(tokenizer_object=bpe, eos_token="<|im_end|>", pad_token="<|endoftext|>")
+
+
+def _qwen_common(tok: Any) -> tuple[dict[str, int], dict[str, Any], dict[str, Any]]:
+    """Special token ids, the text config and the token-id fields shared by the Qwen-VL configs."""
     ids = {t: tok.convert_tokens_to_ids(t) for t in _QWEN_SPECIAL}
-    config = Qwen2_5_VLConfig(
-        text_config=dict(
-            vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-            num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=32768,
-            # mrope_section must sum to head_dim / 2 (64 / 4 heads / 2 = 8)
-            rope_parameters={"rope_type": "default", "rope_theta": 1e4, "mrope_section": [2, 3, 3]},
-            eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"], bos_token_id=None,
-        ),
-        vision_config=dict(
-            depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=64,
-            fullatt_block_indexes=[1], window_size=56,
-        ),
+    text = dict(
+        vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=32768,
+        # mrope_section must sum to head_dim / 2 (64 / 4 heads / 2 = 8)
+        rope_parameters={"rope_type": "default", "rope_theta": 1e4, "mrope_section": [2, 3, 3]},
+        eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"], bos_token_id=None,
+    )
+    tokens = dict(
         image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
         vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
-        eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"],
     )
-    torch.manual_seed(SEED)
-    model = Qwen2_5_VLForConditionalGeneration(config).eval()
+    return ids, text, tokens
+
+
+def _save_qwen(folder: Path, model: Any, ids: dict[str, int], processor: Any) -> None:
     model.generation_config.eos_token_id = [ids["<|im_end|>"], ids["<|endoftext|>"]]
     model.generation_config.pad_token_id = ids["<|endoftext|>"]
     model.generation_config.do_sample = False
     model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+
+
+def _build_qwen(folder: Path) -> None:
+    import torch
+    from transformers import (
+        Qwen2_5_VLConfig,
+        Qwen2_5_VLForConditionalGeneration,
+        Qwen2_5_VLProcessor,
+        Qwen2VLImageProcessor,
+        Qwen2VLVideoProcessor,
+    )
+
+    tok = _qwen_tokenizer()
+    ids, text, tokens = _qwen_common(tok)
+    config = Qwen2_5_VLConfig(
+        text_config=text,
+        vision_config=dict(depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=64,
+                           fullatt_block_indexes=[1], window_size=56),
+        eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"], **tokens,
+    )
+    torch.manual_seed(SEED)
+    model = Qwen2_5_VLForConditionalGeneration(config).eval()
     # Small images keep the tiny judge fast: at most 64 visual tokens per frame.
     size = {"shortest_edge": 56 * 56, "longest_edge": 28 * 28 * 64}
-    processor = Qwen2_5_VLProcessor(
-        image_processor=Qwen2VLImageProcessor(size=size),
-        video_processor=Qwen2VLVideoProcessor(size=size),
-        tokenizer=tok,
-        chat_template=_QWEN_CHAT_TEMPLATE,
+    processor = Qwen2_5_VLProcessor(image_processor=Qwen2VLImageProcessor(size=size),
+                                    video_processor=Qwen2VLVideoProcessor(size=size), tokenizer=tok,
+                                    chat_template=_QWEN_CHAT_TEMPLATE)
+    _save_qwen(folder, model, ids, processor)
+
+
+def _build_qwen3(folder: Path) -> None:
+    """Qwen3-VL: 16-pixel patches, interleaved M-RoPE, one deepstack layer."""
+    import torch
+    from transformers import (
+        Qwen2VLImageProcessor,
+        Qwen3VLConfig,
+        Qwen3VLForConditionalGeneration,
+        Qwen3VLProcessor,
+        Qwen3VLVideoProcessor,
     )
-    processor.save_pretrained(folder)
+
+    tok = _qwen_tokenizer()
+    ids, text, tokens = _qwen_common(tok)
+    text["head_dim"] = 16
+    text["rope_parameters"] = {**text["rope_parameters"], "mrope_interleaved": True}
+    config = Qwen3VLConfig(
+        text_config=text,
+        vision_config=dict(depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=64,
+                           patch_size=16, deepstack_visual_indexes=[0], num_position_embeddings=64),
+        **tokens,
+    )
+    torch.manual_seed(SEED)
+    model = Qwen3VLForConditionalGeneration(config).eval()
+    size = {"shortest_edge": 64 * 64, "longest_edge": 32 * 32 * 64}
+    processor = Qwen3VLProcessor(image_processor=Qwen2VLImageProcessor(size=size, patch_size=16),
+                                 video_processor=Qwen3VLVideoProcessor(size=size, patch_size=16), tokenizer=tok,
+                                 chat_template=_QWEN_CHAT_TEMPLATE)
+    _save_qwen(folder, model, ids, processor)
 
 
 # ------------------------------------------------------------------------------------------------ SAM2.1
@@ -276,6 +321,7 @@ _DETECTION_WORDS = [
 #: name -> builder writing a model + processor folder.
 TINY_MODELS: dict[str, Callable[[Path], None]] = {
     "qwen2.5-vl": _build_qwen,
+    "qwen3-vl": _build_qwen3,
     "sam2.1": _build_sam2,
     "grounding-dino": _build_grounding_dino,
 }

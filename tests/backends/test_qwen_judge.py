@@ -59,13 +59,17 @@ def _plain_generate(judge: QwenJudge, video: JudgeVideo, request: JudgeRequest) 
     return judge.tokenizer.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
 
 
-@pytest.mark.parametrize(("layout", "frames_as", "batch_calls"), [
-    ("protocol", "images", 1), ("frames-first", "images", 1), ("frames-first", "video", 1),  # prefix cache
-    ("protocol", "images", 4), ("protocol", "video", 3),  # batched calls
+@pytest.mark.parametrize(("model", "layout", "frames_as", "batch_calls"), [
+    ("tiny:qwen2.5-vl", "protocol", "images", 1),  # vision features reused
+    ("tiny:qwen2.5-vl", "frames-first", "images", 1),  # prefix key/value cache reused
+    ("tiny:qwen2.5-vl", "frames-first", "video", 1),
+    ("tiny:qwen2.5-vl", "protocol", "images", 4),  # batched calls
+    ("tiny:qwen2.5-vl", "protocol", "video", 3),
+    ("tiny:qwen3-vl", "protocol", "images", 1),
+    ("tiny:qwen3-vl", "frames-first", "images", 1),
 ])
-def test_vision_encoded_once_per_video_and_replies_equal_plain_generate(layout, frames_as, batch_calls):
-    judge = QwenJudge("tiny:qwen2.5-vl", layout=layout, frames_as=frames_as, max_new_tokens=24,
-                      batch_calls=batch_calls)
+def test_vision_encoded_once_per_video_and_replies_equal_plain_generate(model, layout, frames_as, batch_calls):
+    judge = QwenJudge(model, layout=layout, frames_as=frames_as, max_new_tokens=24, batch_calls=batch_calls)
     _sharpen_positions(judge)
     calls, generates = [0], []
     judge.model.model.visual.register_forward_hook(lambda *_: calls.__setitem__(0, calls[0] + 1))
