@@ -59,11 +59,10 @@ class _VideoState:
     features: dict[str, Any] | None = None
     prefix_ids: Any = None  # (1, L) token ids the cache holds
     prefix_cache: Any = None
-    encoder_calls: int = 0
 
 
 class QwenJudge(ChatJudge):
-    """A local Qwen-VL judge.
+    """A local Qwen-VL judge (one caller at a time: the runner judges videos sequentially).
 
     Args:
         model: hub id, local folder, or `tiny:qwen2.5-vl`.
@@ -278,7 +277,6 @@ class QwenJudge(ChatJudge):
         state = self._state(video)
         if state.features is None:
             state.features = self._encode(self._inputs(video, requests[0], state))
-            state.encoder_calls += 1
         texts = [self.processor.apply_chat_template(self._messages(video, r, state), tokenize=False,
                                                     add_generation_prompt=True) for r in requests]
         n = len(requests)
@@ -373,7 +371,6 @@ class QwenJudge(ChatJudge):
             return state.prefix_cache
         if state.features is None:
             state.features = self._encode(inputs)
-            state.encoder_calls += 1
         head = {k: inputs[k][:, :cut] for k in _PER_TOKEN if k in inputs}
         grids = {k: inputs[k] for k in _PER_VISUAL if k in inputs}
         self.model.model.rope_deltas = None
