@@ -180,7 +180,11 @@ class GroundingDinoDetector:
                     f"{o.cls!r} box with a judge score ≥ {self.min_score} is left for it once each box "
                     f"serves one object (its best score: {best:.2f})")
         boxes = [candidates[p].box for p in picks if p is not None]
-        masks = self.segment(frame, boxes)
+        try:
+            masks = self.segment(frame, boxes)
+        except (RuntimeError, ValueError) as e:  # includes running out of GPU memory
+            raise DetectionError(f"scenario {scenario.id!r}: SAM2 segmentation failed: {type(e).__name__}: "
+                                 f"{str(e)[:300]}") from None
         empty = [k + 1 for k in range(len(masks)) if not masks[k].any()]
         if empty:
             raise DetectionError(f"scenario {scenario.id!r}: SAM2 returned an empty mask for object(s) "
