@@ -220,6 +220,55 @@ def suite_hash(suite: Annotated[Path, typer.Argument(help="Suite JSON file to (r
     out_console.print(f"{suite}: {s.content_hash}")
 
 
+@suite_app.command("build")
+def suite_build(
+    src: Annotated[str, typer.Argument(help="Reference meta.json, a suite file, or a folder holding either.")],
+    out: Annotated[Path, typer.Option(help="Output folder: suite.json, images/, masks/.")],
+    profile: Annotated[str | None, typer.Option(help="Model profile for the judge and detector (default, tiny).")]
+    = None,
+    judge: Annotated[str | None, typer.Option(help="Judge backend (overrides the profile's).")] = None,
+    judge_option: Annotated[list[str] | None, typer.Option(help="Judge option key=value.")] = None,
+    detector: Annotated[str | None, typer.Option(help="Detector backend (overrides the profile's).")] = None,
+    detector_option: Annotated[list[str] | None, typer.Option(help="Detector option key=value.")] = None,
+    questions: Annotated[str, typer.Option(help="templates (from structured fields), judge, or keep.")]
+    = "templates",
+    images: Annotated[Path | None, typer.Option(help="Folder of first frames named <scenario id>.png.")] = None,
+    suite_id: Annotated[str | None, typer.Option(help="Id of the built suite (default: the source's).")] = None,
+    version: Annotated[str | None, typer.Option(help="Version of the built suite.")] = None,
+    keep_going: Annotated[bool, typer.Option(help="Leave out scenarios that fail (listed) instead of stopping.")]
+    = False,
+) -> None:
+    """Freeze a suite: first-frame masks (detect, verify, segment) and the ten questions per key interaction."""
+    from .registry import DETECTORS, JUDGES, lookup
+    from .suite_build import build_suite
+
+    names: dict[str, Any] = {"judge": judge, "detector": detector,
+                             "judge_options": _options(judge_option, "--judge-option"),
+                             "detector_options": _options(detector_option, "--detector-option")}
+    try:
+        if profile:
+            from .profiles import resolve_profile
+
+            prof = resolve_profile(profile)
+            for role in ("judge", "detector"):
+                if names[role] is None:
+                    names[role] = prof.get(role)
+                    names[f"{role}_options"] = {**prof.get(f"{role}_options", {}), **names[f"{role}_options"]}
+        built = {role: lookup(table, names[role], kind=role)(**names[f"{role}_options"]) if names[role] else None
+                 for role, table in (("judge", JUDGES), ("detector", DETECTORS))}
+        report = build_suite(src, out, judge=built["judge"], detector=built["detector"], questions=questions,
+                             images=images, suite_id=suite_id, version=version, keep_going=keep_going)
+    except InterGenEvalError as e:
+        raise _fail(str(e)) from None
+    s = report.suite
+    out_console.print(f"{report.path}: {len(s.scenarios)} scenarios, {s.content_hash}", highlight=False)
+    out_console.print(f"masks made for {len(report.masks_made)}, questions written for {len(report.questions_made)}")
+    for line in report.skipped:
+        out_console.print(f"skipped {line}", markup=False, highlight=False)
+    if report.skipped:
+        raise typer.Exit(1)
+
+
 @reference_app.command("score")
 def reference_score(
     score_results: Annotated[Path, typer.Argument(help="The reference's SCORE_RESULTS folder.")],

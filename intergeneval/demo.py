@@ -50,7 +50,8 @@ def run_demo(out: Path, *, profile: str | None = None, n_videos: int = 4,
     from .synthetic import make_scene_set
 
     out = Path(out)
-    scenes = make_scene_set(out / "scenes", n_videos=n_videos)
+    # Half the scenes are text-to-video (no first-frame masks), so model profiles also run detection.
+    scenes = make_scene_set(out / "scenes", n_videos=n_videos, text_only=n_videos // 2)
     profile = profile if profile is not None else default_profile()
     if profile in (None, "scripted"):
         cfg = EvalConfig(videos=scenes.videos, suite=scenes.suite, out=out / "results", judge="scripted",

@@ -33,7 +33,7 @@ import numpy as np
 from . import config
 from .errors import DataFormatError, DetectionError, InterGenEvalError, JudgeError
 from .formats import load_suite, suite_to_dict, write_suite
-from .judges.base import ChatJudge, JudgeRequest, JudgeVideo, _extract_json
+from .judges.base import ChatJudge, JudgeRequest, JudgeVideo, extract_json
 from .records import Scenario, Suite
 
 log = logging.getLogger(__name__)
@@ -218,7 +218,7 @@ def parse_questions_reply(reply: str, sc: Scenario, colors: Sequence[str]) -> li
     Raises:
         JudgeError: naming what is wrong.
     """
-    data = _extract_json(reply, "{", "}")
+    data = extract_json(reply, "{", "}")
     items = data.get("key_interactions") if isinstance(data, dict) else None
     if not isinstance(items, list) or not items:
         raise JudgeError("reply has no 'key_interactions' list")

@@ -98,7 +98,8 @@ _CONTACT_AT, _VANISH_AT, _APPEAR_AT = 0.6, 0.5, 0.5
 
 
 def make_scene_set(out_dir: str | Path, *, n_videos: int = 4, frames: int = 49,
-                   size: tuple[int, int] = (240, 320), seed: int = 0, fps: float = 8) -> SceneSet:
+                   size: tuple[int, int] = (240, 320), seed: int = 0, fps: float = 8,
+                   text_only: int = 0) -> SceneSet:
     """Write `n_videos` synthetic scenes, their suite, ground-truth tracks and scripted replies.
 
     The same arguments give the same suite.json and answers.json bytes and videos that decode to the
@@ -112,10 +113,14 @@ def make_scene_set(out_dir: str | Path, *, n_videos: int = 4, frames: int = 49,
         size: `(height, width)`, both even (the videos are yuv420p).
         seed: seeds the textures and small position offsets.
         fps: frame rate written into the videos.
+        text_only: how many of the last scenes get no first-frame masks in the suite (text-to-video
+            scenarios: a run must detect their objects on frame 0); their tracks and replies are still written.
     """
     height, width = size
     if n_videos < 1 or frames < 2:
         raise ValueError(f"need n_videos ≥ 1 and frames ≥ 2, got {n_videos} and {frames}")
+    if not 0 <= text_only <= n_videos:
+        raise ValueError(f"text_only must be between 0 and n_videos ({n_videos}), got {text_only}")
     if height % 2 or width % 2 or height < 32 or width < 32:
         raise ValueError(f"size must be (height, width), both even and at least 32, got {size}")
     root = Path(out_dir)
@@ -138,12 +143,13 @@ def make_scene_set(out_dir: str | Path, *, n_videos: int = 4, frames: int = 49,
             rel = f"masks/{sid}/id{k + 1}.png"
             Image.fromarray(track[0, k].astype(np.uint8) * 255).save(root / rel)
             mask_paths.append(rel)
-        scenarios.append(_scenario(sid, cast, mask_paths))
+        scenarios.append(_scenario(sid, cast, mask_paths if i < n_videos - text_only else None))
         answers[sid] = _answers(scene, sampled)
         ids.append(sid)
         kinds.append(kind)
     suite_dict = suite_to_dict(
-        {"suite_id": "synthetic", "version": f"n{n_videos}-t{frames}-{height}x{width}-seed{seed}",
+        {"suite_id": "synthetic",
+         "version": f"n{n_videos}-t{frames}-{height}x{width}-seed{seed}" + (f"-t2v{text_only}" if text_only else ""),
          "description": "Synthetic scenes with known masks (intergeneval.synthetic)."},
         scenarios,
     )
@@ -262,7 +268,7 @@ def _mentions(cast: _Cast) -> tuple[str, str]:
     return (f"{cast.agent.appearance} ({color(0)[0]} bbox)", f"{cast.target.appearance} ({color(1)[0]} bbox)")
 
 
-def _scenario(sid: str, cast: _Cast, mask_paths: list[str]) -> dict[str, Any]:
+def _scenario(sid: str, cast: _Cast, mask_paths: list[str] | None) -> dict[str, Any]:
     a, t = _mentions(cast)
     verb = cast.verb
     base = verb[:-2] if verb.endswith("es") and verb[-3] in "sh" else verb[:-1]  # touches→touch, hugs→hug
@@ -293,7 +299,7 @@ def _scenario(sid: str, cast: _Cast, mask_paths: list[str]) -> dict[str, Any]:
         "pairing": cast.pairing,
         "fields": {"subject": agent.appearance, "object": target.appearance, "action": verb, "steps": steps,
                    "outcome": outcome},
-        "masks": mask_paths,
+        **({"masks": mask_paths} if mask_paths else {}),
         "key_interactions": [{
             "text": f"{agent.appearance} {verb} {target.appearance}",
             "questions": [{"slot": k + 1, "text": q} for k, q in enumerate(questions)],

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import JudgeError, JudgeParseError
-from ..judges.base import ChatJudge, JudgeRequest, JudgeVideo, _extract_json
+from ..judges.base import ChatJudge, JudgeRequest, JudgeVideo, extract_json
 from ..records import Scenario
 from .base import Candidate
 
@@ -62,7 +62,7 @@ def parse_verify_reply(reply: str, *, n_objects: int, n_candidates: int) -> np.n
     Raises:
         JudgeParseError: naming what is wrong.
     """
-    data = _extract_json(reply, "[", "]")
+    data = extract_json(reply, "[", "]")
     if not isinstance(data, list):
         raise JudgeParseError(f"verification reply is not a JSON array: {reply[:120]!r}")
     scores = np.full((n_objects, n_candidates), np.nan)

@@ -207,8 +207,11 @@ def changes_user_text(scenario: Scenario, colors: tuple[str, ...], frames: tuple
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
 
-def _extract_json(reply: str, opener: str, closer: str) -> Any:
-    """The JSON value in a reply: a fenced block, the whole reply, or its outermost bracketed span."""
+def extract_json(reply: str, opener: str, closer: str) -> Any:
+    """The JSON value in a reply: a fenced block, the whole reply, or its outermost bracketed span.
+
+    Shared by every reply parser (QA, changes, verification, question writing); raises `JudgeParseError`.
+    """
     text = reply.strip()
     m = _FENCE.search(text)
     candidates = [m.group(1).strip()] if m else []
@@ -230,7 +233,7 @@ def parse_qa_reply(reply: str, *, frames: tuple[int, ...]) -> dict[int, Answer]:
     Items with an unknown answer, a slot outside 1–10, a repeated slot or a frame that was not shown are
     invalid; a reply with no valid item raises `JudgeParseError`.
     """
-    data = _extract_json(reply, "[", "]")
+    data = extract_json(reply, "[", "]")
     if isinstance(data, dict) and isinstance(data.get("answers"), list):
         data = data["answers"]
     if not isinstance(data, list):
@@ -270,7 +273,7 @@ def parse_changes_reply(reply: str, *, frames: tuple[int, ...]) -> Changes:
     Frame lists must hold shown frame indices other than 0 (integers, no strings); a yes/no flag that
     contradicts its list makes the reply invalid rather than silently trusted.
     """
-    data = _extract_json(reply, "{", "}")
+    data = extract_json(reply, "{", "}")
     if not isinstance(data, dict):
         raise JudgeParseError(f"reply is not a JSON object: {reply[:120]!r}")
     allowed = set(frames) - {0}

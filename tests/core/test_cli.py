@@ -76,3 +76,20 @@ def test_report_writes_html_with_evidence(scenes, tmp_path):
     for sid in scenes.ids:
         assert f"id='v-{sid}'" in html
     assert runner.invoke(app, ["report", str(tmp_path / "empty")]).exit_code == 2
+
+
+def test_suite_build_freezes_questions_from_templates(tmp_path):
+    from intergeneval.formats import load_suite, resolve_suite_path
+
+    shipped = json.loads(resolve_suite_path("intergeneval-open-v1").read_text())
+    scenarios = [{k: v for k, v in sc.items() if k != "key_interactions"} for sc in shipped["scenarios"][:3]]
+    src = tmp_path / "unfrozen.json"
+    src.write_text(json.dumps(suite_dict(scenarios, suite_id="mine", version="0.1")))
+    res = runner.invoke(app, ["suite", "build", str(src), "--out", str(tmp_path / "built")])
+    assert res.exit_code == 0, res.output
+    built = load_suite(tmp_path / "built")
+    assert [s.id for s in built.scenarios] == [s["id"] for s in scenarios]
+    assert all(len(ki.questions) == 10 for s in built.scenarios for ki in s.key_interactions)
+    assert built.content_hash in res.output
+    res = runner.invoke(app, ["suite", "build", str(src), "--out", str(tmp_path / "b2"), "--questions", "keep"])
+    assert res.exit_code == 2

@@ -177,3 +177,22 @@ def test_backend_notes_become_summary_warnings(scenes, tmp_path):
     from intergeneval.report import write_report
 
     assert "tiny randomly initialised model" in write_report(tmp_path).read_text()
+
+
+def test_text_to_video_scenes_need_a_detector_unless_tracks_are_replayed(tmp_path):
+    from intergeneval.formats import load_suite
+
+    sc = make_scene_set(tmp_path / "s", n_videos=2, frames=11, size=(48, 64), text_only=1)
+    suite = load_suite(sc.suite)
+    assert suite.scenarios[0].masks is not None and suite.scenarios[1].masks is None
+    assert evaluate(_cfg(sc, tmp_path / "replay"))["videos"]["scored"] == 2  # replay needs no first masks
+
+    from intergeneval.tracking.replay import ReplayTracker
+
+    class MaskedReplay(ReplayTracker):
+        needs_first_masks = True
+
+    summary = evaluate(_cfg(sc, tmp_path / "no-detector"), tracker=MaskedReplay(sc.tracks))
+    assert [(f["scenario_id"], f["status"]) for f in summary["videos"]["failures"]] == [
+        (sc.ids[1], "detection_error")]
+    assert "no detector" in summary["videos"]["failures"][0]["reason"]
