@@ -49,7 +49,12 @@ class Backends:
         tables = {"judge": JUDGES, "tracker": TRACKERS, "detector": DETECTORS}
         for role, table in tables.items():
             if given[role] is None and names.get(role):
-                given[role] = lookup(table, names[role], kind=role)(**names[f"{role}_options"])
+                try:
+                    given[role] = lookup(table, names[role], kind=role)(**names[f"{role}_options"])
+                except InterGenEvalError as e:  # before any video: name the profile the backend came from
+                    where = f" (profile {cfg.profile!r})" if cfg.profile else ""
+                    e.args = (f"{role} {names[role]!r}{where}: {e}",)
+                    raise
         self.judge, self.tracker, self.detector = given["judge"], given["tracker"], given["detector"]
 
     def fingerprints(self) -> dict[str, Any]:
@@ -224,6 +229,8 @@ def _score_video(sc: Scenario, path: Path, digest: str, cfg: EvalConfig, backend
     t = time.perf_counter()
     try:
         first = _first_masks(sc, frames, cfg, backends)
+        timings["detect_s"] = time.perf_counter() - t
+        t = time.perf_counter()
         masks_at = _track(sc, frames, first, backends, set(sampled))
     except (TrackingError, DetectionError) as e:
         status = "detection_error" if isinstance(e, DetectionError) else "tracking_error"

@@ -196,3 +196,13 @@ def test_text_to_video_scenes_need_a_detector_unless_tracks_are_replayed(tmp_pat
     assert [(f["scenario_id"], f["status"]) for f in summary["videos"]["failures"]] == [
         (sc.ids[1], "detection_error")]
     assert "no detector" in summary["videos"]["failures"][0]["reason"]
+
+
+def test_a_backend_that_cannot_load_fails_before_any_video_naming_profile(scenes, tmp_path):
+    from intergeneval.errors import InterGenEvalError
+
+    cfg = EvalConfig(videos=scenes.videos, suite=scenes.suite, out=tmp_path, profile="tiny", judge="scripted",
+                     judge_options={"answers": str(tmp_path / "absent.json")})
+    with pytest.raises(InterGenEvalError, match=r"judge 'scripted' \(profile 'tiny'\).*absent.json"):
+        evaluate(cfg)
+    assert not (tmp_path / "per_video.jsonl").exists()
