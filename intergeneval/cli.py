@@ -64,7 +64,8 @@ def score(
     tracks: Annotated[Path | None, typer.Option(help="Mask track folder (implies --tracker replay).")] = None,
     detector: Annotated[str | None, typer.Option(help="Detector for suites without masks.")] = None,
     detector_option: Annotated[list[str] | None, typer.Option(help="Detector option key=value.")] = None,
-    profile: Annotated[str | None, typer.Option(help="Model profile: default or tiny.")] = None,
+    profile: Annotated[str | None, typer.Option(help="Model profile: default (real checkpoints; used when a judge "
+                                                "or tracker is left unnamed) or tiny.")] = None,
     stride: Annotated[int, typer.Option(help="Frame sampling stride.")] = config.STRIDE,
     attempts: Annotated[int, typer.Option(help="Judge attempts per call.")] = config.JUDGE_ATTEMPTS,
     limit: Annotated[int | None, typer.Option(help="Score only the first N scenarios.")] = None,
@@ -82,6 +83,8 @@ def score(
         judge, judge_options = judge or "scripted", {**judge_options, "answers": str(answers)}
     if tracks is not None:
         tracker, tracker_options = tracker or "replay", {**tracker_options, "root": str(tracks)}
+    if profile is None and (judge is None or tracker is None):
+        profile = "default"
     cfg = EvalConfig(
         videos=videos, suite=prompts, out=out, judge=judge, judge_options=judge_options, tracker=tracker,
         tracker_options=tracker_options, detector=detector, detector_options=_options(detector_option,
