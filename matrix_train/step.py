@@ -15,7 +15,7 @@ import torch
 from .assembly import MatrixModel
 from .components import Components
 from .losses import map_losses, masked_mean_per_sample, total_loss
-from .targets import _nearest, build_sga, build_spa, capture_request, pixel_tracks, token_grid_tracks
+from .targets import build_sga, build_spa, capture_request, nearest_resize, token_grid_tracks
 
 
 @dataclass
@@ -67,7 +67,7 @@ def prepare_batch(parts: Components, batch: dict, device, cache: dict | None = N
     masks, valid = batch["masks"], batch["mask_valid"]
     h, w = latents.shape[-2] // 2, latents.shape[-1] // 2
     sga = build_sga([x[3] for x in tok], [x[2] for x in tok], valid)
-    spa = build_spa(_nearest(masks[:, :, 0], (h, w)), valid)
+    spa = build_spa(nearest_resize(masks[:, :, 0], (h, w)), valid)
     return Prepared(latents, frame_cond, id_cond, text, image_tokens, sga, spa, masks)
 
 
@@ -80,7 +80,8 @@ def layer_mean_maps(model: MatrixModel, kind: str, layers) -> torch.Tensor | Non
 
 
 def alignment_loss(model: MatrixModel, head, maps, tracks, valid, grid) -> torch.Tensor:
-    """Per-sample mean of per-map losses. maps (B, S, N), tracks (B, S, T, H, W) bool, valid (B, S)."""
+    """Per-sample mean of per-map losses. maps (B, S, N), valid (B, S), tracks (B, S, T, H, W) bool at pixel
+    resolution or already reduced to the head's grid (1/8: nearest resizing commutes at integer factors)."""
     cfg = model.cfg
     b, s = valid.shape
     per_map = torch.zeros(b, s, device=maps.device)
@@ -88,7 +89,8 @@ def alignment_loss(model: MatrixModel, head, maps, tracks, valid, grid) -> torch
     if len(idx[0]):
         sel = maps[idx].reshape(-1, 1, *grid)
         if cfg.loss_grid == "pixel":
-            logits, target = head(sel), pixel_tracks(tracks[idx].to(maps.device))[:, None]
+            target = nearest_resize(tracks[idx].to(maps.device), (2 * grid[1], 2 * grid[2]))[:, None]
+            logits = head(sel)
         else:
             logits, target = head.token_logits(sel), token_grid_tracks(tracks[idx].to(maps.device), grid)[:, None]
         losses = map_losses(
@@ -130,15 +132,19 @@ def losses_from_prepared(
         grid = (p.latents.shape[2], p.latents.shape[3] // 2, p.latents.shape[4] // 2)
         zero = torch.zeros(b, device=device)
         sga = spa = zero
+        if use_sga or use_spa:
+            # Reduce the pixel tracks to the head's grid once, where they are: unions and losses then work on
+            # small tensors (full-resolution float copies were the largest tensors of a step).
+            masks = nearest_resize(p.masks, (2 * grid[1], 2 * grid[2])).to(device)
         if use_sga:
             _, _, span_ids, valid = p.sga
             # A span's target is the union of the tracks of the ids it names (the verb: subject + object).
-            tracks = (p.masks[:, None] & span_ids[..., None, None, None]).any(2)
+            tracks = (masks[:, None] & span_ids[..., None, None, None].to(device)).any(2)
             sga = alignment_loss(model, model.sga_head, layer_mean_maps(model, "sga", cfg.sga_layers),
                                  tracks, valid, grid)
         if use_spa:
             spa = alignment_loss(model, model.spa_head, layer_mean_maps(model, "spa", cfg.spa_layers),
-                                 p.masks, p.spa[2], grid)
+                                 masks, p.spa[2], grid)
     finally:
         model.capture.release()
     total = total_loss(diffusion, sga, spa, weight, lambda_sga=cfg.lambda_sga, lambda_spa=cfg.lambda_spa)
