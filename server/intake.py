@@ -104,8 +104,10 @@ class _Checked:
 async def receive_submission(request: Request, session: Session, services: Services, caller: Caller,
                              idempotency_key: str | None) -> tuple[SubmissionCreated, bool]:
     """Run the whole admission; returns (body, created). Raises ApiError with every problem on refusal."""
-    if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
-        raise ApiError(400, "bad_request", f"Idempotency-Key must be 1–{MAX_IDEMPOTENCY_KEY} characters")
+    if idempotency_key is not None and not (0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY
+                                            and "\x00" not in idempotency_key):
+        raise ApiError(400, "bad_request", f"Idempotency-Key must be 1–{MAX_IDEMPOTENCY_KEY} characters, "
+                       "without NUL")
     # Database work runs in the thread pool: a SQLite writer may hold the lock, and the event loop must not wait.
     known = (await run_in_threadpool(crud.find_by_idempotency_key, session, owner_id=caller.user.id,
                                      key=idempotency_key) if idempotency_key else None)
@@ -175,7 +177,8 @@ async def _receive_and_check(request: Request, services: Services, incoming: Pat
     if problems:
         raise _refuse(problems)
     return _Checked(card=card, settings=settings, suite=suite, videos=videos, sha256=extracted.sha256,
-                    probe=probe, archive_name=upload.filename[:200], archive_bytes=upload.size)
+                    probe=probe, archive_name=upload.filename.replace("\x00", "")[:200],
+                    archive_bytes=upload.size)
 
 
 def _existing(session: Session, submission: Submission) -> SubmissionCreated:

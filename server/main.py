@@ -106,7 +106,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             from .worker import Worker
 
             worker = Worker(engine, settings, storage=storage, catalog=catalog, **(worker_kwargs or {}))
-            app.state.worker = worker
+            app.state.worker = services.worker = worker
             thread = threading.Thread(target=worker.run, args=(stop,), name="worker", daemon=True)
             thread.start()
             log.info("in-process worker %s started", worker.worker_id)
@@ -117,7 +117,19 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             if thread is not None:
                 app.state.worker.stop()
                 thread.join(timeout=30)
+                services.worker = None
 
+    app = _api_app(lifespan)
+    app.state.services = services
+    if not (mount_page and _mount_page(app, api_base or "http://127.0.0.1:8000")):
+        @app.get("/", include_in_schema=False, response_class=HTMLResponse)
+        def index() -> str:
+            return _FALLBACK_PAGE
+    return app
+
+
+def _api_app(lifespan: Any = None) -> FastAPI:
+    """The app without its services: metadata, middleware, error handlers and the `/api/v1` routes."""
     app = FastAPI(
         title="InterGenEval evaluation service",
         version=intergeneval.__version__,
@@ -125,15 +137,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                     "Auth: `Authorization: Bearer <token>`. Errors: `{\"error\": {\"code\", \"message\"}}`.",
         lifespan=lifespan,
     )
-    app.state.services = services
     app.add_middleware(ServerTiming)
     install_error_handlers(app)
     app.include_router(api_router())
-    if not (mount_page and _mount_page(app, api_base or "http://127.0.0.1:8000")):
-        @app.get("/", include_in_schema=False, response_class=HTMLResponse)
-        def index() -> str:
-            return _FALLBACK_PAGE
     return app
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document `/openapi.json` serves, built without a database or storage (for schema tools)."""
+    return _api_app().openapi()
 
 
 def _warm_leaderboard(services: Services) -> None:

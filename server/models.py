@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import field_serializer
+from pydantic import StrictBool, field_serializer
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 SCOPES = ("submit", "admin")
+Scope = Literal["submit", "admin"]
+#: Text a client sends to be stored: Postgres text cannot hold NUL characters, so they are refused with a 422
+#: (`invalid_request`) instead of failing in the database driver (a 500).
+NO_NUL = r"^[^\x00]*$"
 
 
 def utcnow() -> datetime:
@@ -89,8 +93,8 @@ class TokenBase(SQLModel):
 
 
 class TokenCreate(SQLModel):
-    name: str = Field(min_length=1, max_length=100)
-    scopes: list[str] = Field(default_factory=lambda: ["submit"])
+    name: str = Field(min_length=1, max_length=100, schema_extra={"pattern": NO_NUL})
+    scopes: list[Scope] = Field(default_factory=lambda: ["submit"])
 
 
 class Token(TokenBase, table=True):
@@ -120,12 +124,12 @@ class TokenCreated(_Public):
 # --------------------------------------------------------------------------------------------- models
 # A generative model (the thing ranked); identified by (owner, name).
 class ModelBase(SQLModel):
-    name: str = Field(min_length=1, max_length=100)
-    organisation: str | None = Field(default=None, max_length=200)
-    base_model: str | None = Field(default=None, max_length=200)
-    parameters: str | None = Field(default=None, max_length=50)
-    link: str | None = Field(default=None, max_length=500)
-    description: str | None = Field(default=None, max_length=5000)
+    name: str = Field(min_length=1, max_length=100, schema_extra={"pattern": NO_NUL})
+    organisation: str | None = Field(default=None, max_length=200, schema_extra={"pattern": NO_NUL})
+    base_model: str | None = Field(default=None, max_length=200, schema_extra={"pattern": NO_NUL})
+    parameters: str | None = Field(default=None, max_length=50, schema_extra={"pattern": NO_NUL})
+    link: str | None = Field(default=None, max_length=500, schema_extra={"pattern": NO_NUL})
+    description: str | None = Field(default=None, max_length=5000, schema_extra={"pattern": NO_NUL})
     public: bool = True
 
 
@@ -134,16 +138,17 @@ class ModelCreate(ModelBase):
 
 
 class ModelUpdate(SQLModel):
-    organisation: str | None = Field(default=None, max_length=200)
-    base_model: str | None = Field(default=None, max_length=200)
-    parameters: str | None = Field(default=None, max_length=50)
-    link: str | None = Field(default=None, max_length=500)
-    description: str | None = Field(default=None, max_length=5000)
-    public: bool | None = None
+    organisation: str | None = Field(default=None, max_length=200, schema_extra={"pattern": NO_NUL})
+    base_model: str | None = Field(default=None, max_length=200, schema_extra={"pattern": NO_NUL})
+    parameters: str | None = Field(default=None, max_length=50, schema_extra={"pattern": NO_NUL})
+    link: str | None = Field(default=None, max_length=500, schema_extra={"pattern": NO_NUL})
+    description: str | None = Field(default=None, max_length=5000, schema_extra={"pattern": NO_NUL})
+    # Strict: a JSON 0 or "yes" is refused (422), not read as a boolean.
+    public: StrictBool | None = None
     # Admin only.
-    hidden: bool | None = None
-    flagged: bool | None = None
-    flag_reason: str | None = Field(default=None, max_length=1000)
+    hidden: StrictBool | None = None
+    flagged: StrictBool | None = None
+    flag_reason: str | None = Field(default=None, max_length=1000, schema_extra={"pattern": NO_NUL})
 
 
 class Model(ModelBase, table=True):
@@ -184,7 +189,7 @@ class GenerationSettings(SQLModel):
     resolution: tuple[int, int] | None = None
     frames: int | None = None
     fps: float | None = None
-    notes: str | None = Field(default=None, max_length=2000)
+    notes: str | None = Field(default=None, max_length=2000, schema_extra={"pattern": NO_NUL})
 
 
 class SubmissionBase(SQLModel):

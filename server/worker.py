@@ -69,6 +69,7 @@ class Worker:
                                                           demo_dir=settings.data_dir / "suites" / "demo")
         self.worker_id = worker_id or default_worker_id()
         self._backends = backends
+        self._fingerprints: dict[str, dict[str, Any] | None] | None = None
         self._evaluate = evaluate
         self._shutdown = threading.Event()
 
@@ -91,6 +92,17 @@ class Worker:
             log.info("worker %s loaded its backends: %s", self.worker_id,
                      {k: type(v).__name__ for k, v in self._backends.items()})
         return self._backends
+
+    def fingerprints(self) -> dict[str, dict[str, Any] | None] | None:
+        """The loaded backends' fingerprints (detector None when there is none), computed once; None while the
+        backends are not loaded yet (this never loads them: `/health` asks)."""
+        backends = self._backends
+        if backends is None:
+            return None
+        if self._fingerprints is None:
+            self._fingerprints = {role: b.fingerprint() if b is not None else None
+                                  for role, b in backends.items()}
+        return self._fingerprints
 
     # -- loop ------------------------------------------------------------------------------------------
     def stop(self) -> None:

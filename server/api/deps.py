@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
@@ -28,6 +28,16 @@ from ..storage import Storage
 from ..suites import SuiteCatalog
 from .errors import ApiError
 
+#: The largest id or offset a request may name: ids are INTEGER columns (4 bytes on Postgres), and a bigger
+#: number would overflow the database driver (a 500) instead of answering 404 or an empty page.
+DB_INT_MAX = 2**31 - 1
+
+JobId = Annotated[int, Path(ge=1, le=DB_INT_MAX, description="job id")]
+ModelId = Annotated[int, Path(ge=1, le=DB_INT_MAX, description="model id")]
+SubmissionId = Annotated[int, Path(ge=1, le=DB_INT_MAX, description="submission id")]
+Limit = Annotated[int, Query(ge=1, le=500, description="page size")]
+Offset = Annotated[int, Query(ge=0, le=DB_INT_MAX, description="rows to skip")]
+
 _bearer = HTTPBearer(auto_error=False, description="an API token: `Authorization: Bearer <token>`")
 
 
@@ -40,6 +50,7 @@ class Services:
     storage: Storage
     catalog: SuiteCatalog
     board_cache: BoardCache = field(default_factory=BoardCache)
+    worker: Any = None  # the in-process worker (`serve`), for /health; None when workers run elsewhere
 
 
 async def get_services(request: Request) -> Services:
@@ -98,6 +109,10 @@ async def get_caller(session: SessionDep,
 
 
 OptionalCaller = Annotated[Caller | None, Depends(get_caller)]
+
+#: `openapi_extra` of public routes, which take a token but do not need one: FastAPI derives the security
+#: requirement `[{"HTTPBearer": []}]` from the bearer dependency and appends this empty one (anonymous too).
+TOKEN_OPTIONAL: dict[str, Any] = {"security": [{}]}
 
 
 async def require_caller(caller: OptionalCaller) -> Caller:

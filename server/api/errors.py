@@ -6,13 +6,16 @@ request-validation 422) and unexpected exceptions are mapped to the same shape h
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 import uuid
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -20,6 +23,44 @@ log = logging.getLogger(__name__)
 _STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                  405: "method_not_allowed", 409: "conflict", 413: "upload_too_large", 422: "invalid_request",
                  429: "quota_exceeded"}
+
+
+# What each error status means, as the OpenAPI schema documents it (docs/api.md, Errors).
+_STATUS_MEANINGS = {
+    400: "`bad_request`: malformed parameters or form fields",
+    401: "`unauthorized`: no token where one is required, or an unknown or revoked token (even on public "
+         "endpoints: a wrong token is never treated as anonymous)",
+    403: "`forbidden`: the token lacks the scope, or the object belongs to someone else",
+    404: "`not_found`: unknown id, or an object the caller may not see",
+    409: "`conflict`: the request contradicts the object's state",
+    413: "`upload_too_large`: the upload exceeds the per-upload size limit (`details.limit_bytes`)",
+    422: "`invalid_request`: the request does not match the schema (`details.errors`); for submissions also "
+         "`validation_failed`: the archive or model card was refused (`details.problems` lists them all)",
+    429: "`quota_exceeded`: over a per-user quota (`details.quota`, `details.limit`, `details.used`)",
+    503: "`unavailable`: the database does not answer",
+}
+
+
+class ErrorInfo(BaseModel):
+    """The inside of an error answer."""
+
+    code: str
+    message: str
+    details: dict[str, Any] | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: `{"error": {"code", "message", "details"?}}`."""
+
+    error: ErrorInfo
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the error statuses a route can answer, all with the `ErrorBody` shape.
+
+    Declaring 422 here also replaces FastAPI's default validation-error schema, which this API does not use.
+    """
+    return {status: {"model": ErrorBody, "description": _STATUS_MEANINGS[status]} for status in statuses}
 
 
 class ApiError(Exception):
@@ -48,6 +89,25 @@ def not_found(what: str) -> ApiError:
     return ApiError(404, "not_found", f"{what} not found")
 
 
+def _allowed_methods(request: Request) -> str | None:
+    """Every method the OpenAPI schema documents for the request's path (HEAD with GET); None for a path it
+    does not document. Starlette's own `Allow` names only the methods of the first route whose path matched,
+    while FastAPI makes one route per method (a job's GET and DELETE are two)."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if _path_pattern(template).fullmatch(request.url.path):
+            methods |= {m.upper() for m in operations}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods)) or None
+
+
+@functools.lru_cache(maxsize=256)
+def _path_pattern(template: str) -> re.Pattern[str]:
+    """`/api/v1/jobs/{job_id}` as a regex matching one path segment per parameter."""
+    return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every error to the JSON shape above."""
 
@@ -57,11 +117,14 @@ def install_error_handlers(app: FastAPI) -> None:
                             headers=exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-        return JSONResponse(error_body(code, message), status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            allow = _allowed_methods(request) or (headers or {}).get("Allow", "")
+            headers = {**(headers or {}), "Allow": allow}
+        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -78,7 +78,7 @@ def tar_bytes(entries: list[tarfile.TarInfo | tuple[str, bytes]], mode: str = "w
     return buf.getvalue()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def zipper() -> Callable[..., bytes]:
     """`zip_folder` as a fixture."""
     return zip_folder
@@ -290,7 +290,7 @@ def tarrer() -> Callable[..., bytes]:
     return tar_bytes
 
 
-@pytest.fixture(name="make_settings")
+@pytest.fixture(name="make_settings", scope="session")
 def make_settings_fixture() -> Callable[..., Settings]:
     """`settings_for` as a fixture."""
     return settings_for

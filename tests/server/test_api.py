@@ -25,6 +25,49 @@ def test_health_and_openapi(service):
     assert body["required"] == ["archive", "model"]
 
 
+def test_health_names_the_configured_backends_without_loading_them(service_factory):
+    from intergeneval.profiles import resolve_profile
+
+    tiny = resolve_profile("tiny")
+    svc = service_factory(worker=True, profile="tiny", judge=None, judge_options={}, tracker=None,
+                          tracker_options={})
+    h = svc.client.get("/api/v1/health").json()
+    assert h["profile"] == "tiny"
+    model = tiny["judge_options"]["model"]
+    assert h["judge"] == {"backend": tiny["judge"], "model": model, "revision": None,
+                          "label": f"{tiny['judge']}:{model}", "fingerprint": None, "source": "settings"}
+    assert (h["tracker"]["backend"], h["detector"]["backend"]) == (tiny["tracker"], tiny["detector"])
+    assert svc.app.state.worker.fingerprints() is None  # answering loaded nothing
+    # A backend named explicitly wins over the profile's, with its own options only.
+    svc = service_factory(profile="tiny", judge="openai", tracker=None, tracker_options={},
+                          judge_options={"model": "Qwen/Qwen2.5-VL-7B-Instruct"})
+    h = svc.client.get("/api/v1/health").json()
+    assert h["judge"]["label"] == "openai:Qwen2.5-VL-7B-Instruct"
+    assert h["tracker"]["backend"] == tiny["tracker"]
+
+
+def test_health_reports_the_workers_loaded_backends_by_fingerprint(service_factory, scenes, zipper):
+    from leaderboard_ui.about import about_markdown
+    from server.fingerprints import fingerprint_hash
+
+    svc = service_factory(worker=True)
+    before = svc.client.get("/api/v1/health").json()
+    judge = before["judge"]
+    assert (judge["backend"], judge["source"], before["detector"]) == ("scripted", "settings", None)
+    job = svc.submit(svc.auth(), zipper(scenes.videos)).json()["job"]
+    svc.wait(job["id"])
+    h = svc.client.get("/api/v1/health").json()
+    fps = svc.client.get(f"/api/v1/jobs/{job['id']}/results").json()["summary"]["fingerprints"]
+    # The same fingerprint the job's results (and the leaderboard's groups) carry.
+    assert h["judge"]["source"] == "worker" and h["judge"]["fingerprint"] == fps["judge_hash"]
+    assert h["judge"]["label"] == fps["judge_label"]
+    assert h["tracker"]["fingerprint"] == fingerprint_hash(fps["tracker"])
+    assert h["tracker"]["backend"] == "replay"
+    assert h["detector"] is None
+    about = about_markdown(h, [], [], base_url="http://testserver")  # the page's About tab
+    assert f"`{h['judge']['label']}`" in about and f"`{h['tracker']['label']}`" in about
+
+
 @pytest.mark.parametrize(("method", "path", "status", "code"), [
     ("get", "/api/v1/nothing-here", 404, "not_found"),
     ("put", "/api/v1/health", 405, "method_not_allowed"),
@@ -32,11 +75,37 @@ def test_health_and_openapi(service):
     ("get", "/api/v1/jobs/999", 404, "not_found"),
     ("post", "/api/v1/submissions", 401, "unauthorized"),
     ("get", "/api/v1/jobs", 401, "unauthorized"),
+    # Found by schemathesis: numbers beyond the database's integers and NUL characters were 500s.
+    ("get", "/api/v1/jobs/9223372036854775808", 422, "invalid_request"),
+    ("get", "/api/v1/models/2147483648", 422, "invalid_request"),
+    ("get", "/api/v1/models?offset=9223372036854775808", 422, "invalid_request"),
+    ("get", "/api/v1/leaderboard?suite_version=%00", 422, "invalid_request"),
+    ("get", "/api/v1/jobs/1/videos/a%00b", 422, "invalid_request"),
 ])
 def test_errors_are_json_with_codes(service, method, path, status, code):
     r = getattr(service.client, method)(path)
     assert r.status_code == status
     assert r.json()["error"]["code"] == code and r.json()["error"]["message"]
+
+
+def test_405_allows_every_method_of_the_path(service):
+    # Starlette named only the first matching route's methods (GET), though DELETE is served too.
+    r = service.client.put("/api/v1/jobs/1")
+    assert r.status_code == 405 and set(r.headers["allow"].split(", ")) == {"DELETE", "GET", "HEAD"}
+
+
+def test_bodies_are_checked_strictly(service, add_jobs_to):
+    add_jobs_to(service.engine, service.app.state.services.catalog, 1, owner="alice")
+    headers = service.auth("alice")
+    model = service.client.get("/api/v1/models", headers=headers).json()["data"][0]
+    for patch in ({"public": 0}, {"public": "yes"}, {"description": "nul\x00inside"}):
+        r = service.client.patch(f"/api/v1/models/{model['id']}", json=patch, headers=headers)
+        assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_request", (patch, r.text)
+    ok = service.client.patch(f"/api/v1/models/{model['id']}", json={"public": False}, headers=headers)
+    assert ok.status_code == 200 and ok.json()["public"] is False
+    admin = service.auth("root", scopes=("admin",), admin=True)
+    r = service.client.post("/api/v1/admin/tokens", json={"name": "x", "scopes": ["root"]}, headers=admin)
+    assert r.status_code == 422 and r.json()["error"]["details"]["errors"][0]["loc"][-2:] == ["scopes", "0"]
 
 
 def test_tokens_wrong_token_and_scopes(service, scenes, zipper):

@@ -7,12 +7,13 @@ from fastapi import APIRouter
 from ... import crud
 from ...models import TokenCreate, TokenCreated
 from ..deps import AdminCaller, SessionDep
-from ..errors import ApiError
+from ..errors import ApiError, error_responses
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
 
-@router.post("/tokens", response_model=TokenCreated, status_code=201, summary="Create an API token")
+@router.post("/tokens", response_model=TokenCreated, status_code=201, summary="Create an API token",
+             responses=error_responses(400, 401, 403, 422))
 def create_token(body: TokenCreate, caller: AdminCaller, session: SessionDep) -> TokenCreated:
     """Create a token for the user `name` (created if new); the plain token is returned once."""
     try:

@@ -5,16 +5,18 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import FileResponse
 from sqlmodel import func, select
 
 from ... import crud, queue
 from ...fingerprints import fingerprint_hash, judge_label
 from ...leaderboard import categories
-from ...models import FINAL_JOB_STATUSES, Job, JobPublic, JobsPublic, JobStatus, JobSummary, Model, VideoResult
-from ..deps import AuthCaller, OptionalCaller, ServicesDep, SessionDep, viewer_of
-from ..errors import ApiError, not_found
+from ...models import (FINAL_JOB_STATUSES, NO_NUL, Job, JobPublic, JobsPublic, JobStatus, JobSummary, Model,
+                       VideoResult)
+from ..deps import (DB_INT_MAX, AuthCaller, JobId, Limit, Offset, OptionalCaller, ServicesDep, SessionDep,
+                    TOKEN_OPTIONAL, viewer_of)
+from ..errors import ApiError, error_responses, not_found
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
@@ -29,10 +31,11 @@ def _visible_job(session, job_id: int, caller) -> tuple[Job, Model]:
     return job, model
 
 
-@router.get("", response_model=JobsPublic, summary="My jobs (admins: all)")
+@router.get("", response_model=JobsPublic, summary="My jobs (admins: all)",
+            responses=error_responses(401, 422))
 def list_jobs(caller: AuthCaller, session: SessionDep, status: JobStatus | None = None,
-              model_id: int | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 50,
-              offset: Annotated[int, Query(ge=0)] = 0) -> JobsPublic:
+              model_id: Annotated[int | None, Query(ge=1, le=DB_INT_MAX)] = None, limit: Limit = 50,
+              offset: Offset = 0) -> JobsPublic:
     """Newest first; filter by status or model."""
     q = select(Job)
     if not caller.is_admin:
@@ -46,15 +49,17 @@ def list_jobs(caller: AuthCaller, session: SessionDep, status: JobStatus | None 
     return JobsPublic(data=[crud.job_public(session, j) for j in rows], count=count)
 
 
-@router.get("/{job_id}", response_model=JobPublic, summary="A job: status, progress, attempts, error, links")
-def get_job(job_id: int, caller: OptionalCaller, session: SessionDep) -> JobPublic:
+@router.get("/{job_id}", response_model=JobPublic, summary="A job: status, progress, attempts, error, links",
+            responses=error_responses(401, 404, 422), openapi_extra=TOKEN_OPTIONAL)
+def get_job(job_id: JobId, caller: OptionalCaller, session: SessionDep) -> JobPublic:
     """Readable by anyone who can see the job's model."""
     job, model = _visible_job(session, job_id, caller)
     return crud.job_public(session, job, model=model)
 
 
-@router.delete("/{job_id}", response_model=JobPublic, summary="Cancel a job")
-def cancel_job(job_id: int, caller: AuthCaller, session: SessionDep, services: ServicesDep) -> JobPublic:
+@router.delete("/{job_id}", response_model=JobPublic, summary="Cancel a job",
+               responses=error_responses(401, 403, 404, 409, 422))
+def cancel_job(job_id: JobId, caller: AuthCaller, session: SessionDep, services: ServicesDep) -> JobPublic:
     """A queued job is cancelled at once; a running one stops at its next video. Owner or admin only."""
     job, model = _visible_job(session, job_id, caller)
     if not (caller.is_admin or job.owner_id == caller.user.id):
@@ -116,8 +121,9 @@ def summary_public(summary: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
-@router.get("/{job_id}/results", summary="Summary and per-video results (with evidence links)")
-def job_results(job_id: int, caller: OptionalCaller, session: SessionDep) -> dict[str, Any]:
+@router.get("/{job_id}/results", summary="Summary and per-video results (with evidence links)",
+            responses=error_responses(401, 404, 422), openapi_extra=TOKEN_OPTIONAL)
+def job_results(job_id: JobId, caller: OptionalCaller, session: SessionDep) -> dict[str, Any]:
     """Readable while the job runs: per-video results appear as each video finishes."""
     job, model = _visible_job(session, job_id, caller)
     summary = session.exec(select(JobSummary).where(JobSummary.job_id == job_id)).first()
@@ -127,8 +133,10 @@ def job_results(job_id: int, caller: OptionalCaller, session: SessionDep) -> dic
             "videos": [video_public(job_id, r.record) for r in rows]}
 
 
-@router.get("/{job_id}/videos/{scenario_id}", summary="One per-video result")
-def job_video(job_id: int, scenario_id: str, caller: OptionalCaller, session: SessionDep) -> dict[str, Any]:
+@router.get("/{job_id}/videos/{scenario_id}", summary="One per-video result",
+            responses=error_responses(401, 404, 422), openapi_extra=TOKEN_OPTIONAL)
+def job_video(job_id: JobId, scenario_id: Annotated[str, Path(pattern=NO_NUL)], caller: OptionalCaller,
+              session: SessionDep) -> dict[str, Any]:
     """The result of one scenario of the job."""
     _visible_job(session, job_id, caller)
     row = session.exec(select(VideoResult).where(VideoResult.job_id == job_id,
@@ -139,8 +147,9 @@ def job_video(job_id: int, scenario_id: str, caller: OptionalCaller, session: Se
 
 
 @router.get("/{job_id}/evidence/{scenario_id}/{filename}", summary="An evidence image (JPEG)",
-            response_class=FileResponse, responses={200: {"content": {"image/jpeg": {}}}})
-def job_evidence(job_id: int, scenario_id: str, filename: str, caller: OptionalCaller, session: SessionDep,
+            response_class=FileResponse, openapi_extra=TOKEN_OPTIONAL,
+            responses={200: {"content": {"image/jpeg": {}}}, **error_responses(401, 404, 422)})
+def job_evidence(job_id: JobId, scenario_id: str, filename: str, caller: OptionalCaller, session: SessionDep,
                  services: ServicesDep) -> FileResponse:
     """An overlay frame the judge saw, from the job's output folder."""
     _visible_job(session, job_id, caller)

@@ -8,18 +8,23 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from ... import leaderboard as board
-from ..deps import OptionalCaller, ServicesDep, SessionDep, viewer_of
+from ...models import NO_NUL
+from ..deps import TOKEN_OPTIONAL, OptionalCaller, ServicesDep, SessionDep, viewer_of
+from ..errors import error_responses
 
 router = APIRouter(prefix="/leaderboard", tags=["leaderboard"])
 
 
 @router.get("", summary="Ranked leaderboard (JSON, or CSV with ?format=csv)",
-            responses={200: {"content": {"application/json": {}, "text/csv": {}}}})
+            responses={200: {"content": {"application/json": {}, "text/csv": {}}},
+                       **error_responses(401, 422)},
+            openapi_extra=TOKEN_OPTIONAL)
 def get_leaderboard(
     request: Request, caller: OptionalCaller, session: SessionDep, services: ServicesDep,
-    suite: Annotated[str | None, Query(max_length=200, description="suite id")] = None,
-    suite_version: Annotated[str | None, Query(max_length=100)] = None,
-    judge: Annotated[str | None, Query(max_length=64, description="judge fingerprint hash or a prefix")] = None,
+    suite: Annotated[str | None, Query(max_length=200, pattern=NO_NUL, description="suite id")] = None,
+    suite_version: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
+    judge: Annotated[str | None, Query(max_length=64, pattern=NO_NUL,
+                                       description="judge fingerprint hash or a prefix")] = None,
     include_reference: bool = True,
     format: Literal["json", "csv"] = "json",  # noqa: A002 (the documented query parameter name)
 ) -> Any:

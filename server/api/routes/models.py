@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from sqlmodel import func, select
 
 from ... import crud
 from ... import leaderboard as board
 from ...models import Model, ModelPublic, ModelsPublic, ModelUpdate, utcnow
-from ..deps import AuthCaller, OptionalCaller, SessionDep, viewer_of
-from ..errors import ApiError, not_found
+from ..deps import TOKEN_OPTIONAL, AuthCaller, Limit, ModelId, Offset, OptionalCaller, SessionDep, viewer_of
+from ..errors import ApiError, error_responses, not_found
 
 router = APIRouter(prefix="/models", tags=["models"])
 _ADMIN_FIELDS = ("hidden", "flagged", "flag_reason")
 
 
-@router.get("", response_model=ModelsPublic, summary="Visible models")
-def list_models(caller: OptionalCaller, session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                offset: Annotated[int, Query(ge=0)] = 0) -> ModelsPublic:
+@router.get("", response_model=ModelsPublic, summary="Visible models", responses=error_responses(401, 422),
+            openapi_extra=TOKEN_OPTIONAL)
+def list_models(caller: OptionalCaller, session: SessionDep, limit: Limit = 50,
+                offset: Offset = 0) -> ModelsPublic:
     """Public models, plus the caller's own (admins: all)."""
     q = select(Model).where(crud.visible_models_clause(viewer_of(caller)))
     count = session.exec(select(func.count()).select_from(q.subquery())).one()
@@ -27,8 +26,9 @@ def list_models(caller: OptionalCaller, session: SessionDep, limit: Annotated[in
     return ModelsPublic(data=[crud.model_public(session, m) for m in rows], count=count)
 
 
-@router.get("/{model_id}", response_model=ModelPublic, summary="One model with its latest result per group")
-def get_model(model_id: int, caller: OptionalCaller, session: SessionDep) -> ModelPublic:
+@router.get("/{model_id}", response_model=ModelPublic, summary="One model with its latest result per group",
+            responses=error_responses(401, 404, 422), openapi_extra=TOKEN_OPTIONAL)
+def get_model(model_id: ModelId, caller: OptionalCaller, session: SessionDep) -> ModelPublic:
     """The card and, per suite and judge, the latest succeeded job's scores."""
     m = session.get(Model, model_id)
     if m is None or not crud.can_see_model(m, viewer_of(caller)):
@@ -40,8 +40,10 @@ def get_model(model_id: int, caller: OptionalCaller, session: SessionDep) -> Mod
     return crud.model_public(session, m, results=results)
 
 
-@router.patch("/{model_id}", response_model=ModelPublic, summary="Edit a model card; admins hide or flag")
-def update_model(model_id: int, patch: ModelUpdate, caller: AuthCaller, session: SessionDep) -> ModelPublic:
+@router.patch("/{model_id}", response_model=ModelPublic, summary="Edit a model card; admins hide or flag",
+              responses=error_responses(400, 401, 403, 404, 422))
+def update_model(model_id: ModelId, patch: ModelUpdate, caller: AuthCaller,
+                 session: SessionDep) -> ModelPublic:
     """The owner edits the card; `hidden`, `flagged` and `flag_reason` need an admin token."""
     m = session.get(Model, model_id)
     if m is None or not crud.can_see_model(m, caller.viewer):

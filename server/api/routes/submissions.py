@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from sqlmodel import func, select
 
 from ... import crud
 from ...intake import receive_submission
 from ...models import Submission, SubmissionCreated, SubmissionPublic, SubmissionsPublic
-from ..deps import AuthCaller, ServicesDep, SessionDep, SubmitCaller
-from ..errors import not_found
+from ..deps import AuthCaller, Limit, Offset, ServicesDep, SessionDep, SubmissionId, SubmitCaller
+from ..errors import error_responses, not_found
 
 router = APIRouter(prefix="/submissions", tags=["submissions"])
 
@@ -41,8 +41,7 @@ _UPLOAD_SCHEMA = {
 @router.post("", summary="Upload videos for a model; validated, then queued as a job",
              response_model=SubmissionCreated, status_code=201, openapi_extra=_UPLOAD_SCHEMA,
              responses={200: {"description": "identical resubmission: the existing job", "model": SubmissionCreated},
-                        413: {"description": "upload too large"}, 422: {"description": "refused, every problem listed"},
-                        429: {"description": "over quota"}})
+                        **error_responses(400, 401, 403, 409, 413, 422, 429)})
 async def create_submission(
     request: Request, caller: SubmitCaller, session: SessionDep, services: ServicesDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
@@ -56,9 +55,10 @@ async def create_submission(
     return JSONResponse(body.model_dump(mode="json"), status_code=201 if created else 200)
 
 
-@router.get("", response_model=SubmissionsPublic, summary="My submissions (admins: all)")
-def list_submissions(caller: AuthCaller, session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                     offset: Annotated[int, Query(ge=0)] = 0) -> SubmissionsPublic:
+@router.get("", response_model=SubmissionsPublic, summary="My submissions (admins: all)",
+            responses=error_responses(401, 422))
+def list_submissions(caller: AuthCaller, session: SessionDep, limit: Limit = 50,
+                     offset: Offset = 0) -> SubmissionsPublic:
     """Newest first."""
     q = select(Submission)
     if not caller.is_admin:
@@ -69,8 +69,9 @@ def list_submissions(caller: AuthCaller, session: SessionDep, limit: Annotated[i
                                    for s in rows], count=count)
 
 
-@router.get("/{submission_id}", response_model=SubmissionPublic, summary="One submission")
-def get_submission(submission_id: int, caller: AuthCaller, session: SessionDep) -> SubmissionPublic:
+@router.get("/{submission_id}", response_model=SubmissionPublic, summary="One submission",
+            responses=error_responses(401, 404, 422))
+def get_submission(submission_id: SubmissionId, caller: AuthCaller, session: SessionDep) -> SubmissionPublic:
     """The owner's or, for admins, anyone's."""
     s = session.get(Submission, submission_id)
     if s is None or not (caller.is_admin or s.owner_id == caller.user.id):

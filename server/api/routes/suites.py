@@ -11,7 +11,7 @@ from intergeneval.records import Suite
 from ...intake import video_limits
 from ...suites import UnknownSuite
 from ..deps import Services, ServicesDep
-from ..errors import not_found
+from ..errors import error_responses, not_found
 
 router = APIRouter(prefix="/suites", tags=["suites"])
 
@@ -29,7 +29,7 @@ def list_suites(services: ServicesDep) -> dict[str, Any]:
     return {"data": data, "count": len(data)}
 
 
-@router.get("/{suite_id}", summary="One suite with its scenarios")
+@router.get("/{suite_id}", summary="One suite with its scenarios", responses=error_responses(404))
 def get_suite(suite_id: str, services: ServicesDep, version: str | None = None) -> dict[str, Any]:
     """A suite's metadata and scenarios (ids, prompts, categories, objects): what to generate."""
     try:
