@@ -26,7 +26,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import schemathesis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -36,6 +35,8 @@ from server.core.security import hash_token, new_token
 from server.main import create_app, openapi_document
 from server.models import Token
 from server.worker import Worker
+
+schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is in the `dev` extra")
 
 TOKEN = new_token()  # stored (hashed) in each service by `_seeded_app`
 EXAMPLES = {"sqlite": 30, "postgres": 15}  # fuzzing examples per operation (the other phases add their own)
