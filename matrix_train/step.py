@@ -92,7 +92,8 @@ def alignment_loss(model: MatrixModel, head, maps, tracks, valid, grid) -> torch
             target = nearest_resize(tracks[idx].to(maps.device), (2 * grid[1], 2 * grid[2]))[:, None]
             logits = head(sel)
         else:
-            logits, target = head.token_logits(sel), token_grid_tracks(tracks[idx].to(maps.device), grid)[:, None]
+            target = token_grid_tracks(tracks[idx].to(maps.device), grid)[:, None]
+            logits = head.token_logits(sel)
         losses = map_losses(
             logits, target, bce=cfg.beta_bce, dice=cfg.beta_dice, l2=cfg.beta_l2, cap=cfg.pos_weight_cap
         )
@@ -106,7 +107,8 @@ def compute_losses(
 ) -> dict[str, torch.Tensor]:
     """Forward one batch; returns total, diffusion, sga, spa (scalars; the last three unweighted means)."""
     device = device or batch["video"].device
-    return losses_from_prepared(model, prepare_batch(parts, batch, device, cache), schedule, generator, device)
+    prepared = prepare_batch(parts, batch, device, cache)
+    return losses_from_prepared(model, prepared, schedule, generator, device)
 
 
 def losses_from_prepared(

@@ -30,7 +30,7 @@ def nearest_resize(masks: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """(..., H, W) -> (..., *size): the pixels `F.interpolate(mode="nearest")` would pick, by indexing.
 
     No float copy of the input: at 81 x 480 x 832 per instance that copy was the largest tensor of a step.
-    Nearest resizing commutes with unions (and with itself at integer factors), so tracks may be reduced first.
+    Nearest resizing commutes with unions (and with itself at integer factors): tracks may be reduced first.
     """
     rows = _nearest_index(masks.shape[-2], size[0], masks.device)
     cols = _nearest_index(masks.shape[-1], size[1], masks.device)
@@ -105,7 +105,9 @@ def build_sga(
     return cols, weights, span_ids, valid
 
 
-def build_spa(frame0_tokens: torch.Tensor, mask_valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def build_spa(
+    frame0_tokens: torch.Tensor, mask_valid: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Query rows for SPA: frame-0 tokens inside any instance's mask, averaged per instance.
 
     Args:
@@ -135,5 +137,6 @@ def capture_request(sga, spa, device=None) -> CaptureRequest:
     cols, w_sga = sga[0], sga[1]
     rows, w_spa = spa[0], spa[1]
     return CaptureRequest(
-        sga_cols=cols.to(device), sga_weights=w_sga.to(device), spa_rows=rows.to(device), spa_weights=w_spa.to(device)
+        sga_cols=cols.to(device), sga_weights=w_sga.to(device),
+        spa_rows=rows.to(device), spa_weights=w_spa.to(device),
     )

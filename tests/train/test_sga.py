@@ -1,5 +1,5 @@
 """SGA on tiny-wan, fast: its gradient reaches the SGA layers' LoRA and points toward the masks, and a short
-SGA-only training lowers the loss by moving attention mass into the masks (the slow test shows the full gain)."""
+SGA-only training lowers the loss by moving attention mass into the masks (the slow test: the full gain)."""
 
 import pytest
 import torch
@@ -65,7 +65,8 @@ def test_sga_gradient_reaches_lora_and_points_to_the_masks(sga_setup):
     p = prepared[0]
     loss = losses_from_prepared(model, p, schedule, torch.Generator().manual_seed(0), "cpu")["sga"]
     trainable = {n: q for n, q in model.named_parameters() if q.requires_grad}
-    grads = dict(zip(trainable, torch.autograd.grad(loss, list(trainable.values()), allow_unused=True), strict=True))
+    grads = torch.autograd.grad(loss, list(trainable.values()), allow_unused=True)
+    grads = dict(zip(trainable, grads, strict=True))
     for layer in cfg.sga_layers:
         for proj in ("to_q", "to_k"):  # lora_A gets none while lora_B is still 0 (peft's init)
             g = grads[f"transformer.blocks.{layer}.attn2.{proj}.lora_B.default.weight"]
@@ -75,7 +76,8 @@ def test_sga_gradient_reaches_lora_and_points_to_the_masks(sga_setup):
     # a gradient nearly orthogonal to the masks, and the v2t attention never moved.
     maps = _sga_maps(model, p, schedule, 0).detach().requires_grad_()
     tracks, valid = _span_tracks(p)
-    (grad_map,) = torch.autograd.grad(alignment_loss(model, model.sga_head, maps, tracks, valid, GRID).sum(), maps)
+    loss = alignment_loss(model, model.sga_head, maps, tracks, valid, GRID).sum()
+    (grad_map,) = torch.autograd.grad(loss, maps)
     # Share of each token's head-output cells (its pixel frames x 2x2) inside the pixel-grid target.
     pix = pixel_tracks(tracks).float()  # (B, S, T, 8, 8)
     cover = torch.cat([pix[:, :, :1], pix[:, :, 1:].unflatten(2, (-1, 4)).mean(3)], 2)
