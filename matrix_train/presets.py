@@ -152,14 +152,24 @@ _TINY_T5 = dict(vocab_size=512, d_model=32, d_kv=8, d_ff=64, num_layers=1, num_h
 
 PRESETS: dict[str, dict[str, Any]] = {
     # The paper's setting (App. D): SGA 7, 11; SPA 12; LoRA r128 a64; cosine schedule, 4,000 steps.
+    # Revision: the hub commit that public code pins for this repo, e.g. tedlasai/gencam
+    # cogvideox/ImageToVideo.py (".../models--THUDM--CogVideoX-5b-I2V/snapshots/a6f0f485...") and other
+    # projects' `REVISION = "a6f0f485..."` for THUDM/CogVideoX-5b-I2V (now also served as zai-org/...).
+    # Not checked against the hub from here (no access); override with --set revision=<sha> or null.
     "cogvideox-5b-i2v": dict(
-        family="cogvideox", pretrained="THUDM/CogVideoX-5b-I2V", height=480, width=720, num_frames=49, fps=8,
+        family="cogvideox", pretrained="THUDM/CogVideoX-5b-I2V",
+        revision="a6f0f4858a8395e7429d82493864ce92bf73af11", height=480, width=720, num_frames=49, fps=8,
         text_len=226, sga_layers=(7, 11), spa_layers=(12,), lora_rank=128, lora_alpha=64, objective="v_ddpm",
         lr_schedule="cosine", max_steps=4000, learning_rate=1e-4, warmup_steps=100,
     ),
     # The released code's setting: SGA 20, 24; SPA 6, 8; LoRA r16 a16; lr 1e-5 constant.
+    # Revision: the hub snapshot that sgl-project/sglang's MUSA CI cases loaded
+    # (python/sglang/multimodal_gen/test/server/musa/testcase_configs_musa.py, one of its versions:
+    # ".../models--Wan-AI--Wan2.1-I2V-14B-480P-Diffusers/snapshots/b184e23a..."); public docs pin the same
+    # "Wan-AI/Wan2.1-I2V-14B-480P-Diffusers@b184e23a...". Not checked against the hub from here (no access).
     "wan2.1-i2v-14b": dict(
-        family="wan", pretrained="Wan-AI/Wan2.1-I2V-14B-480P-Diffusers", height=480, width=832, num_frames=81,
+        family="wan", pretrained="Wan-AI/Wan2.1-I2V-14B-480P-Diffusers",
+        revision="b184e23a8a16b20f108f727c902e769e873ffc73", height=480, width=832, num_frames=81,
         fps=16, text_len=512, sga_layers=(20, 24), spa_layers=(6, 8), lora_rank=16, lora_alpha=16,
         objective="flow", flow_shift=5.0, learning_rate=1e-5, lr_schedule="constant", max_steps=11000,
     ),

@@ -1,5 +1,7 @@
 """Model assembly: step 0 = base model, trainables are exactly LoRA + patch embedding + heads, presets/config."""
 
+import re
+
 import pytest
 import torch
 
@@ -65,6 +67,9 @@ def test_presets_and_overrides(tmp_path):
     assert set(PRESETS) >= {"cogvideox-5b-i2v", "wan2.1-i2v-14b", "tiny-cogvideox", "tiny-wan"}
     assert get_preset("wan2.1-i2v-14b").pretrained == "Wan-AI/Wan2.1-I2V-14B-480P-Diffusers"
     assert get_preset("cogvideox-5b-i2v").pretrained == "THUDM/CogVideoX-5b-I2V"
+    for name in ("wan2.1-i2v-14b", "cogvideox-5b-i2v"):  # pinned hub commits (sources in presets.py)
+        assert re.fullmatch("[0-9a-f]{40}", get_preset(name).revision), name
+    assert apply_overrides(get_preset("wan2.1-i2v-14b"), parse_set_flags(["revision=null"])).revision is None
     with pytest.raises(ValueError, match="Did you mean: tiny-wan"):
         get_preset("tiny-wna")
     (tmp_path / "c.yaml").write_text("lambda_sga: 0.02\nsga_layers: [0, 1]\n")
