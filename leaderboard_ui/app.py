@@ -33,6 +33,11 @@ element.addEventListener('click', (ev) => {
 });
 """
 
+# Browser-side token handlers (see the token section of `build_blocks`). A copy goes trimmed to the store and
+# as typed to the other box, whose own copy back is then the same value and changes nothing.
+_COPY_TOKEN_JS = "(value) => [(value || '').trim(), value || '']"
+_RESTORE_TOKEN_JS = "(stored, a, b) => [a || stored || '', b || stored || '']"
+
 HEADER = f"""
 <div class="lb-header" data-testid="page-header">
   <h1>{TITLE}</h1>
@@ -54,6 +59,11 @@ def _base_url(request: gr.Request | None, public_base: str | None) -> str:
 
 def _query(request: gr.Request | None) -> dict[str, str]:
     return dict(getattr(request, "query_params", {}) or {}) if request is not None else {}
+
+
+def _token(value: str | None) -> str | None:
+    """A token box's value as the API wants it (pasted tokens often carry spaces or a newline)."""
+    return (value or "").strip() or None
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -229,9 +239,10 @@ def build_blocks(api: ApiClient, *, public_base: str | None = None) -> gr.Blocks
             def report(done: int, total: int) -> None:
                 progress((done, total), desc="uploading to the API", unit="bytes")
 
-            html, job_id = actions.submit(api, token=token, archive=file, card=card, suite=suite_, seed=seed_,
-                                          notes=notes_ or "", progress=report)
-            detail = actions.job_view(api, job_id, token) if job_id is not None else gr.skip()
+            token_ = _token(token)
+            html, job_id = actions.submit(api, token=token_, archive=file, card=card, suite=suite_,
+                                          seed=seed_, notes=notes_ or "", progress=report)
+            detail = actions.job_view(api, job_id, token_) if job_id is not None else gr.skip()
             return html, job_id if job_id is not None else gr.skip(), detail
 
         submit_btn.click(do_submit, [token_a, archive, name, organisation, base_model, parameters, link,
@@ -240,7 +251,7 @@ def build_blocks(api: ApiClient, *, public_base: str | None = None) -> gr.Blocks
 
         # -- jobs -----------------------------------------------------------------------------------------
         def poll(token: str, job_id: int | None) -> tuple[str, str]:
-            return actions.jobs_view(api, token or None), actions.job_view(api, job_id, token or None)
+            return actions.jobs_view(api, _token(token)), actions.job_view(api, job_id, _token(token))
 
         gr.on([jobs_refresh.click, timer.tick], poll, [token_b, job_state], [jobs_html, job_detail],
               show_progress="hidden")
@@ -250,20 +261,18 @@ def build_blocks(api: ApiClient, *, public_base: str | None = None) -> gr.Blocks
         live.change(lambda on: gr.Timer(active=bool(on)), live, timer)
 
         def do_cancel(job_id: float | None, token: str, current: int | None) -> tuple[str, str, str]:
-            msg = actions.cancel_job(api, _int_or_none(job_id), token or None)
+            msg = actions.cancel_job(api, _int_or_none(job_id), _token(token))
             return msg, *poll(token, current)
 
         cancel_btn.click(do_cancel, [cancel_id, token_b, job_state], [cancel_out, jobs_html, job_detail])
 
         # -- token: kept in the browser (localStorage) and copied to the other form; handlers read the boxes,
-        # so a token typed just before a click is the one used.
-        def keep_token(value: str) -> tuple[str, str]:
-            value = (value or "").strip()
-            return value, value
-
-        # `change`, not `input`: pasted or autofilled tokens are kept too (the copy settles in one round).
-        token_a.change(keep_token, token_a, [token_store, token_b], show_progress="hidden")
-        token_b.change(keep_token, token_b, [token_store, token_a], show_progress="hidden")
+        # so a token typed just before a click is the one used. Copying and restoring run in the browser
+        # only (no `fn`): a copy that went through the server could come back after the user typed or pasted
+        # a token and write the older value (the empty one of page load) over it.
+        # `change`, not `input`: pasted or autofilled tokens are kept too.
+        token_a.change(None, token_a, [token_store, token_b], js=_COPY_TOKEN_JS)
+        token_b.change(None, token_b, [token_store, token_a], js=_COPY_TOKEN_JS)
         token_b.submit(poll, [token_b, job_state], [jobs_html, job_detail])
 
         # -- page load: the URL's query picks the tab (?model=ID[&job=ID], ?job=ID, ?tab=NAME) --------------
@@ -286,14 +295,16 @@ def build_blocks(api: ApiClient, *, public_base: str | None = None) -> gr.Blocks
             return (gr.Tabs(selected=tab), board, gr.Dropdown(choices=board.suites, value=suite_value),
                     gr.Dropdown(choices=board.judges, value=judge_value), html,
                     gr.Dropdown(choices=models, value=model_id if model_id else None),
-                    gr.Dropdown(choices=suites, value=default_suite), token, token, job,
+                    gr.Dropdown(choices=suites, value=default_suite), job,
                     actions.job_view(api, job, token), actions.jobs_view(api, token or None),
                     gr.Timer(active=tab == "jobs"), job if job is not None else gr.skip(),
                     actions.about_view(api, _base_url(request, public_base), board))
 
+        # The stored token fills only empty boxes: the user may have typed one while the page loaded.
+        blocks.load(None, [token_store, token_a, token_b], [token_a, token_b], js=_RESTORE_TOKEN_JS)
         blocks.load(on_load, token_store,
-                    [tabs, board_state, suite, judge, board_html, model_pick, suite_sub, token_a, token_b,
-                     job_state, job_detail, jobs_html, timer, cancel_id, about_md])
+                    [tabs, board_state, suite, judge, board_html, model_pick, suite_sub, job_state,
+                     job_detail, jobs_html, timer, cancel_id, about_md])
 
         def load_model(token: str, request: gr.Request) -> tuple[Any, ...]:
             q = _query(request)

@@ -13,6 +13,7 @@ import time
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -139,14 +140,23 @@ def test_search_and_suite_filter(page, served, seeded):
 
 def test_submit_form_creates_a_job_that_finishes_and_ranks(page, served, seeded, demo_zip, artifacts):
     page.goto(served.base + "/?tab=submit")
-    page.locator("#submit-token input, #submit-token textarea").first.fill(served.token)
+    # typed key by key, as a user or a password manager does: each key fires the box's change event, and
+    # a copy of an older value must never come back over what was typed since
+    page.locator("#submit-token input").click()
+    page.keyboard.type(served.token, delay=20)
     page.locator("#card-name input, #card-name textarea").first.fill("ui-form-model")
     page.locator("#card-organisation input, #card-organisation textarea").first.fill("Form Lab")
     demo = seeded["demo"]
     page.locator("#submit-suite input").click()
     page.get_by_role("option", name=f'{demo["suite_id"]} v{demo["version"]}', exact=True).click()
     page.locator("#submit-archive input[type=file]").set_input_files(str(demo_zip))
-    page.get_by_text(demo_zip.name).first.wait_for()  # the upload to the page finished
+    # the upload to the page finished
+    page.locator("#submit-archive").get_by_text(demo_zip.name).first.wait_for()
+    # the token typed in the Submit tab is copied to the Jobs tab's box
+    page.get_by_role("tab", name="Jobs").click()
+    expect(page.locator("#jobs-token input")).to_have_value(served.token)
+    page.get_by_role("tab", name="Submit").click()
+    expect(page.locator("#submit-token input")).to_have_value(served.token)
     page.screenshot(path=str(artifacts / "submit-form.png"), full_page=True)
     page.locator("#submit-button").click()
     result = page.locator("[data-testid=submit-result]")
@@ -161,7 +171,7 @@ def test_submit_form_creates_a_job_that_finishes_and_ranks(page, served, seeded,
     assert "4/4" in page.locator("[data-testid=job-detail]").inner_text()
     # my jobs: the token typed in the Submit tab was kept in the browser across the reload
     page.locator(f'#jobs tr[data-job-id="{job_id}"]').wait_for()
-    assert page.locator("#jobs-token input").input_value() == served.token
+    expect(page.locator("#jobs-token input")).to_have_value(served.token)
     page.screenshot(path=str(artifacts / "jobs.png"), full_page=True)
 
     page.goto(served.base + "/")
