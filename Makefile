@@ -3,9 +3,10 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+SAM2_STAMP := $(VENV)/.sam2-meta
 DEMO_OUT ?= demo-output
 
-.PHONY: demo test venv sam2-meta browser postgres clean
+.PHONY: demo test venv sam2-meta clean
 
 # torch/torchvision are installed first and pinned: pip takes them from this machine's disk.
 $(STAMP): pyproject.toml
@@ -20,13 +21,18 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/intergeneval demo --out $(DEMO_OUT)
 
-test: $(STAMP)
+# The tests also cover the optional `sam2-meta` tracker, so its package is installed first.
+test: $(STAMP) $(SAM2_STAMP)
 	$(PY) -m pytest -q
 
 # Meta's SAM2 code for the optional `sam2-meta` tracker (sdist only; never let it pull another torch).
-sam2-meta: $(STAMP)
+sam2-meta: $(SAM2_STAMP)
+
+$(SAM2_STAMP): $(STAMP)
+	$(PY) -m pip install -q "setuptools>=70" wheel
 	SAM2_BUILD_CUDA=0 $(PY) -m pip install -q --no-deps --no-build-isolation sam2==1.1.0
 	$(PY) -m pip install -q hydra-core iopath
+	touch $(SAM2_STAMP)
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT)
