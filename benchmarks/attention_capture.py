@@ -7,7 +7,8 @@ For each size it runs, forward + backward, on CPU (or CUDA when present):
   * SGA (v2t): N video queries against L = 512 text keys, 5 instance columns.
 "naive" builds the full (B, H, M, N) probability tensor, as a reference would; "chunked" is
 `matrix_train.attention_capture`. Peak memory is measured by the CUDA allocator, or on CPU by tracking the
-largest live total of tensors autograd allocates (torch's CPU allocator has no peak counter).
+largest live total of tensors torch ops allocate (`matrix_train.profiling`; torch's CPU allocator has no peak
+counter). Time is wall time of the same call.
 """
 
 from __future__ import annotations
@@ -19,54 +20,17 @@ import time
 import torch
 
 from matrix_train.attention_capture import column_probs, row_probs
+from matrix_train.profiling import measure_peak
 
 
-class _CpuPeak:
-    """Peak bytes of live tensors created inside the block (CPU): via the dispatcher's allocation hooks."""
-
-    def __enter__(self):
-        from torch.utils._python_dispatch import TorchDispatchMode
-        import weakref
-
-        peak = self
-
-        class Mode(TorchDispatchMode):
-            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-                out = func(*args, **(kwargs or {}))
-                for t in out if isinstance(out, tuple | list) else (out,):
-                    if isinstance(t, torch.Tensor) and t.untyped_storage().data_ptr() not in peak.live:
-                        ptr, size = t.untyped_storage().data_ptr(), t.untyped_storage().nbytes()
-                        peak.live[ptr] = size
-                        peak.now += size
-                        peak.max = max(peak.max, peak.now)
-                        weakref.finalize(t.untyped_storage(), peak._free, ptr)
-                return out
-
-        self.live, self.now, self.max = {}, 0, 0
-        self.mode = Mode()
-        self.mode.__enter__()
-        return self
-
-    def _free(self, ptr):
-        self.now -= self.live.pop(ptr, 0)
-
-    def __exit__(self, *exc):
-        self.mode.__exit__(*exc)
-
-
-def _measure(fn, device):
+def _wall(fn, device) -> float:
     if device.type == "cuda":
         torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-        base = torch.cuda.memory_allocated()
-        t0 = time.perf_counter()
-        fn()
-        torch.cuda.synchronize()
-        return time.perf_counter() - t0, torch.cuda.max_memory_allocated() - base
     t0 = time.perf_counter()
-    with _CpuPeak() as peak:
-        fn()
-    return time.perf_counter() - t0, peak.max
+    fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - t0
 
 
 def _naive_rows(q_rows, k, w, scale):
@@ -102,7 +66,10 @@ def run(frames_list, hw, heads, dim, chunk, device):
             fn()  # warm-up
             for t in (k, q_rows, q, k_text):
                 t.grad = None
-            seconds, peak = _measure(fn, device)
+            seconds = _wall(fn, device)
+            for t in (k, q_rows, q, k_text):
+                t.grad = None
+            peak = measure_peak(fn, device)
             for t in (k, q_rows, q, k_text):
                 t.grad = None
             print(f"{kind:4} {n:7d} {method:8} {seconds:8.3f} {peak / 2**20:9.1f}")

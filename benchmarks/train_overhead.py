@@ -9,11 +9,12 @@ is what `train` does after the frozen encoders (their outputs are random tensors
 both runs, and `--cache-encoded` skips them in training too): forward, losses, backward, AdamW. "plain" is the
 same model with lambda_sga = lambda_spa = 0, so nothing is captured and the heads are idle.
 
-Prints, per N: the fastest and the median of `--repeat` interleaved steps (the ratio uses the fastest: on
-a shared machine other processes inflate single steps at random) and the peak memory of one step (CUDA: the
-allocator's peak; CPU: the peak of live torch tensors, `matrix_train.profiling`), for plain and MATRIX, their
-ratios against the targets (time <= 1.15x, memory <= 1.2x), and MATRIX's extra peak memory at N and 2N
-(linear capture: about 2x; a materialised N x N map would give 4x).
+Prints, per N: the fastest and the median of `--repeat` interleaved steps, and the peak memory of one step,
+for plain and MATRIX; their ratios against the targets (time <= 1.15x, memory <= 1.2x); and MATRIX's extra
+peak memory at N and 2N (linear capture: about 2x; a materialised N x N map would give 4x). CUDA: wall time
+and the allocator's peak. CPU: process CPU time, single-threaded by default (`--threads`), since wall time on
+a shared machine varies 2-3x with other processes' load; memory is the peak of live torch tensors
+(`matrix_train.profiling`).
 """
 
 from __future__ import annotations
@@ -125,15 +126,19 @@ def main() -> None:
     p.add_argument("--head-dim", type=int, default=16)
     p.add_argument("--chunk", type=int, default=1024, help="capture_chunk (query/key tile)")
     p.add_argument("--checkpointing", action="store_true", help="checkpoint every block (as real presets do)")
-    p.add_argument("--repeat", type=int, default=3, help="timed steps per run (median)")
+    p.add_argument("--repeat", type=int, default=3, help="timed steps per run")
     p.add_argument("--no-double", action="store_true", help="skip the 2N run")
+    p.add_argument("--threads", type=int, default=1, help="CPU threads (CPU time is exact with 1)")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    torch.set_num_threads(torch.get_num_threads())
+    if device.type == "cpu":
+        torch.set_num_threads(args.threads)
     mem_kind = "CUDA max_memory_allocated" if device.type == "cuda" else "peak of live torch tensors"
-    print(f"device={device.type} threads={torch.get_num_threads()} layers={args.layers} heads={args.heads}x"  # noqa: T201
-          f"{args.head_dim} chunk={args.chunk} checkpointing={args.checkpointing} memory: {mem_kind}")
+    time_kind = "wall" if device.type == "cuda" else "process CPU"
+    print(f"device={device.type} threads={torch.get_num_threads()} layers={args.layers} "  # noqa: T201
+          f"heads={args.heads}x{args.head_dim} chunk={args.chunk} checkpointing={args.checkpointing} "
+          f"time: {time_kind}, memory: {mem_kind}")
     sizes = [args.frames] if args.no_double else [args.frames, 2 * args.frames]
     rows = [run_size(args, f, device) for f in sizes]
     print(f"{'N tokens':>9} {'run':7} {'min s':>8} {'median s':>9} {'peak MiB':>9}")  # noqa: T201
