@@ -7,6 +7,7 @@ Example:
 Writes OUT/loss_log.jsonl (one line per step: total, diffusion, sga, spa, lr), OUT/skipped.jsonl (samples that
 failed validation) and OUT/checkpoint-NNNNNN/ every `checkpoint_every` steps and at the end.
 `--resume OUT` continues from the newest checkpoint; on CPU the continuation is bit-for-bit identical.
+`--cache-encoded` reuses each clip's (frozen, deterministic) encoder outputs: exact, for small datasets.
 """
 
 from __future__ import annotations
