@@ -83,6 +83,8 @@ class QwenJudge(ChatJudge):
         batch_calls: first attempts of a video's calls generated together in one batch (the QA call of each
             key interaction and the changes call; 1 = one at a time). Decoding several replies at once costs
             little more than one on a GPU. Retries are always single calls. Qwen2-VL/Qwen2.5-VL only.
+            A batch that runs out of GPU memory is retried at once as a single call, and the rest of that
+            video's calls run one at a time; a single call that runs out of memory is a failed attempt.
         attempts: validation attempts per call (ChatJudge).
     """
 
@@ -159,6 +161,7 @@ class QwenJudge(ChatJudge):
         self._grammars: dict[tuple, Grammar | None] = {}
         self._video: tuple[str, _VideoState] | None = None  # one video at a time: its calls come in a row
         self._prefetched: dict[str, str] = {}  # replies generated in a batch ahead of their call
+        self._unbatched: str | None = None  # key of a video whose batched calls ran out of GPU memory
         self._torch = torch
         log.info("qwen judge %s loaded on %s (%s)", self.model_id, self.device, self.dtype)
 
@@ -188,19 +191,33 @@ class QwenJudge(ChatJudge):
     def complete(self, video: JudgeVideo, request: JudgeRequest) -> str:
         """Generate the reply to one call; the video's vision features and prompt prefix are reused."""
         torch = self._torch
+        batched = (self.batch_calls > 1 and request.attempt == 1 and request.kind in ("qa", "changes")
+                   and self._unbatched != video.key)
         try:
             with torch.inference_mode():
-                if self.batch_calls > 1 and request.attempt == 1 and request.kind in ("qa", "changes"):
-                    return self._complete_batched(video, request)
+                if batched:
+                    try:
+                        return self._complete_batched(video, request)
+                    except torch.cuda.OutOfMemoryError:
+                        self._unbatched = video.key
+                    # out of the handler, the failed batch's tensors are unreferenced: freeing returns them
+                    self._free()
+                    log.warning("qwen judge: out of GPU memory on a batch of calls about scenario %s; this "
+                                "video's calls now run one at a time", video.scenario.id)
                 return self._complete(video, request)
         except torch.cuda.OutOfMemoryError as e:
-            self._video = None
-            torch.cuda.empty_cache()
+            self._free()
             raise JudgeError(f"qwen judge ran out of GPU memory on scenario {video.scenario.id!r}: "
                              f"{str(e)[:200]} (lower max_pixels or use a smaller model)") from None
         except (RuntimeError, ValueError, IndexError) as e:
             raise JudgeError(f"qwen judge failed on scenario {video.scenario.id!r}: {type(e).__name__}: "
                              f"{str(e)[:300]}") from None
+
+    def _free(self) -> None:
+        """After running out of GPU memory: drop the video's features, prefix cache and prefetched replies."""
+        self._video = None
+        self._prefetched.clear()
+        self._torch.cuda.empty_cache()
 
     def _complete(self, video: JudgeVideo, request: JudgeRequest) -> str:
         torch = self._torch

@@ -126,7 +126,7 @@ class Sam2Tracker:
             raise TrackingError(f"scenario {scenario_id!r}: first-frame mask of object(s) {empty} is empty")
         torch = self._torch
         done = 0
-        offload = self.offload_state or self.device.type == "cpu"
+        offload = self.offload_state or not _offload_frees(self.device)
         while True:
             try:
                 for t, out in self._propagate(frames, masks, start=done, offload=offload):
@@ -188,6 +188,11 @@ class Sam2Tracker:
             batch = self.processor.video_processor(videos=[chunk], device=self.device, return_tensors="pt")
             for k, pixels in enumerate(batch.pixel_values_videos[0]):
                 yield a + k, pixels
+
+
+def _offload_frees(device: Any) -> bool:
+    """Whether moving SAM2's state to the CPU frees memory on `device` (a GPU: yes; the CPU itself: no)."""
+    return device.type != "cpu"
 
 
 def _prune(session: Any, t: int, keep: int) -> None:
