@@ -20,6 +20,16 @@ from .hashing import canonical_json, sha256_json
 FINAL_STATUSES = frozenset({"scored", "unreadable", "empty", "truncated", "single_frame", "wrong_size"})
 
 
+def is_final(record: dict[str, Any]) -> bool:
+    """True when a rerun would only repeat this result: a final status and no answer left missing.
+
+    A scored video with some missing answers (a judge call that failed on every attempt, e.g. out of
+    memory or a rate limit) is kept in the run's results but recomputed by the next run.
+    """
+    return (record.get("status") in FINAL_STATUSES
+            and not (record.get("diagnostics") or {}).get("missing_answers"))
+
+
 def cache_key(*, video_sha256: str, scenario_hash: str, fingerprints: dict[str, Any], protocol: str) -> str:
     """The protocol's cache key: sha256 over the video, the scenario, the fingerprints and the protocol."""
     return sha256_json(
@@ -46,8 +56,8 @@ class ResultCache:
             return None
 
     def put(self, key: str, record: dict[str, Any]) -> None:
-        """Store a record whose status is final; others are not cached so a rerun tries again."""
-        if record.get("status") not in FINAL_STATUSES:
+        """Store a final record (`is_final`); others are not cached so a rerun tries again."""
+        if not is_final(record):
             return
         d = self.entry(key)
         d.mkdir(parents=True, exist_ok=True)

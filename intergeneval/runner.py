@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__, config, video
-from .cache import FINAL_STATUSES, ResultCache, cache_key, link_or_copy
+from .cache import ResultCache, cache_key, is_final, link_or_copy
 from .errors import ConfigError, DetectionError, InterGenEvalError, JudgeError, TrackingError, VideoError
 from .formats import RESULT_SCHEMA_VERSION, append_jsonl, atomic_write_text, load_suite, read_jsonl
 from .hashing import sha256_file
@@ -169,7 +169,7 @@ def _cached_or_scored(
     key = cache_key(video_sha256=digest, scenario_hash=sc.content_hash,
                     fingerprints={**fingerprints, "pipeline": pipeline}, protocol=config.PROTOCOL_ID)
     hit = previous.get(key) or cache.get(key)
-    if hit is not None and hit.get("status") in FINAL_STATUSES:
+    if hit is not None and is_final(hit):
         _restore_evidence(hit, cache.entry(key), out)
         return {**hit, "cached": True}
     t0 = time.perf_counter()
@@ -182,7 +182,7 @@ def _cached_or_scored(
     record["video_sha256"] = digest
     record["cache_key"] = key
     record.setdefault("timings", {})["total_s"] = round(time.perf_counter() - t0, 4)
-    if record["status"] in FINAL_STATUSES:
+    if is_final(record):
         cache.put(key, record)
         for rel in record.get("evidence", {}).values():
             link_or_copy(out / rel, cache.entry(key) / "evidence" / Path(rel).name)
