@@ -37,17 +37,13 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def _options(pairs: list[str] | None, flag: str) -> dict[str, Any]:
-    """Parse repeated `key=value` options; values are JSON when they parse as JSON, else strings."""
-    out: dict[str, Any] = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise _fail(f"{flag} takes key=value, got {pair!r}")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
+    """`key=value` options (see `parse_options`); a malformed one is a usage error."""
+    from intergeneval.runconfig import parse_options
+
+    try:
+        return parse_options(pairs, flag)
+    except ConfigError as e:
+        raise _fail(str(e)) from None
 
 
 @app.command()

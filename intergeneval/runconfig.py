@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import config
+from .errors import ConfigError
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,3 +42,22 @@ class EvalConfig:
                   "detector_options", "evidence"):
             d.pop(k)
         return d
+
+
+def parse_options(pairs: list[str] | None, flag: str) -> dict[str, Any]:
+    """Parse repeated `key=value` backend options; values are JSON when they parse as JSON, else strings.
+
+    Example:
+        >>> parse_options(["model=tiny:qwen", "threads=1", "constrained=true"], "--judge-option")
+        {'model': 'tiny:qwen', 'threads': 1, 'constrained': True}
+    """
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"{flag} takes key=value, got {pair!r}")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out

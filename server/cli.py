@@ -20,6 +20,8 @@ from typing import Annotated, Any
 
 import typer
 
+from intergeneval.errors import ConfigError
+
 log = logging.getLogger(__name__)
 
 admin_app = typer.Typer(help="Administer the service's database (tokens).", no_args_is_help=True)
@@ -31,17 +33,13 @@ def _err(message: str, code: int = 2) -> typer.Exit:
 
 
 def _options(pairs: list[str] | None, flag: str) -> dict[str, Any]:
-    """`key=value` pairs (values parsed as JSON when they are JSON)."""
-    out: dict[str, Any] = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise _err(f"{flag} takes key=value, got {pair!r}")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
+    """`key=value` options (see `parse_options`); a malformed one is a usage error."""
+    from intergeneval.runconfig import parse_options
+
+    try:
+        return parse_options(pairs, flag)
+    except ConfigError as e:
+        raise _err(str(e)) from None
 
 
 def _settings(**overrides: Any):
