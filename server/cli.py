@@ -3,6 +3,7 @@
     intergeneval serve [--host 127.0.0.1] [--port 8000] [--data-dir DIR] [--database-url URL] [--profile …]
     intergeneval worker --database-url URL [--storage DIR] [--profile …] [--judge …]
     intergeneval admin create-token --name NAME [--admin] [--scopes submit,admin] [--data-dir DIR | --database-url URL]
+    intergeneval admin list-tokens [--user NAME] / revoke-token (--id N | --token T | --user NAME)
     intergeneval submit VIDEOS --server URL --token T --model NAME [--suite …] [--wait]
 
 Each command builds `Settings` and calls one service function; errors are caught here only.
@@ -151,13 +152,15 @@ def worker(
 @admin_app.command("create-token")
 def create_token(
     name: Annotated[str, typer.Option(help="User (and token) name; the user is created if new.")],
-    admin: Annotated[bool, typer.Option("--admin", help="Give the user admin rights and the admin scope.")] = False,
+    admin: Annotated[bool, typer.Option("--admin", help="Give this token the admin scope (and submit).")] = False,
     scopes: Annotated[str | None, typer.Option(help="Comma-separated scopes (default: submit; with --admin: "
                                                "submit,admin).")] = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Create an API token; the token is printed alone on the last line (it is stored only hashed)."""
+    """Create an API token; the token is printed alone on the last line (it is stored only hashed).
+
+    Scopes belong to the token: the user's other tokens keep their own."""
     settings = _settings(data_dir=data_dir, database_url=database_url)
     from . import crud
     from .core.db import make_engine, session_scope
@@ -177,6 +180,65 @@ def create_token(
         raise _err(f"cannot create the token: {type(e).__name__}: {e}", 1) from None
     typer.echo(f"token for {name!r} (scopes {scopes_text}); it is shown once:", err=True)
     typer.echo(plain)
+
+
+def _admin_engine(data_dir: Path | None, database_url: str | None):
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    from .core.db import make_engine
+    from .core.migrations import init_db
+
+    try:
+        engine = make_engine(settings.database_url)
+        init_db(engine)
+    except Exception as e:
+        raise _err(f"cannot open the database: {type(e).__name__}: {e}", 1) from None
+    return engine
+
+
+def _token_line(t: Any) -> str:
+    state = f"revoked {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "active"
+    return f"{t.id:>5}  {t.user:<20} {t.name:<20} {','.join(t.scopes):<13} {t.prefix}…  {state}"
+
+
+@admin_app.command("list-tokens")
+def list_tokens(
+    user: Annotated[str | None, typer.Option(help="Only this user's tokens.")] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """List tokens: id, user, name, scopes, first characters, active or revoked (never the secrets)."""
+    from . import crud
+    from .core.db import session_scope
+
+    with session_scope(_admin_engine(data_dir, database_url)) as session:
+        rows = [crud.token_public(session, t) for t in crud.find_tokens(session, user=user)]
+    typer.echo(f"{'id':>5}  {'user':<20} {'name':<20} {'scopes':<13} prefix     state")
+    for t in rows:
+        typer.echo(_token_line(t))
+
+
+@admin_app.command("revoke-token")
+def revoke_token(
+    token_id: Annotated[int | None, typer.Option("--id", help="The token's id (see list-tokens).")] = None,
+    token: Annotated[str | None, typer.Option(help="The token itself (e.g. one that leaked).")] = None,
+    user: Annotated[str | None, typer.Option(help="Every token of this user.")] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Revoke tokens by id, by value or every token of a user; later requests with them are 401."""
+    if token_id is None and token is None and user is None:
+        raise _err("name the token(s) to revoke: --id N, --token T or --user NAME")
+    from . import crud
+    from .core.db import session_scope
+
+    with session_scope(_admin_engine(data_dir, database_url)) as session:
+        found = crud.find_tokens(session, token_id=token_id, user=user, plain=token.strip() if token else None)
+        if not found:
+            raise _err("no token matches", 1)
+        rows = [crud.token_public(session, t) for t in crud.revoke_tokens(session, found)]
+    for t in rows:
+        typer.echo(_token_line(t))
+    typer.echo(f"revoked {len(rows)} token(s)", err=True)
 
 
 def submit(

@@ -26,6 +26,7 @@ from .models import (
     Submission,
     SubmissionPublic,
     Token,
+    TokenPublic,
     User,
     VideoResult,
     utcnow,
@@ -67,6 +68,38 @@ def create_token(session: Session, *, user: User, name: str, scopes: list[str]) 
     session.add(token)
     session.flush()
     return token, plain
+
+
+def token_public(session: Session, token: Token, user: User | None = None) -> TokenPublic:
+    """API body of a token (admins only; the secret is never stored, so never shown)."""
+    user = user or session.get(User, token.user_id)
+    return TokenPublic(id=token.id, name=token.name, user=user.name if user else "?", scopes=token.scope_list,
+                       prefix=token.prefix, created_at=token.created_at, last_used_at=token.last_used_at,
+                       revoked_at=token.revoked_at)
+
+
+def find_tokens(session: Session, *, token_id: int | None = None, user: str | None = None,
+                plain: str | None = None) -> list[Token]:
+    """Tokens by id, by user name or by the plain token (any combination narrows the match)."""
+    q = select(Token)
+    if token_id is not None:
+        q = q.where(Token.id == token_id)
+    if plain is not None:
+        q = q.where(Token.token_hash == hash_token(plain))
+    if user is not None:
+        q = q.join(User, User.id == Token.user_id).where(User.name == user)
+    return list(session.exec(q.order_by(Token.id)).all())
+
+
+def revoke_tokens(session: Session, tokens: list[Token]) -> list[Token]:
+    """Revoke tokens (from the next request on they are 401); already revoked ones keep their time."""
+    now = utcnow()
+    for t in tokens:
+        if t.revoked_at is None:
+            t.revoked_at = now
+            session.add(t)
+    session.flush()
+    return tokens
 
 
 def authenticate(session: Session, *, token: str) -> tuple[User, Token] | None:

@@ -121,6 +121,24 @@ class TokenCreated(_Public):
     created_at: datetime
 
 
+class TokenPublic(_Public):
+    """A token as admins see it: never the token itself, only its first characters."""
+
+    id: int
+    name: str
+    user: str
+    scopes: list[str]
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokensPublic(SQLModel):
+    data: list[TokenPublic]
+    count: int
+
+
 # --------------------------------------------------------------------------------------------- models
 # A generative model (the thing ranked); identified by (owner, name).
 class ModelBase(SQLModel):

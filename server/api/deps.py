@@ -82,12 +82,13 @@ class Caller:
 
     @property
     def scopes(self) -> list[str]:
-        """The token's scopes; admins have every scope."""
-        return ["submit", "admin"] if self.user.is_admin else self.token.scope_list
+        """The token's own scopes. Rights belong to the token, never to its user: a submit-only token of a
+        user who also holds an admin token stays submit-only."""
+        return self.token.scope_list
 
     @property
     def is_admin(self) -> bool:
-        """True when the token carries the admin scope (or the user is an admin)."""
+        """True when the token carries the admin scope."""
         return "admin" in self.scopes
 
     @property
