@@ -25,6 +25,7 @@ from . import crud
 from .api.deps import Caller, Services
 from .api.errors import ApiError
 from .archive import ArchiveLimits, Problem, extract_archive
+from .core.db import lock_admission
 from .models import GenerationSettings, Job, ModelCreate, Submission, SubmissionCreated, utcnow
 from .suites import UnknownSuite
 from .uploads import BadForm, UploadTooLarge, receive_form
@@ -49,7 +50,11 @@ def _refuse(problems: list[Problem]) -> ApiError:
 
 
 def check_quota(session: Session, services: Services, caller: Caller) -> None:
-    """429 when the caller is over the submissions-per-day or concurrent-jobs quota (admins are exempt)."""
+    """429 when the caller is over the submissions-per-day or concurrent-jobs quota (admins are exempt).
+
+    Checked twice: before the upload is read (a cheap early refusal) and again under `lock_admission` just
+    before the rows are written, where concurrent admissions of the same user are serialised.
+    """
     if caller.is_admin:
         return
     s = services.settings
@@ -189,6 +194,15 @@ def _existing(session: Session, submission: Submission) -> SubmissionCreated:
 
 def _record(session: Session, services: Services, caller: Caller, c: _Checked,
             idempotency_key: str | None) -> tuple[SubmissionCreated, bool]:
+    try:
+        lock_admission(session, user_id=caller.user.id)
+        return _record_locked(session, services, caller, c, idempotency_key)
+    finally:
+        session.rollback()  # releases the admission lock when nothing was committed (a refusal)
+
+
+def _record_locked(session: Session, services: Services, caller: Caller, c: _Checked,
+                   idempotency_key: str | None) -> tuple[SubmissionCreated, bool]:
     if idempotency_key:
         prior = crud.find_by_idempotency_key(session, owner_id=caller.user.id, key=idempotency_key)
         if prior is not None:
@@ -198,6 +212,7 @@ def _record(session: Session, services: Services, caller: Caller, c: _Checked,
                 raise ApiError(409, "conflict", "this Idempotency-Key was already used for a different submission "
                                "(other videos, model or suite): use a new key")
             return _existing(session, prior), False
+    check_quota(session, services, caller)
     model = crud.upsert_model(session, owner=caller.user, card=c.card)
     dup = crud.find_duplicate(session, owner_id=caller.user.id, model_id=model.id,
                               suite_hash=c.suite.content_hash, content_hash=c.content_hash)

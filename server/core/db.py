@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
@@ -61,6 +61,20 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 def is_sqlite(engine: Engine) -> bool:
     """True for SQLite engines."""
     return engine.dialect.name == "sqlite"
+
+
+def lock_admission(session: Session, *, user_id: int) -> None:
+    """Serialise one user's admissions until the session commits, so quota counts and get-or-create run on
+    data no concurrent admission can change: on Postgres a row lock on the user (other users are not held up);
+    on SQLite the database's write lock, taken now (`BEGIN IMMEDIATE`) rather than at the first write, when a
+    concurrent admission could already have counted the same rows."""
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        dbapi = conn.connection.dbapi_connection
+        if not dbapi.in_transaction:  # pysqlite opens transactions only at the first write
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.execute(text("SELECT id FROM users WHERE id = :id FOR UPDATE"), {"id": user_id})
 
 
 @contextmanager

@@ -3,9 +3,16 @@ database trouble, no server paths in public fields, error shape and headers with
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlmodel import select
 from typer.testing import CliRunner
 
 from intergeneval.cli import app as cli_app
+from server.core.db import session_scope
+from server.models import Job, Model, Submission
 
 runner = CliRunner()
 
@@ -76,3 +83,52 @@ def test_revoke_tokens_with_the_cli(service):
     assert service.client.get("/api/v1/me", headers=_bearer(a2)).status_code == 401
     assert service.client.get("/api/v1/me", headers=_bearer(bob)).status_code == 200
     assert runner.invoke(cli_app, ["admin", "revoke-token", "--id", "999", *url]).exit_code == 1
+
+
+# --------------------------------------------------------------------------------------------- admission
+def _burst(svc, n: int, make_args) -> list:
+    """`n` submissions at once from `n` threads (the TestClient serves them concurrently on its event loop)."""
+    start = threading.Barrier(n)
+
+    def one(i: int):
+        start.wait()
+        return svc.submit(*make_args(i))
+
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(one, range(n)))
+
+
+def _rows(svc, table) -> int:
+    with session_scope(svc.engine) as s:
+        return len(s.exec(select(table)).all())
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request) -> dict:
+    """Settings overrides for the database under test: SQLite in the data dir, or a fresh Postgres database."""
+    if request.param == "sqlite":
+        return {}
+    return {"database_url": request.getfixturevalue("postgres_url")}
+
+
+def test_quotas_hold_under_concurrent_submissions(service_factory, scenes, zipper, database):
+    svc = service_factory(submissions_per_day=2, concurrent_jobs=1, **database)
+    headers, archive = svc.auth(), zipper(scenes.videos)
+    answers = _burst(svc, 20, lambda i: (headers, archive, {"name": f"model-{i}"}))
+    codes = sorted(r.status_code for r in answers)
+    assert codes == [201] + [429] * 19, codes
+    assert all(r.json()["error"]["code"] == "quota_exceeded" for r in answers if r.status_code == 429)
+    assert _rows(svc, Submission) == 1 and _rows(svc, Job) == 1
+    assert svc.leftovers()["incoming"] == [] and len(svc.leftovers()["submissions"]) == 1
+
+
+def test_concurrent_first_submissions_of_one_new_model_name(service_factory, scenes, zipper, database):
+    svc = service_factory(submissions_per_day=1000, concurrent_jobs=1000, **database)
+    headers, archive = svc.auth(), zipper(scenes.videos)
+    for burst in range(3):  # the get-or-create race did not show in every burst
+        answers = _burst(svc, 20, lambda i, b=burst: (headers, archive, {"name": f"new-{b}"}))
+        codes = sorted(r.status_code for r in answers)
+        assert codes == [200] * 19 + [201], (burst, [r.text for r in answers if r.status_code >= 500][:1])
+        assert len({r.json()["job"]["id"] for r in answers}) == 1  # the duplicates name the one job
+    assert _rows(svc, Model) == 3 and _rows(svc, Submission) == 3
+    assert svc.leftovers()["incoming"] == []
