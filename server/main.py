@@ -24,6 +24,7 @@ import intergeneval
 
 from .api.deps import Services
 from .api.errors import install_error_handlers
+from .api.limits import BodyLimit
 from .api.routes import admin, health, jobs, leaderboard, models, submissions, suites
 from .core.config import Settings
 from .core.db import make_engine
@@ -119,7 +120,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 thread.join(timeout=30)
                 services.worker = None
 
-    app = _api_app(lifespan)
+    app = _api_app(lifespan, settings)
     app.state.services = services
     if not (mount_page and _mount_page(app, api_base or "http://127.0.0.1:8000")):
         @app.get("/", include_in_schema=False, response_class=HTMLResponse)
@@ -128,8 +129,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     return app
 
 
-def _api_app(lifespan: Any = None) -> FastAPI:
+def _api_app(lifespan: Any = None, settings: Settings | None = None) -> FastAPI:
     """The app without its services: metadata, middleware, error handlers and the `/api/v1` routes."""
+    max_body = settings.max_body_bytes if settings is not None else Settings.model_fields["max_body_bytes"].default
     app = FastAPI(
         title="InterGenEval evaluation service",
         version=intergeneval.__version__,
@@ -137,6 +139,7 @@ def _api_app(lifespan: Any = None) -> FastAPI:
                     "Auth: `Authorization: Bearer <token>`. Errors: `{\"error\": {\"code\", \"message\"}}`.",
         lifespan=lifespan,
     )
+    app.add_middleware(BodyLimit, max_bytes=max_body)
     app.add_middleware(ServerTiming)
     install_error_handlers(app)
     app.include_router(api_router())

@@ -19,6 +19,9 @@ from starlette.requests import Request
 
 #: Text fields (model card, settings) are small; a larger one is refused rather than buffered.
 MAX_FIELD_BYTES = 64 * 1024
+#: Every part's text fields and headers together, and the number of parts: what a form may hold in memory.
+MAX_FORM_MEMORY = 256 * 1024
+MAX_PARTS = 16
 
 
 class UploadTooLarge(Exception):
@@ -72,15 +75,26 @@ async def receive_form(request: Request, *, dest: Path, max_file_bytes: int) -> 
         raise BadForm("the request must be multipart/form-data with a boundary")
     form = Form()
     state: dict = {"headers": {}, "field": None, "buf": None, "fh": None, "file": None, "total": 0,
-                   "error": None, "hname": b""}
+                   "error": None, "hname": b"", "parts": 0, "memory": 0}
+
+    def held(n: int) -> None:
+        # Text fields and part headers stay in memory: bounded together, whatever their number or names.
+        state["memory"] += n
+        if state["memory"] > MAX_FORM_MEMORY:
+            raise BadForm(f"the form's text fields and headers exceed {MAX_FORM_MEMORY} bytes")
 
     def on_part_begin() -> None:
         state["headers"] = {}
+        state["parts"] += 1
+        if state["parts"] > MAX_PARTS:
+            raise BadForm(f"the form has more than {MAX_PARTS} parts")
 
     def on_header_field(data: bytes, start: int, end: int) -> None:
+        held(end - start)
         state["hname"] += data[start:end]
 
     def on_header_value(data: bytes, start: int, end: int) -> None:
+        held(end - start)
         key = state["hname"].lower()
         state["headers"][key] = state["headers"].get(key, b"") + data[start:end]
 
@@ -120,6 +134,7 @@ async def receive_form(request: Request, *, dest: Path, max_file_bytes: int) -> 
             fh.write(chunk)
             state["file"].size += len(chunk)
         else:
+            held(len(chunk))
             state["buf"] += chunk
             if len(state["buf"]) > MAX_FIELD_BYTES:
                 raise BadForm(f"the field {state['field']!r} is larger than {MAX_FIELD_BYTES} bytes")

@@ -95,7 +95,7 @@ def _allowed_methods(request: Request) -> str | None:
     while FastAPI makes one route per method (a job's GET and DELETE are two)."""
     methods: set[str] = set()
     for template, operations in request.app.openapi().get("paths", {}).items():
-        if _path_pattern(template).fullmatch(request.url.path):
+        if path_pattern(template).fullmatch(request.url.path):
             methods |= {m.upper() for m in operations}
     if "GET" in methods:
         methods.add("HEAD")
@@ -103,7 +103,7 @@ def _allowed_methods(request: Request) -> str | None:
 
 
 @functools.lru_cache(maxsize=256)
-def _path_pattern(template: str) -> re.Pattern[str]:
+def path_pattern(template: str) -> re.Pattern[str]:
     """`/api/v1/jobs/{job_id}` as a regex matching one path segment per parameter."""
     return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)))
 

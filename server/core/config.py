@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=4 << 30, gt=0)
     max_files: int = Field(default=2000, gt=0, description="entries in one archive")
     max_uncompressed_bytes: int = Field(default=16 << 30, gt=0, description="zip-bomb bound")
+    max_body_bytes: int = Field(default=1 << 20, gt=0, description="any other request body (JSON)")
     submissions_per_day: int = Field(default=20, ge=0)
     concurrent_jobs: int = Field(default=3, ge=0)
 

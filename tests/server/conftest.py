@@ -169,6 +169,38 @@ def service(service_factory) -> Service:
     return service_factory()
 
 
+@pytest.fixture
+def live_server(tmp_path, scenes) -> Iterator[Callable[..., tuple[str, Settings]]]:
+    """Start the app on a real uvicorn on loopback (in-process worker unless `worker=False`; the page when
+    `mount_page=True`, reading the API through the same server); returns (base URL, settings)."""
+    import threading
+
+    import uvicorn
+
+    servers = []
+
+    def start(worker_kwargs=None, *, worker: bool = True, mount_page: bool = False, **overrides):
+        settings = settings_for(tmp_path / f"live{len(servers)}", scenes, **overrides)
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        application = create_app(settings, start_worker=worker, mount_page=mount_page, api_base=base,
+                                 worker_kwargs=worker_kwargs)
+        server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
+        servers.append((server, thread))
+        return base, settings
+
+    yield start
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
 # --------------------------------------------------------------------------------------------- queue rows
 def add_jobs(engine, catalog: SuiteCatalog, n: int, *, owner: str = "alice", max_attempts: int = 3,
              folder: str = "submissions/none") -> list[int]:

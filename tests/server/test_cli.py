@@ -3,54 +3,18 @@ on loopback), worker, serve (uvicorn.run patched, fastapi-cli style)."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from pathlib import Path
 from unittest import mock
 
 import pytest
-import uvicorn
 from sqlmodel import Session
 from typer.testing import CliRunner
 
 from intergeneval.cli import app
 from server import crud
 from server.core.db import make_engine
-from server.main import create_app
 
 runner = CliRunner()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def live_server(tmp_path, scenes, make_settings):
-    """A real uvicorn on loopback serving the app with an in-process worker; yields (base URL, settings)."""
-    servers = []
-
-    def start(worker_kwargs=None, **overrides):
-        settings = make_settings(tmp_path / f"live{len(servers)}", scenes, **overrides)
-        port = _free_port()
-        application = create_app(settings, start_worker=True, mount_page=False, worker_kwargs=worker_kwargs)
-        server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        servers.append((server, thread))
-        return f"http://127.0.0.1:{port}", settings
-
-    yield start
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def _token(settings, name="ci", admin=False) -> str:

@@ -3,7 +3,10 @@ database trouble, no server paths in public fields, error shape and headers with
 
 from __future__ import annotations
 
+import json
+import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -132,3 +135,69 @@ def test_concurrent_first_submissions_of_one_new_model_name(service_factory, sce
         assert len({r.json()["job"]["id"] for r in answers}) == 1  # the duplicates name the one job
     assert _rows(svc, Model) == 3 and _rows(svc, Submission) == 3
     assert svc.leftovers()["incoming"] == []
+
+
+# --------------------------------------------------------------------------------------------- bodies
+def _raw_request(base: str, head: str, body: bytes = b"", timeout: float = 5.0) -> bytes:
+    """Send a raw HTTP/1.1 request (head lines without the Host line) and return what came back."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+        sock.sendall(f"{head}\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode() + body)
+        out = b""
+        try:
+            while chunk := sock.recv(65536):
+                out += chunk
+        except TimeoutError:
+            pass
+    return out
+
+
+def test_a_big_body_without_a_token_is_refused_before_it_is_read(live_server):
+    base, _ = live_server(worker=False)
+    # 100 MB announced, nothing sent: the answer must come without waiting for the body.
+    t0 = time.monotonic()
+    out = _raw_request(base, "PATCH /api/v1/models/1 HTTP/1.1\r\nContent-Type: application/json\r\n"
+                             "Content-Length: 100000000")
+    assert out.startswith(b"HTTP/1.1 401"), out[:200]
+    assert b'"code":"unauthorized"' in out.replace(b" ", b"") and time.monotonic() - t0 < 4
+    # The same for an admin route and for the upload.
+    for head in ("POST /api/v1/admin/tokens HTTP/1.1", "POST /api/v1/submissions HTTP/1.1"):
+        out = _raw_request(base, f"{head}\r\nContent-Type: application/json\r\nContent-Length: 100000000")
+        assert out.startswith(b"HTTP/1.1 401"), (head, out[:200])
+
+
+def test_json_bodies_are_bounded(service_factory, add_jobs_to):
+    svc = service_factory(max_body_bytes=10_000)
+    add_jobs_to(svc.engine, svc.app.state.services.catalog, 1, owner="alice")
+    headers = svc.auth("alice")
+    mid = svc.client.get("/api/v1/models", headers=headers).json()["data"][0]["id"]
+    big = json.dumps({"description": "x" * 4000, "pad": "y" * 20_000})
+    r = svc.client.patch(f"/api/v1/models/{mid}", content=big,
+                         headers={**headers, "Content-Type": "application/json"})
+    assert r.status_code == 413 and r.json()["error"] == {
+        "code": "body_too_large", "message": "the request body exceeds the limit of 10000 bytes",
+        "details": {"limit_bytes": 10_000}}
+
+    def chunks():  # no Content-Length: counted while it is read
+        yield b'{"description": "'
+        for _ in range(30):
+            yield b"z" * 1000
+        yield b'"}'
+
+    r = svc.client.patch(f"/api/v1/models/{mid}", content=chunks(),
+                         headers={**headers, "Content-Type": "application/json"})
+    assert r.status_code == 413 and r.json()["error"]["code"] == "body_too_large"
+    ok = svc.client.patch(f"/api/v1/models/{mid}", json={"description": "short"}, headers=headers)
+    assert ok.status_code == 200 and ok.json()["description"] == "short"
+
+
+def test_multipart_text_fields_are_bounded(service, scenes, zipper):
+    # Many text fields of 60 KB each (each under the per-field limit) were all kept in memory.
+    fields = {f"f{i}": "x" * 60_000 for i in range(40)}
+    r = service.submit(service.auth(), zipper(scenes.videos), **fields)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "bad_request", r.text
+    assert "parts" in r.json()["error"]["message"] or "exceed" in r.json()["error"]["message"]
+    few = {f"f{i}": "x" * 60_000 for i in range(5)}  # 300 KB of text in five fields
+    r = service.submit(service.auth(), zipper(scenes.videos), **few)
+    assert r.status_code == 400 and "262144 bytes" in r.json()["error"]["message"]
+    assert service.leftovers() == {"incoming": [], "submissions": [], "rows": []}
