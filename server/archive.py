@@ -1,10 +1,12 @@
 """Safe extraction of an uploaded zip or tar of `<scenario id>.mp4` files.
 
 Every entry is checked before a byte of it is written: no absolute path, no `..`, no backslash or drive
-letter, no link or device, at most `max_files` files and `max_uncompressed_bytes` in all (counted from the
-headers AND from the bytes actually inflated, so a lying zip bomb is cut off too). Files are written flat into
-the destination under their checked base name, opened exclusively, so nothing lands outside it. Videos may sit
-at the archive's top level or in one folder; macOS metadata (`__MACOSX/`, `._*`, `.DS_Store`) is ignored.
+letter, no over-long name, no link or device, at most `max_files` files, and at most `max_uncompressed_bytes`
+and `max_ratio` times the archive's own size in all: the declared sizes are summed from the headers before
+anything is extracted, and the bytes actually inflated are counted too, so a lying zip bomb is cut off as well.
+Files are written flat into the destination under their checked base name, opened exclusively, so nothing lands
+outside it. Videos may sit at the archive's top level or in one folder; macOS metadata (`__MACOSX/`, `._*`,
+`.DS_Store`) is ignored.
 
 Example:
     >>> import io, zipfile, tempfile, pathlib
@@ -31,18 +33,35 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from .storage import StorageFull, is_full
+
 _CHUNK = 1 << 20
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _IGNORED_PARTS = ("__MACOSX",)
 _IGNORED_NAMES = (".DS_Store",)
 
 
+#: Bytes an archive may always declare, whatever its compression ratio (tiny archives of tiny files).
+RATIO_SLACK = 1 << 20
+#: The longest entry base name (file systems refuse names over 255 bytes).
+MAX_NAME_BYTES = 200
+
+
 @dataclass(frozen=True, slots=True)
 class ArchiveLimits:
-    """Bounds on one archive's contents."""
+    """Bounds on one archive's contents.
+
+    Videos barely compress, so an archive declaring far more bytes than `max_ratio` times its own size is a
+    bomb: it is refused from its headers, before anything is extracted.
+    """
 
     max_files: int = 2000
     max_uncompressed_bytes: int = 16 << 30
+    max_ratio: float = 20.0
+
+    def budget(self, archive_bytes: int) -> int:
+        """The most bytes an archive of this size may declare and inflate to."""
+        return min(self.max_uncompressed_bytes, int(self.max_ratio * archive_bytes) + RATIO_SLACK)
 
 
 @dataclass(slots=True)
@@ -128,7 +147,25 @@ def _unsafe(name: str) -> str | None:
         return "is an absolute path"
     if ".." in PurePosixPath(name).parts:
         return "climbs out of the archive with '..'"
+    if len(PurePosixPath(name).name.encode("utf-8", "replace")) > MAX_NAME_BYTES:
+        return f"has a file name longer than {MAX_NAME_BYTES} bytes"
     return None
+
+
+def _declared(members: Iterator[_Member], budget: int) -> tuple[int, str | None]:
+    """Sum the files' declared sizes from the headers alone (nothing is written); stops at the first entry that
+    takes the sum past `budget` and returns it. A zip's sizes come from its central directory; a tar's from its
+    headers, read in one pass that inflates no more than `budget` bytes."""
+    total = 0
+    for m in members:
+        if m.kind == "file":
+            total += max(m.size, 0)
+            if total > budget:
+                return total, m.name
+    return total, None
+
+
+
 
 
 def _ignored(parts: tuple[str, ...]) -> bool:
@@ -139,12 +176,32 @@ def extract_archive(archive: Path, dest: Path, limits: ArchiveLimits) -> Extract
     """Check every entry of `archive` and extract its videos flat into `dest` (created, must be empty).
 
     On any problem the returned `problems` list them all, and `dest` is removed: the caller never has to
-    clean up after a refused archive.
+    clean up after a refused archive. The declared sizes are checked against the limits and the compression
+    ratio before anything is written.
+
+    Raises:
+        StorageFull: the server's disk filled up while extracting (`dest` removed); the archive is not at fault.
     """
     out = Extracted()
     kind = archive_kind(archive)
     if kind is None:
         out.problems.append(Problem("not_an_archive", f"{archive.name}: not a zip or tar archive"))
+        return out
+    size = archive.stat().st_size
+    budget = limits.budget(size)
+    try:
+        declared_total, at = _declared(_zip_members(archive) if kind == "zip" else _tar_members(archive), budget)
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, RuntimeError, ValueError) as e:
+        why = e.strerror if isinstance(e, OSError) and e.strerror else f"{type(e).__name__}: {e}"
+        out.problems.append(Problem("not_an_archive", f"{archive.name}: cannot read the archive: {why}",
+                                    [archive.name]))
+        return out
+    if at is not None:
+        bound = (f"more than {limits.max_uncompressed_bytes} bytes"
+                 if budget == limits.max_uncompressed_bytes else
+                 f"more than {limits.max_ratio:g} times its compressed size of {size} bytes")
+        out.problems.append(Problem("too_large_uncompressed", f"the archive declares {declared_total}+ bytes "
+                                    f"uncompressed, {bound} (a zip bomb?); nothing was extracted", [at]))
         return out
     dest.mkdir(parents=True, exist_ok=False)
     found: dict[str, list[Problem]] = {}
@@ -198,7 +255,7 @@ def extract_archive(archive: Path, dest: Path, limits: ArchiveLimits) -> Extract
                 continue
             target = dest / base
             with m.open() as src, _exclusive(target) as dst:
-                digest, n = _copy(src, dst, budget=limits.max_uncompressed_bytes - out.total_bytes)
+                digest, n = _copy(src, dst, budget=min(budget - out.total_bytes, max(m.size, 0)))
             if digest is None:
                 bad("too_large_uncompressed",
                     f"more than {limits.max_uncompressed_bytes} bytes uncompressed (entry {m.name!r} inflates "
@@ -207,7 +264,13 @@ def extract_archive(archive: Path, dest: Path, limits: ArchiveLimits) -> Extract
             out.total_bytes += n
             out.files[sid] = target
             out.sha256[sid] = digest
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, RuntimeError, ValueError) as e:
+    except OSError as e:
+        if is_full(e):
+            shutil.rmtree(dest, ignore_errors=True)
+            raise StorageFull() from None
+        # strerror only: the message would name the server's folders
+        bad("not_an_archive", f"{archive.name}: cannot extract it: {e.strerror or type(e).__name__}", archive.name)
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, RuntimeError, ValueError) as e:
         bad("not_an_archive", f"{archive.name}: cannot read the archive: {type(e).__name__}: {e}", archive.name)
     if len(folders) > 1:
         bad("nested_folder_conflict", f"videos are spread over several folders ({', '.join(sorted(folders))})",

@@ -23,6 +23,7 @@ from .models import (
     Model,
     ModelCreate,
     ModelPublic,
+    Refusal,
     Submission,
     SubmissionPublic,
     Token,
@@ -203,6 +204,13 @@ def submissions_since(session: Session, *, owner_id: int, hours: float = 24) -> 
     since = utcnow() - timedelta(hours=hours)
     return session.exec(select(func.count()).select_from(Submission).where(
         Submission.owner_id == owner_id, Submission.created_at >= since)).one()
+
+
+def refusals_since(session: Session, *, user_id: int, hours: float = 1) -> int:
+    """How many of the user's uploads were refused in the last `hours`."""
+    since = utcnow() - timedelta(hours=hours)
+    return session.exec(select(func.count()).select_from(Refusal).where(
+        Refusal.user_id == user_id, Refusal.created_at >= since)).one()
 
 
 def active_jobs(session: Session, *, owner_id: int) -> int:

@@ -25,8 +25,9 @@ from . import crud
 from .api.deps import Caller, Services
 from .api.errors import ApiError
 from .archive import ArchiveLimits, Problem, extract_archive
-from .core.db import lock_admission
-from .models import GenerationSettings, Job, ModelCreate, Submission, SubmissionCreated, utcnow
+from .core.db import lock_admission, session_scope
+from .models import GenerationSettings, Job, ModelCreate, Refusal, Submission, SubmissionCreated, utcnow
+from .storage import StorageFull
 from .suites import UnknownSuite
 from .uploads import BadForm, UploadTooLarge, receive_form
 from .validation import VideoLimits, check_videos
@@ -70,6 +71,33 @@ def check_quota(session: Session, services: Services, caller: Caller) -> None:
         raise ApiError(429, "quota_exceeded", f"you have {active} queued or running jobs; the quota is "
                        f"{concurrent}: wait for one to finish or cancel one",
                        {"quota": "concurrent_jobs", "limit": concurrent, "used": active})
+    refused = crud.refusals_since(session, user_id=caller.user.id)
+    if refused >= s.refused_uploads_per_hour:
+        raise ApiError(429, "quota_exceeded", f"{refused} of your uploads were refused in the last hour; the "
+                       f"limit is {s.refused_uploads_per_hour}: check your archives locally "
+                       "(`intergeneval score`) and try again later",
+                       {"quota": "refused_uploads_per_hour", "limit": s.refused_uploads_per_hour,
+                        "used": refused}, headers={"Retry-After": "3600"})
+
+
+#: Refusals of an upload that count against the refused-uploads rate (the client sent something unusable).
+_COUNTED_REFUSALS = ("validation_failed", "upload_too_large", "bad_request")
+
+
+def _count_refusal(services: Services, caller: Caller, code: str) -> None:
+    if caller.is_admin:
+        return
+    try:
+        with session_scope(services.engine) as s:
+            s.add(Refusal(user_id=caller.user.id, code=code))
+    except Exception:  # the refusal answer matters more than its count
+        log.exception("could not record a refused upload of user %d", caller.user.id)
+
+
+def _storage_full() -> ApiError:
+    log.error("storage full: an upload was refused with 507")
+    return ApiError(507, "insufficient_storage", "the server's storage is full; nothing of your upload was kept: "
+                    "try again later", headers={"Retry-After": "300"})
 
 
 def _parse_json_field(fields: dict[str, str], name: str, required: bool) -> tuple[Any, list[Problem]]:
@@ -123,10 +151,19 @@ async def receive_submission(request: Request, session: Session, services: Servi
     if declared and declared.isdigit() and int(declared) > limit + 1024 * 1024:  # multipart overhead allowed
         raise ApiError(413, "upload_too_large", f"the upload ({declared} bytes) exceeds the limit of {limit} bytes",
                        {"limit_bytes": limit})
-    incoming = services.storage.new_incoming()
+    try:
+        incoming = services.storage.new_incoming()
+    except StorageFull:
+        raise _storage_full() from None
     try:
         checked = await _receive_and_check(request, services, incoming)
         return await run_in_threadpool(_record, session, services, caller, checked, idempotency_key)
+    except StorageFull:
+        raise _storage_full() from None
+    except ApiError as e:
+        if e.code in _COUNTED_REFUSALS:
+            await run_in_threadpool(_count_refusal, services, caller, e.code)
+        raise
     finally:
         services.storage.remove(incoming)
 
@@ -174,7 +211,8 @@ async def _receive_and_check(request: Request, services: Services, incoming: Pat
     videos = incoming / "videos"
     extracted = await run_in_threadpool(
         extract_archive, upload.path, videos,
-        ArchiveLimits(max_files=s.max_files, max_uncompressed_bytes=s.max_uncompressed_bytes))
+        ArchiveLimits(max_files=s.max_files, max_uncompressed_bytes=s.max_uncompressed_bytes,
+                      max_ratio=s.max_compression_ratio))
     services.storage.remove(upload.path)  # only the extracted videos are kept
     if extracted.problems:
         raise _refuse(extracted.problems)

@@ -139,6 +139,17 @@ class TokensPublic(SQLModel):
     count: int
 
 
+# A refused upload (422, 413, 400 on the submission route): counted against the user's refused-uploads rate, so
+# nobody can make the server receive and inflate bad archives without end. Only the time and the code are kept.
+class Refusal(SQLModel, table=True):
+    __tablename__ = "refusals"
+    __table_args__ = (Index("ix_refusals_user_time", "user_id", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id")
+    code: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 # --------------------------------------------------------------------------------------------- models
 # A generative model (the thing ranked); identified by (owner, name).
 class ModelBase(SQLModel):

@@ -10,6 +10,7 @@ Layout (all under one root that every worker mounts)::
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -18,6 +19,18 @@ import uuid
 from pathlib import Path
 
 log = logging.getLogger(__name__)
+
+
+class StorageFull(OSError):
+    """The server's disk (or its quota) is full: not the client's fault (the API answers 507)."""
+
+    def __init__(self) -> None:
+        super().__init__(errno.ENOSPC, "no space left on the server's storage")
+
+
+def is_full(e: OSError) -> bool:
+    """True for the errors of a full disk or quota."""
+    return e.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 class Storage:
@@ -36,7 +49,12 @@ class Storage:
     def new_incoming(self) -> Path:
         """A fresh folder for one upload in flight."""
         d = self.root / "incoming" / uuid.uuid4().hex
-        d.mkdir()
+        try:
+            d.mkdir()
+        except OSError as e:
+            if is_full(e):
+                raise StorageFull() from None
+            raise
         return d
 
     def accept(self, incoming_videos: Path) -> str:

@@ -17,6 +17,8 @@ from typing import IO
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
+from .storage import StorageFull, is_full
+
 #: Text fields (model card, settings) are small; a larger one is refused rather than buffered.
 MAX_FIELD_BYTES = 64 * 1024
 #: Every part's text fields and headers together, and the number of parts: what a form may hold in memory.
@@ -63,12 +65,18 @@ def _safe_suffix(filename: str) -> str:
     return ".bin"
 
 
+def write(fh: IO[bytes], chunk: bytes) -> None:
+    """Write one chunk of a file part (one place, so tests can fill the disk here)."""
+    fh.write(chunk)
+
+
 async def receive_form(request: Request, *, dest: Path, max_file_bytes: int) -> Form:
     """Parse the request's multipart body, writing file parts under `dest`.
 
     Raises:
         BadForm: not multipart, no boundary, or malformed parts.
         UploadTooLarge: the file parts together exceed `max_file_bytes`.
+        StorageFull: the server's disk filled up while writing a file part.
     """
     ctype, params = parse_options_header(request.headers.get("content-type", ""))
     if ctype != b"multipart/form-data" or b"boundary" not in params:
@@ -131,7 +139,7 @@ async def receive_form(request: Request, *, dest: Path, max_file_bytes: int) -> 
             state["total"] += len(chunk)
             if state["total"] > max_file_bytes:
                 raise UploadTooLarge(max_file_bytes)
-            fh.write(chunk)
+            write(fh, chunk)
             state["file"].size += len(chunk)
         else:
             held(len(chunk))
@@ -158,8 +166,12 @@ async def receive_form(request: Request, *, dest: Path, max_file_bytes: int) -> 
             if chunk:
                 parser.write(chunk)
         parser.finalize()
-    except (UploadTooLarge, BadForm):
+    except (UploadTooLarge, BadForm, StorageFull):
         raise
+    except OSError as e:
+        if is_full(e):  # the server's disk, not the client's form
+            raise StorageFull() from None
+        raise BadForm(f"malformed multipart body: {type(e).__name__}") from None
     except Exception as e:  # python-multipart's parse errors and a client that hung up mid-upload
         raise BadForm(f"malformed multipart body: {type(e).__name__}: {e}") from None
     finally:

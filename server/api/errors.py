@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 _STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                  405: "method_not_allowed", 409: "conflict", 413: "upload_too_large", 422: "invalid_request",
-                 429: "quota_exceeded"}
+                 429: "quota_exceeded", 503: "unavailable", 507: "insufficient_storage"}
 
 
 # What each error status means, as the OpenAPI schema documents it (docs/api.md, Errors).
@@ -37,7 +37,8 @@ _STATUS_MEANINGS = {
     422: "`invalid_request`: the request does not match the schema (`details.errors`); for submissions also "
          "`validation_failed`: the archive or model card was refused (`details.problems` lists them all)",
     429: "`quota_exceeded`: over a per-user quota (`details.quota`, `details.limit`, `details.used`)",
-    503: "`unavailable`: the database does not answer",
+    503: "`unavailable`: the database is busy or does not answer; retry after `Retry-After` seconds",
+    507: "`insufficient_storage`: the server's storage is full; nothing of the upload was kept (retry later)",
 }
 
 

@@ -53,8 +53,10 @@ class Settings(BaseSettings):
     max_files: int = Field(default=2000, gt=0, description="entries in one archive")
     max_uncompressed_bytes: int = Field(default=16 << 30, gt=0, description="zip-bomb bound")
     max_body_bytes: int = Field(default=1 << 20, gt=0, description="any other request body (JSON)")
+    max_compression_ratio: float = Field(default=20.0, gt=1, description="declared bytes per archive byte")
     submissions_per_day: int = Field(default=20, ge=0)
     concurrent_jobs: int = Field(default=3, ge=0)
+    refused_uploads_per_hour: int = Field(default=10, ge=0, description="refused uploads before 429")
 
     # Video checks before queueing.
     min_frames: int = 2

@@ -48,8 +48,15 @@ def _initial(conn: Connection) -> None:
     SQLModel.metadata.create_all(conn)
 
 
+def _refusals(conn: Connection) -> None:
+    models.Refusal.__table__.create(conn, checkfirst=True)
+
+
 #: Every schema version, in order. Version 1 is the schema this service first shipped with.
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _initial),)
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _initial),
+    Migration(2, "refusals: refused uploads per user, for the refused-uploads rate", _refusals),
+)
 
 
 def add_column(conn: Connection, table: str, column: str, ddl_type: str) -> None:

@@ -3,10 +3,14 @@ database trouble, no server paths in public fields, error shape and headers with
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import socket
+import tarfile
 import threading
 import time
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -15,6 +19,7 @@ from typer.testing import CliRunner
 
 from intergeneval.cli import app as cli_app
 from server.core.db import session_scope
+from server import models
 from server.models import Job, Model, Submission
 
 runner = CliRunner()
@@ -201,3 +206,76 @@ def test_multipart_text_fields_are_bounded(service, scenes, zipper):
     r = service.submit(service.auth(), zipper(scenes.videos), **few)
     assert r.status_code == 400 and "262144 bytes" in r.json()["error"]["message"]
     assert service.leftovers() == {"incoming": [], "submissions": [], "rows": []}
+
+
+# --------------------------------------------------------------------------------------------- archives
+def _bomb_zip(inflated: int = 64 << 20) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        with z.open("001.mp4", "w", force_zip64=True) as f:
+            block = bytes(1 << 20)
+            for _ in range(inflated >> 20):
+                f.write(block)
+    return buf.getvalue()
+
+
+def _bomb_tar(inflated: int = 64 << 20) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as t:
+        info = tarfile.TarInfo("001.mp4")
+        info.size = inflated
+        t.addfile(info, io.BytesIO(bytes(inflated)))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("make", [_bomb_zip, _bomb_tar], ids=["zip", "tar.gz"])
+def test_a_compression_bomb_is_refused_before_anything_is_extracted(service, monkeypatch, make):
+    import server.archive
+
+    written: list[str] = []
+    real = server.archive._exclusive
+    monkeypatch.setattr(server.archive, "_exclusive", lambda p: (written.append(p.name), real(p))[1])
+    archive = make()
+    assert len(archive) < 400_000  # 64 MiB of zeros in well under 1 % of that
+    r = service.submit(service.auth(), archive, filename="bomb.zip" if make is _bomb_zip else "bomb.tar.gz")
+    assert r.status_code == 422, r.text
+    problems = r.json()["error"]["details"]["problems"]
+    assert [p["code"] for p in problems] == ["too_large_uncompressed"] and problems[0]["items"] == ["001.mp4"]
+    assert "20 times its compressed size" in problems[0]["message"]
+    assert written == []  # refused from the headers: not a byte was inflated to disk
+    assert service.leftovers() == {"incoming": [], "submissions": [], "rows": []}
+
+
+def test_refused_uploads_count_against_a_per_user_rate(service_factory, scenes, zipper):
+    svc = service_factory(refused_uploads_per_hour=2)
+    alice, bob = svc.auth("alice"), svc.auth("bob")
+    for _ in range(2):
+        assert svc.submit(alice, b"not an archive").status_code == 422
+    r = svc.submit(alice, zipper(scenes.videos))
+    assert r.status_code == 429 and r.json()["error"]["details"] == {
+        "quota": "refused_uploads_per_hour", "limit": 2, "used": 2}
+    assert r.headers["retry-after"] == "3600"
+    assert svc.submit(bob, zipper(scenes.videos)).status_code == 201  # per user
+    me = svc.client.get("/api/v1/me", headers=alice).json()
+    assert me["quota"]["refused_uploads_last_hour"] == 2 and me["quota"]["refused_uploads_per_hour"] == 2
+
+
+# --------------------------------------------------------------------------------------------- full disk
+@pytest.mark.parametrize("where", ["upload", "extraction"])
+def test_a_full_disk_is_507_not_the_clients_fault(service, scenes, zipper, monkeypatch, where):
+    import server.archive
+    import server.uploads
+
+    def full(*_a, **_k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    if where == "upload":
+        monkeypatch.setattr(server.uploads, "write", full)
+    else:
+        monkeypatch.setattr(server.archive, "_copy", full)
+    r = service.submit(service.auth(), zipper(scenes.videos))
+    assert r.status_code == 507, r.text
+    assert r.json()["error"]["code"] == "insufficient_storage" and r.headers["retry-after"]
+    assert service.leftovers() == {"incoming": [], "submissions": [], "rows": []}
+    with session_scope(service.engine) as s:  # not counted as the client's refused upload
+        assert s.exec(select(models.Refusal)).all() == []

@@ -88,4 +88,6 @@ def me(caller: AuthCaller, services: ServicesDep, session: SessionDep) -> dict[s
                       else s.submissions_per_day, "submissions_today": today,
                       "concurrent_jobs": u.concurrent_jobs if u.concurrent_jobs is not None
                       else s.concurrent_jobs,
-                      "active_jobs": active, "max_upload_bytes": s.max_upload_bytes}}
+                      "active_jobs": active, "refused_uploads_per_hour": s.refused_uploads_per_hour,
+                      "refused_uploads_last_hour": crud.refusals_since(session, user_id=u.id),
+                      "max_upload_bytes": s.max_upload_bytes}}

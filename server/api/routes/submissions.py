@@ -41,7 +41,7 @@ _UPLOAD_SCHEMA = {
 @router.post("", summary="Upload videos for a model; validated, then queued as a job",
              response_model=SubmissionCreated, status_code=201, openapi_extra=_UPLOAD_SCHEMA,
              responses={200: {"description": "identical resubmission: the existing job", "model": SubmissionCreated},
-                        **error_responses(400, 401, 403, 409, 413, 422, 429)})
+                        **error_responses(400, 401, 403, 409, 413, 422, 429, 503, 507)})
 async def create_submission(
     request: Request, caller: SubmitCaller, session: SessionDep, services: ServicesDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
