@@ -129,7 +129,7 @@ def worker(
     from .worker import Worker, default_worker_id
 
     try:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, busy_timeout_s=settings.database_busy_timeout)
         init_db(engine)
         w = Worker(engine, settings, worker_id=default_worker_id(name or ""))
         w.backends()  # load the models now, so a broken set-up fails before the first claim

@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, true
 from sqlmodel import Session, select
 
 from .core.security import hash_token, new_token
+from .redact import redact_paths
 from .models import (
     SCOPES,
     Job,
@@ -250,8 +251,9 @@ def metric_block(metrics: dict[str, Any] | None) -> dict[str, dict[str, float | 
 
 
 def job_public(session: Session, job: Job, *, model: Model | None = None,
-               summary: JobSummary | None = None) -> JobPublic:
-    """API body of a job."""
+               summary: JobSummary | None = None, admin: bool = False) -> JobPublic:
+    """API body of a job; `lease_owner` (a worker's host and process) only for admins, the error without
+    server paths."""
     model = model or session.get(Model, job.model_id)
     scores = None
     if job.status == JobStatus.succeeded:
@@ -262,9 +264,10 @@ def job_public(session: Session, job: Job, *, model: Model | None = None,
         id=job.id, submission_id=job.submission_id, model_id=job.model_id,
         model_name=model.name if model else "?", suite_id=job.suite_id, suite_version=job.suite_version,
         status=JobStatus(job.status), progress={"done": job.progress_done, "total": job.progress_total},
-        attempts=job.attempts, max_attempts=job.max_attempts, error=job.error,
+        attempts=job.attempts, max_attempts=job.max_attempts, error=redact_paths(job.error),
         cancel_requested=job.cancel_requested, queue_position=queue_position(session, job),
-        lease_owner=job.lease_owner, lease_expires_at=job.lease_expires_at, created_at=job.created_at,
+        lease_owner=job.lease_owner if admin else None, lease_expires_at=job.lease_expires_at,
+        created_at=job.created_at,
         started_at=job.started_at, finished_at=job.finished_at, scores=scores,
         links={"self": f"/api/v1/jobs/{job.id}", "results": f"/api/v1/jobs/{job.id}/results",
                "leaderboard": f"/api/v1/leaderboard?suite={job.suite_id}&suite_version={job.suite_version}"},

@@ -89,7 +89,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         catalog: the suites (default: from settings).
     """
     settings = settings or Settings()
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or make_engine(settings.database_url, busy_timeout_s=settings.database_busy_timeout)
     init_db(engine)  # before serving: a database that cannot be upgraded stops the start with a clear error
     storage = Storage(settings.storage_dir)
     storage.sweep_incoming()

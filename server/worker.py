@@ -17,12 +17,15 @@ import logging
 import os
 import socket
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from intergeneval.runconfig import EvalConfig
 
@@ -31,12 +34,15 @@ from .core.config import Settings
 from .core.db import session_scope
 from .models import Job, JobStatus, Submission
 from .queue import Lease
+from .redact import redact_paths
 from .storage import Storage
 from .suites import SuiteCatalog
 
 log = logging.getLogger(__name__)
 
 Evaluate = Callable[..., dict[str, Any]]
+#: The database is busy (a lock held too long), gone or out of connections: not the job's fault.
+DB_TROUBLE = (OperationalError, InterfaceError, PoolTimeout)
 
 
 def default_worker_id(suffix: str = "") -> str:
@@ -138,12 +144,15 @@ class Worker:
 
     # -- one job ---------------------------------------------------------------------------------------
     def process(self, job_id: int) -> str | None:
-        """Run a claimed job to its end; returns its final (or requeued) status, None if the lease was lost."""
-        with session_scope(self.engine) as session:
-            job = session.get(Job, job_id)
-            sub = session.get(Submission, job.submission_id)
-            suite_key = (job.suite_id, job.suite_version, job.suite_hash)
-            videos = self.storage.path(sub.folder)
+        """Run a claimed job to its end; returns its final (or requeued) status, None if the lease was lost.
+
+        Database trouble (a lock held too long, a database that went away) is not the job's fault: the writes
+        are retried, and a job that still cannot go on goes back to the queue without using up an attempt.
+        """
+        try:
+            videos, suite_key = self.retry_db(f"job {job_id}: reading it", lambda: self._job_inputs(job_id))
+        except DB_TROUBLE:
+            return self._requeue_after_db_trouble(job_id)
         state = _JobState(self, job_id)
         try:
             suite = self.catalog.by_hash(*suite_key)
@@ -157,17 +166,70 @@ class Worker:
             summary = evaluate(cfg, judge=backends["judge"], tracker=backends["tracker"],
                                detector=backends["detector"], progress=state.progress,
                                should_stop=state.should_stop)
+        except DB_TROUBLE:
+            state.stop()
+            return None if state.lost else self._requeue_after_db_trouble(job_id)
         except Exception as e:  # UnknownSuite (a worker with other suite files), backend or runner errors
             state.stop()
             if state.lost:
                 return None
-            error = f"{type(e).__name__}: {e}"
-            log.error("job %d failed on %s: %s\n%s", job_id, self.worker_id, error, traceback.format_exc(limit=8))
-            status = queue.release(self.engine, job_id=job_id, worker_id=self.worker_id,
-                                   error=f"attempt failed on {self.worker_id}: {error}")
-            return status
+            log.error("job %d failed on %s: %s: %s\n%s", job_id, self.worker_id, type(e).__name__, e,
+                      traceback.format_exc(limit=8))
+            # The job's error is public: the exception's text without server paths, no worker name, no trace.
+            error = f"attempt failed: {type(e).__name__}: {redact_paths(str(e))}"[:2000]
+            try:
+                return self.retry_db(f"job {job_id}: releasing it", lambda: queue.release(
+                    self.engine, job_id=job_id, worker_id=self.worker_id, error=error), patience_s=None)
+            except DB_TROUBLE:
+                return None
         state.stop()
-        return self._complete(job_id, summary, state)
+        try:
+            return self.retry_db(f"job {job_id}: storing its summary",
+                                 lambda: self._complete(job_id, summary, state), patience_s=None)
+        except DB_TROUBLE:
+            return None
+
+    def _job_inputs(self, job_id: int) -> tuple[Path, tuple[str, str, str]]:
+        with session_scope(self.engine) as session:
+            job = session.get(Job, job_id)
+            sub = session.get(Submission, job.submission_id)
+            return self.storage.path(sub.folder), (job.suite_id, job.suite_version, job.suite_hash)
+
+    def retry_db(self, what: str, fn: Callable[[], Any], *, patience_s: float | None | str = "lease") -> Any:
+        """`fn()`, retried with back-off while the database is busy or unavailable.
+
+        Args:
+            what: for the log.
+            fn: the database work (one transaction: safe to run again).
+            patience_s: how long to keep trying (default: one lease); None: until it works or the worker stops.
+
+        Raises:
+            The database error, once patience ran out or the worker is stopping.
+        """
+        patience = self.settings.lease_seconds if patience_s == "lease" else patience_s
+        deadline = None if patience is None else time.monotonic() + patience
+        delay = 0.2
+        while True:
+            try:
+                return fn()
+            except DB_TROUBLE as e:
+                late = deadline is not None and time.monotonic() + delay > deadline
+                if late or self._shutdown.is_set():
+                    raise
+                log.warning("%s: the database is unavailable (%s); retrying in %.1f s", what, type(e).__name__,
+                            delay)
+                self._shutdown.wait(delay)
+                delay = min(delay * 2, 5.0)
+
+    def _requeue_after_db_trouble(self, job_id: int) -> str | None:
+        log.warning("job %d: the database stayed unavailable; back to the queue without using an attempt", job_id)
+        try:
+            return self.retry_db(f"job {job_id}: requeueing it", lambda: queue.release(
+                self.engine, job_id=job_id, worker_id=self.worker_id, count_attempt=False,
+                error="attempt interrupted: the database was unavailable; requeued without using an attempt"),
+                patience_s=None)
+        except DB_TROUBLE:
+            return None
 
     def _complete(self, job_id: int, summary: dict[str, Any], state: _JobState) -> str | None:
         if state.lost:
@@ -189,7 +251,8 @@ class Worker:
             with session_scope(self.engine) as session:
                 crud.store_summary(session, job_id=job_id, summary=summary)
             queue.finish(self.engine, job_id=job_id, worker_id=self.worker_id, status=JobStatus.failed,
-                         error=f"no video could be scored ({videos.get('failed', 0)} failed): {reasons}")
+                         error=f"no video could be scored ({videos.get('failed', 0)} failed): "
+                               f"{redact_paths(reasons)}")
             return JobStatus.failed
         with session_scope(self.engine) as session:
             crud.store_summary(session, job_id=job_id, summary=summary)
@@ -232,13 +295,19 @@ class _JobState:
                 log.exception("job %d: heartbeat failed", self.job_id)
 
     def progress(self, done: int, total: int, record: dict[str, Any]) -> None:
-        """The runner's per-video callback: store the record, renew the lease, record progress."""
+        """The runner's per-video callback: store the record, renew the lease, record progress (retried for up
+        to a lease while the database is busy)."""
         if self.lost:
             return
-        with session_scope(self.w.engine) as session:
-            crud.store_video_result(session, job_id=self.job_id, record=record)
-        self._apply(queue.heartbeat(self.w.engine, job_id=self.job_id, worker_id=self.w.worker_id,
-                                    lease_s=self.w.settings.lease_seconds, done=done, total=total))
+
+        def store() -> None:
+            with session_scope(self.w.engine) as session:
+                crud.store_video_result(session, job_id=self.job_id, record=record)
+
+        self.w.retry_db(f"job {self.job_id}: storing {record.get('scenario_id')}", store)
+        self._apply(self.w.retry_db(f"job {self.job_id}: heartbeat", lambda: queue.heartbeat(
+            self.w.engine, job_id=self.job_id, worker_id=self.w.worker_id, lease_s=self.w.settings.lease_seconds,
+            done=done, total=total)))
 
     def should_stop(self) -> bool:
         """Polled by the runner before each video."""

@@ -16,9 +16,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
+
+#: Seconds a client is told to wait after a 503 (database busy or down).
+RETRY_AFTER_S = 5
 
 _STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                  405: "method_not_allowed", 409: "conflict", 413: "upload_too_large", 422: "invalid_request",
@@ -60,8 +65,10 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for the error statuses a route can answer, all with the `ErrorBody` shape.
 
     Declaring 422 here also replaces FastAPI's default validation-error schema, which this API does not use.
+    503 is always declared: any operation may find the database busy or down.
     """
-    return {status: {"model": ErrorBody, "description": _STATUS_MEANINGS[status]} for status in statuses}
+    return {status: {"model": ErrorBody, "description": _STATUS_MEANINGS[status]}
+            for status in sorted({*statuses, 503})}
 
 
 class ApiError(Exception):
@@ -134,6 +141,18 @@ def install_error_handlers(app: FastAPI) -> None:
         first = errors[0] if errors else {"loc": [], "msg": "invalid"}
         message = f"invalid request: {'.'.join(first['loc'])}: {first['msg']}"
         return JSONResponse(error_body("invalid_request", message, {"errors": errors}), status_code=422)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(SQLAlchemyTimeoutError)
+    async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+        # A lock held too long (SQLite), a database that is down or a pool with no free connection: the
+        # request was fine, the client may retry. The statement and its parameters go to the log only.
+        ref = uuid.uuid4().hex[:12]
+        log.error("database unavailable %s: %s", ref, exc)
+        return JSONResponse(error_body("unavailable", f"the database is busy or unavailable; retry in a few "
+                                       f"seconds (reference {ref})"), status_code=503,
+                            headers={"Retry-After": str(RETRY_AFTER_S)})
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

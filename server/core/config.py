@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("intergeneval-data"), description="SQLite database and default storage")
     database_url: str = Field(default="", description="SQLAlchemy URL; default SQLite under the data dir")
     storage: Path | None = Field(default=None, description="uploads, job outputs, result cache (default data dir)")
+    database_busy_timeout: float = Field(default=30.0, gt=0, description="SQLite: seconds a writer waits for "
+                                         "another's lock before the request is answered 503")
 
     # Scoring: what workers load (the in-process worker of `serve` too).
     profile: str | None = Field(default="default", description="model profile: default, tiny, or none (only the "

@@ -22,12 +22,14 @@ log = logging.getLogger(__name__)
 SQLITE_BUSY_TIMEOUT_S = 30
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(url: str, *, echo: bool = False, busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S) -> Engine:
     """Create the engine for a database URL; SQLite files get their folder created.
 
     Args:
         url: SQLAlchemy URL, e.g. `sqlite:///data/intergeneval.db` or `postgresql+psycopg://u@host/db`.
         echo: log SQL statements.
+        busy_timeout_s: how long a SQLite writer waits for another's lock before failing (the API then
+            answers 503 with `Retry-After`).
     """
     u = make_url(url)
     if u.get_backend_name() != "sqlite":
@@ -41,7 +43,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     engine = create_engine(
         url,
         echo=echo,
-        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
+        connect_args={"check_same_thread": False, "timeout": busy_timeout_s},
         **pool,
     )
 
@@ -51,7 +53,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         if not memory:
             cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 

@@ -7,6 +7,7 @@ import errno
 import io
 import json
 import socket
+import sqlite3
 import tarfile
 import threading
 import time
@@ -279,3 +280,133 @@ def test_a_full_disk_is_507_not_the_clients_fault(service, scenes, zipper, monke
     assert service.leftovers() == {"incoming": [], "submissions": [], "rows": []}
     with session_scope(service.engine) as s:  # not counted as the client's refused upload
         assert s.exec(select(models.Refusal)).all() == []
+
+
+# --------------------------------------------------------------------------------------------- database trouble
+class _WriteLock:
+    """Another process's write lock on the SQLite database, held until `release` (or for `hold_s` seconds)."""
+
+    def __init__(self, url: str, hold_s: float | None = None):
+        self.conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None, check_same_thread=False)
+        self.conn.execute("BEGIN IMMEDIATE")
+        if hold_s is not None:
+            threading.Timer(hold_s, self.release).start()
+
+    def release(self) -> None:
+        if self.conn is not None:
+            self.conn.execute("ROLLBACK")
+            self.conn.close()
+            self.conn = None
+
+
+_SQL_WORDS = ("INSERT", "UPDATE", "SELECT", "sqlite", "Traceback", "parameters")
+
+
+def test_a_locked_database_is_503_with_retry_after(service_factory, scenes, zipper):
+    svc = service_factory(database_busy_timeout=0.3)
+    headers = svc.auth()
+    assert svc.client.get("/api/v1/me", headers=headers).status_code == 200  # token use recorded before
+    lock = _WriteLock(svc.settings.database_url)
+    try:
+        r = svc.submit(headers, zipper(scenes.videos))
+    finally:
+        lock.release()
+    assert r.status_code == 503, r.text
+    assert r.headers["retry-after"] == "5" and r.json()["error"]["code"] == "unavailable"
+    assert not any(w in r.text for w in _SQL_WORDS), r.text
+    assert svc.leftovers() == {"incoming": [], "submissions": [], "rows": []}
+    assert svc.submit(headers, zipper(scenes.videos)).status_code == 201  # and it works again
+
+
+def _walk_suite(hook):
+    """An `evaluate` that scores every scenario with a fixed record, calling `hook(n)` before each progress."""
+    from intergeneval.formats import load_suite
+
+    def evaluate(cfg, *, judge, tracker, detector, progress, should_stop):
+        suite = load_suite(cfg.suite)
+        for n, sc in enumerate(suite.scenarios, 1):
+            if should_stop():
+                break
+            hook(n)
+            progress(n, len(suite.scenarios), {"scenario_id": sc.id, "status": "scored", "scores": {"if": 0.5}})
+        return {"suite": {"id": suite.suite_id, "version": suite.version, "content_hash": suite.content_hash},
+                "fingerprints": {"judge": {"backend": "fake"}, "tracker": {}}, "complete": True,
+                "metrics": {"if": {"mean": 0.5, "ci_low": 0.5, "ci_high": 0.5}},
+                "videos": {"expected": len(suite.scenarios), "scored": len(suite.scenarios), "failed": 0}}
+
+    return evaluate
+
+
+@pytest.mark.parametrize("hold_s", [1.0, 2.5], ids=["shorter-than-the-lease", "longer-than-the-lease"])
+def test_database_trouble_never_costs_a_job_an_attempt(service_factory, scenes, zipper, hold_s):
+    from sqlmodel import create_engine
+
+    from server.worker import Worker
+
+    svc = service_factory(lease_seconds=1.5)
+    job_id = svc.submit(svc.auth(), zipper(scenes.videos)).json()["job"]["id"]
+    # The worker's own engine, waiting 0.2 s for a lock (the database file is in WAL mode already).
+    engine = create_engine(svc.settings.database_url, connect_args={"timeout": 0.2, "check_same_thread": False})
+
+    def lock_before_the_second_video(n: int) -> None:
+        if n == 2:
+            _WriteLock(svc.settings.database_url, hold_s=hold_s)
+
+    worker = Worker(engine, svc.settings, storage=svc.storage, catalog=svc.app.state.services.catalog,
+                    backends={"judge": None, "tracker": None, "detector": None},
+                    evaluate=_walk_suite(lock_before_the_second_video))
+    assert worker.run_once()
+    job = svc.client.get(f"/api/v1/jobs/{job_id}").json()
+    if hold_s < svc.settings.lease_seconds:  # the writes waited for the lock: the job went on
+        assert (job["status"], job["attempts"], job["error"]) == ("succeeded", 1, None), job
+    else:  # gave up after a lease: back to the queue, the attempt not counted, no SQL in the error
+        assert (job["status"], job["attempts"]) == ("queued", 0), job
+        assert "database was unavailable" in job["error"] and not any(w in job["error"] for w in _SQL_WORDS)
+        worker._evaluate = _walk_suite(lambda n: None)
+        assert worker.run_once()
+        job = svc.client.get(f"/api/v1/jobs/{job_id}").json()
+        assert (job["status"], job["attempts"]) == ("succeeded", 1), job
+    engine.dispose()
+
+
+# --------------------------------------------------------------------------------------------- server paths
+def test_no_server_path_in_public_fields(service_factory, scenes, zipper, add_jobs_to):
+    from server import queue
+
+    svc = service_factory()
+    root = str(svc.storage.root)
+    # An archive entry whose name the file system refuses: the message named the incoming folder.
+    long = zipper(scenes.videos, extra={"x" * 300 + ".mp4": b"v"})
+    r = svc.submit(svc.auth(), long)
+    assert r.status_code == 422 and root not in r.text and "/incoming/" not in r.text, r.text
+    assert "longer than 200 bytes" in r.text
+    # A stored video that no longer decodes: the real runner's reason names its file by absolute path.
+    admin = svc.auth("root", scopes=("admin",), admin=True)
+    job_id = svc.submit(svc.auth("alice"), zipper(scenes.videos)).json()["job"]["id"]
+    folder = next((svc.storage.root / "submissions").iterdir())
+    for video in folder.glob("*.mp4"):
+        video.write_bytes(b"no longer a video")
+    from server.worker import Worker
+
+    worker = Worker(svc.engine, svc.settings, storage=svc.storage, catalog=svc.app.state.services.catalog)
+    assert worker.run_once()
+    with session_scope(svc.engine) as s:  # stored verbatim: nothing the runner recorded is lost
+        stored = s.exec(select(models.VideoResult)).first()
+        assert root in stored.reason
+    for headers in ({}, admin):
+        job = svc.client.get(f"/api/v1/jobs/{job_id}", headers=headers)
+        results = svc.client.get(f"/api/v1/jobs/{job_id}/results", headers=headers)
+        video = svc.client.get(f"/api/v1/jobs/{job_id}/videos/{stored.scenario_id}", headers=headers)
+        for answer in (job, results, video):
+            assert answer.status_code == 200 and root not in answer.text, answer.text[:500]
+    assert job.json()["status"] == "failed" and "no longer a video" not in job.json()["error"]
+    assert f"{stored.scenario_id}.mp4" in video.json()["reason"]
+    # lease_owner (host:pid of a worker) is for admins only.
+    [jid] = add_jobs_to(svc.engine, svc.app.state.services.catalog, 1, owner="carol")
+    queue.claim(svc.engine, worker_id="gpu-7:4242", lease_s=60)
+    assert svc.client.get(f"/api/v1/jobs/{jid}").json()["lease_owner"] is None
+    assert svc.client.get(f"/api/v1/jobs/{jid}", headers=admin).json()["lease_owner"] == "gpu-7:4242"
+    # A backend configured by a local folder is shown by its name.
+    svc2 = service_factory(judge_options={"answers": str(scenes.answers), "model": f"{root}/models/qwen-local"})
+    h = svc2.client.get("/api/v1/health")
+    assert h.json()["judge"]["model"] == "qwen-local" and root not in h.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Literal
 
 from fastapi import APIRouter
@@ -13,9 +14,11 @@ import intergeneval
 from ... import crud, queue
 from ...core.migrations import current_version
 from ...fingerprints import ROLES, backend_info, configured_backends
+from ...redact import redact_paths
 from ..deps import AuthCaller, Services, ServicesDep, SessionDep
 from ..errors import ApiError, error_responses
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["service"])
 
 
@@ -56,8 +59,10 @@ def backends_in_use(services: Services) -> dict[str, dict[str, Any] | None]:
     worker = services.worker
     fps = worker.fingerprints() if worker is not None else None
     if fps is not None:
-        return {role: backend_info(fps[role]) if fps.get(role) else None for role in ROLES}
-    return configured_backends(services.settings)
+        found = {role: backend_info(fps[role]) if fps.get(role) else None for role in ROLES}
+    else:
+        found = configured_backends(services.settings)
+    return redact_paths(found)  # a model given as a local folder is shown by its name
 
 
 @router.get("/health", response_model=Health, summary="Liveness, database, queue counts and backends in use",
@@ -69,8 +74,9 @@ def health(services: ServicesDep) -> dict[str, Any]:
             conn.execute(text("SELECT 1"))
             version = current_version(conn)
         counts = queue.queue_counts(services.engine)
-    except Exception as e:  # health must say what is wrong, never crash
-        raise ApiError(503, "unavailable", f"the database does not answer: {type(e).__name__}: {e}") from None
+    except Exception:  # health must say what is wrong, never crash; the details (SQL, hosts) go to the log
+        log.exception("health: the database does not answer")
+        raise ApiError(503, "unavailable", "the database does not answer", headers={"Retry-After": "5"}) from None
     return {"status": "ok", "version": intergeneval.__version__, "database": services.engine.dialect.name,
             "schema_version": version, "queue": counts, "profile": services.settings.profile,
             **backends_in_use(services)}

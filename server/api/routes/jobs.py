@@ -12,6 +12,7 @@ from sqlmodel import func, select
 from ... import crud, queue
 from ...fingerprints import fingerprint_hash, judge_label
 from ...leaderboard import categories
+from ...redact import redact_paths
 from ...models import (FINAL_JOB_STATUSES, NO_NUL, Job, JobPublic, JobsPublic, JobStatus, JobSummary, Model,
                        VideoResult)
 from ..deps import (DB_INT_MAX, AuthCaller, JobId, Limit, Offset, OptionalCaller, ServicesDep, SessionDep,
@@ -46,7 +47,7 @@ def list_jobs(caller: AuthCaller, session: SessionDep, status: JobStatus | None 
         q = q.where(Job.model_id == model_id)
     count = session.exec(select(func.count()).select_from(q.subquery())).one()
     rows = session.exec(q.order_by(Job.id.desc()).offset(offset).limit(limit)).all()
-    return JobsPublic(data=[crud.job_public(session, j) for j in rows], count=count)
+    return JobsPublic(data=[crud.job_public(session, j, admin=caller.is_admin) for j in rows], count=count)
 
 
 @router.get("/{job_id}", response_model=JobPublic, summary="A job: status, progress, attempts, error, links",
@@ -54,7 +55,7 @@ def list_jobs(caller: AuthCaller, session: SessionDep, status: JobStatus | None 
 def get_job(job_id: JobId, caller: OptionalCaller, session: SessionDep) -> JobPublic:
     """Readable by anyone who can see the job's model."""
     job, model = _visible_job(session, job_id, caller)
-    return crud.job_public(session, job, model=model)
+    return crud.job_public(session, job, model=model, admin=viewer_of(caller).is_admin)
 
 
 @router.delete("/{job_id}", response_model=JobPublic, summary="Cancel a job",
@@ -68,7 +69,7 @@ def cancel_job(job_id: JobId, caller: AuthCaller, session: SessionDep, services:
         raise ApiError(409, "conflict", f"job {job_id} is already {job.status}")
     queue.cancel(services.engine, job_id=job_id)
     session.expire_all()
-    return crud.job_public(session, session.get(Job, job_id), model=model)
+    return crud.job_public(session, session.get(Job, job_id), model=model, admin=caller.is_admin)
 
 
 def _evidence(job_id: int, record: dict[str, Any]) -> list[dict[str, Any]]:
@@ -80,7 +81,9 @@ def _evidence(job_id: int, record: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def video_public(job_id: int, record: dict[str, Any]) -> dict[str, Any]:
-    """A per-video record in the API's shape (docs/api.md, VideoResult), the record itself under `record`."""
+    """A per-video record in the API's shape (docs/api.md, VideoResult), the record itself under `record`
+    (server paths in its text shown as base names)."""
+    record = redact_paths(record)
     cat = record.get("category") or {}
     answers = [{"key_interaction": i, **a} for i, ki in enumerate(record.get("interactions") or [])
                for a in ki.get("answers") or []]
@@ -106,13 +109,14 @@ def summary_public(summary: dict[str, Any] | None) -> dict[str, Any] | None:
     if summary is None:
         return None
     fps = dict(summary.get("fingerprints") or {})
+    hashes = {"judge_hash": fingerprint_hash(fps.get("judge")), "judge_label": judge_label(fps.get("judge"))}
+    summary = redact_paths(summary)  # after hashing: the hashes are of what the worker recorded
     suite = summary.get("suite") or {}
     return {
         "metrics": crud.metric_block(summary.get("metrics")),
         "videos": summary.get("videos") or {},
         "categories": categories(summary),
-        "fingerprints": {**fps, "judge_hash": fingerprint_hash(fps.get("judge")),
-                         "judge_label": judge_label(fps.get("judge"))},
+        "fingerprints": {**summary.get("fingerprints", {}), **hashes},
         "protocol": summary.get("protocol"),
         "suite": {"suite_id": suite.get("id"), "version": suite.get("version"),
                   "content_hash": suite.get("content_hash")},
@@ -128,7 +132,8 @@ def job_results(job_id: JobId, caller: OptionalCaller, session: SessionDep) -> d
     job, model = _visible_job(session, job_id, caller)
     summary = session.exec(select(JobSummary).where(JobSummary.job_id == job_id)).first()
     rows = session.exec(select(VideoResult).where(VideoResult.job_id == job_id).order_by(VideoResult.id)).all()
-    return {"job": crud.job_public(session, job, model=model, summary=summary).model_dump(mode="json"),
+    return {"job": crud.job_public(session, job, model=model, summary=summary,
+                                   admin=viewer_of(caller).is_admin).model_dump(mode="json"),
             "summary": summary_public(summary.summary if summary else None),
             "videos": [video_public(job_id, r.record) for r in rows]}
 
