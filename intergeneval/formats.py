@@ -401,10 +401,28 @@ def write_json(path: Path, value: Any) -> None:
     atomic_write_text(path, json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
 
 
+#: A spreadsheet reads a cell starting with one of these as a formula (CSV formula injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A value safe to open in a spreadsheet: text that would start a formula gets a leading `'`.
+
+    Numbers are left alone (a negative score stays a number); only text is changed.
+
+    Example:
+        >>> [csv_cell(v) for v in ("=HYPERLINK(\"http://x\")", "-model", "@sum", "model", -0.5)]
+        ['\'=HYPERLINK("http://x")', "'-model", "'@sum", 'model', -0.5]
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def write_csv(path: Path, header: list[str], rows: Iterable[list[Any]]) -> None:
-    """Write a CSV file atomically."""
+    """Write a CSV file atomically (text cells neutralised with `csv_cell`)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
-    w.writerows(rows)
+    w.writerows([csv_cell(v) for v in row] for row in rows)
     atomic_write_text(path, buf.getvalue())

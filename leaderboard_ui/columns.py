@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from intergeneval import config
+from intergeneval.formats import csv_cell
 from intergeneval.metrics.aggregate import METRIC_INFO, METRICS
 
 #: The metric the API ranks by (its `rank` and `rank_ub`); shown first among the metrics.
@@ -213,8 +214,8 @@ def to_csv(rows: Sequence[Row]) -> str:
     writer.writeheader()
     for r in rows:
         rec = csv_record(r, header)
-        writer.writerow({k: ("" if v is None else str(v).lower() if isinstance(v, bool) else v)
-                         for k, v in rec.items()})
+        writer.writerow({k: ("" if v is None else str(v).lower() if isinstance(v, bool) else csv_cell(v))
+                         for k, v in rec.items()})  # csv_cell: users' text never starts a spreadsheet formula
     return buf.getvalue()
 
 

@@ -6,6 +6,7 @@ Conversions to API bodies (`job_public`, `model_public`, …) live here too, so 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from sqlmodel import Session, select
 from .core.security import hash_token, new_token
 from .redact import redact_paths
 from .models import (
+    HTTP_LINK,
     SCOPES,
     Job,
     JobPublic,
@@ -170,8 +172,11 @@ def model_name(session: Session, model_id: int) -> str | None:
 def model_public(session: Session, model: Model, *, results: list[dict[str, Any]] | None = None) -> ModelPublic:
     """API body of a model."""
     owner = session.get(User, model.owner_id)
+    card = model.model_dump(exclude={"owner_id", "updated_at"})
+    if card.get("link") and not re.match(HTTP_LINK, card["link"]):
+        card["link"] = None  # stored before links were checked: never hand a `javascript:` link to a page
     return ModelPublic(
-        **model.model_dump(exclude={"owner_id", "updated_at"}),
+        **card,
         owner=owner.name if owner else "?",
         links={"self": f"/api/v1/models/{model.id}", "jobs": f"/api/v1/jobs?model_id={model.id}"},
         results=results,

@@ -20,6 +20,8 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from intergeneval.formats import csv_cell
+
 from . import crud
 from .crud import METRICS, Viewer
 from .models import Job, JobStatus, JobSummary, Model, iso
@@ -260,5 +262,5 @@ def to_csv(body: dict[str, Any]) -> str:
         cov = r.get("coverage") or {}
         line += [cov.get("scored"), cov.get("expected"), r.get("date"), r.get("job_id")]
         line += [((r.get("categories") or {}).get(k) or {}).get(c, {}).get("if") for k, c in cats]
-        w.writerow(["" if v is None else v for v in line])
+        w.writerow(["" if v is None else csv_cell(v) for v in line])  # names are users' text: no formulas
     return buf.getvalue()

@@ -23,7 +23,8 @@ from sqlalchemy.engine import Engine
 import intergeneval
 
 from .api.deps import Services
-from .api.errors import install_error_handlers
+from .api.errors import install_error_handlers, unknown_api_route
+from .api.headers import SecurityHeaders, add_cors
 from .api.limits import BodyLimit
 from .api.routes import admin, health, jobs, leaderboard, models, submissions, suites
 from .core.config import Settings
@@ -131,7 +132,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
 def _api_app(lifespan: Any = None, settings: Settings | None = None) -> FastAPI:
     """The app without its services: metadata, middleware, error handlers and the `/api/v1` routes."""
-    max_body = settings.max_body_bytes if settings is not None else Settings.model_fields["max_body_bytes"].default
+    settings = settings or Settings.model_construct()  # the defaults, without reading the environment
     app = FastAPI(
         title="InterGenEval evaluation service",
         version=intergeneval.__version__,
@@ -139,10 +140,16 @@ def _api_app(lifespan: Any = None, settings: Settings | None = None) -> FastAPI:
                     "Auth: `Authorization: Bearer <token>`. Errors: `{\"error\": {\"code\", \"message\"}}`.",
         lifespan=lifespan,
     )
-    app.add_middleware(BodyLimit, max_bytes=max_body)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    add_cors(app, settings.cors_origins)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(ServerTiming)
     install_error_handlers(app)
     app.include_router(api_router())
+    # Last: what no route above matched under /api/v1 answers here (404, or 405 with Allow) in the error
+    # shape, never falling through to the page mounted at "/".
+    app.add_api_route(API_PREFIX + "/{rest:path}", unknown_api_route, include_in_schema=False,
+                      methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
     return app
 
 

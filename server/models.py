@@ -19,6 +19,8 @@ Scope = Literal["submit", "admin"]
 #: Text a client sends to be stored: Postgres text cannot hold NUL characters, so they are refused with a 422
 #: (`invalid_request`) instead of failing in the database driver (a 500).
 NO_NUL = r"^[^\x00]*$"
+#: Model card links: http(s) only, with a host (the page renders them as anchors: no `javascript:`, `data:`).
+HTTP_LINK = r"^[Hh][Tt][Tt][Pp][Ss]?://[^/?#\s\x00]+([/?#][^\x00]*)?$"
 
 
 def utcnow() -> datetime:
@@ -163,14 +165,17 @@ class ModelBase(SQLModel):
 
 
 class ModelCreate(ModelBase):
-    """The model card sent with a submission."""
+    """The model card sent with a submission (`public` strict: a JSON `0` or `"yes"` is refused)."""
+
+    link: str | None = Field(default=None, max_length=500, schema_extra={"pattern": HTTP_LINK})
+    public: StrictBool = True
 
 
 class ModelUpdate(SQLModel):
     organisation: str | None = Field(default=None, max_length=200, schema_extra={"pattern": NO_NUL})
     base_model: str | None = Field(default=None, max_length=200, schema_extra={"pattern": NO_NUL})
     parameters: str | None = Field(default=None, max_length=50, schema_extra={"pattern": NO_NUL})
-    link: str | None = Field(default=None, max_length=500, schema_extra={"pattern": NO_NUL})
+    link: str | None = Field(default=None, max_length=500, schema_extra={"pattern": HTTP_LINK})
     description: str | None = Field(default=None, max_length=5000, schema_extra={"pattern": NO_NUL})
     # Strict: a JSON 0 or "yes" is refused (422), not read as a boolean.
     public: StrictBool | None = None

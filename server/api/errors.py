@@ -116,6 +116,15 @@ def path_pattern(template: str) -> re.Pattern[str]:
     return re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)))
 
 
+async def unknown_api_route(request: Request) -> JSONResponse:
+    """An `/api/v1` path or method no operation serves: 405 with `Allow` when the path exists, else 404."""
+    allow = _allowed_methods(request)
+    if allow:
+        return JSONResponse(error_body("method_not_allowed", f"{request.method} is not allowed on this path; "
+                                       f"allowed: {allow}"), status_code=405, headers={"Allow": allow})
+    return JSONResponse(error_body("not_found", f"no API operation at {request.url.path}"), status_code=404)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every error to the JSON shape above."""
 

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     max_attempts: int = Field(default=3, ge=1)
     poll_seconds: float = Field(default=1.0, gt=0, description="idle worker's wait between claims")
 
+    # Browsers: origins allowed to call the API from other sites (CORS); empty: none.
+    cors_origins: list[str] = Field(default_factory=list, description="e.g. [\"https://lab.example\"]")
+
     # Admission.
     max_upload_bytes: int = Field(default=4 << 30, gt=0)
     max_files: int = Field(default=2000, gt=0, description="entries in one archive")

@@ -150,9 +150,10 @@ def service_factory(tmp_path, scenes) -> Iterator[Callable[..., Service]]:
     """Build test services (optionally with an in-process worker); all are closed at the end."""
     opened: list[TestClient] = []
 
-    def make(*, worker: bool = False, worker_kwargs: dict[str, Any] | None = None, **overrides: Any) -> Service:
+    def make(*, worker: bool = False, worker_kwargs: dict[str, Any] | None = None, mount_page: bool = False,
+             **overrides: Any) -> Service:
         settings = settings_for(tmp_path / f"data{len(opened)}", scenes, **overrides)
-        app = create_app(settings, start_worker=worker, mount_page=False, worker_kwargs=worker_kwargs)
+        app = create_app(settings, start_worker=worker, mount_page=mount_page, worker_kwargs=worker_kwargs)
         client = TestClient(app)
         client.__enter__()
         opened.append(client)

@@ -131,6 +131,16 @@ def test_csv(service, board):
     assert to_csv(body) == r.text
 
 
+def test_csv_cells_never_start_a_formula(service, board):
+    # Model names are users' text: a spreadsheet would run `=…` as a formula.
+    board("=HYPERLINK(\"http://evil.example\",\"x\")", _summary(0.5, 0.1))
+    board("-2+3", _summary(-0.2, 0.1))
+    text = service.client.get("/api/v1/leaderboard?format=csv&include_reference=false").text
+    rows = {r["model_name"]: r for r in csv.DictReader(io.StringIO(text))}
+    assert set(rows) == {"'=HYPERLINK(\"http://evil.example\",\"x\")", "'-2+3"}
+    assert rows["'-2+3"]["if_mean"] == "-0.2"  # numbers stay numbers
+
+
 def test_cached_answers_follow_every_change(service, board):
     assert _rows(service)["rows"] == []  # cached empty board
     board("a", _summary(0.5, 0.1))

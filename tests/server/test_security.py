@@ -410,3 +410,69 @@ def test_no_server_path_in_public_fields(service_factory, scenes, zipper, add_jo
     svc2 = service_factory(judge_options={"answers": str(scenes.answers), "model": f"{root}/models/qwen-local"})
     h = svc2.client.get("/api/v1/health")
     assert h.json()["judge"]["model"] == "qwen-local" and root not in h.text
+
+
+# --------------------------------------------------------------------------------------------- edges
+@pytest.fixture
+def with_page(service_factory):
+    """The service with the leaderboard page mounted at "/" (as `intergeneval serve` runs it)."""
+    return service_factory(mount_page=True)
+
+
+@pytest.mark.parametrize(("method", "path", "status", "allow"), [
+    ("get", "/api/v1/nothing-here", 404, None),
+    ("post", "/api/v1/jobs/nope/deeper", 404, None),
+    ("put", "/api/v1/health", 405, {"GET", "HEAD"}),
+    ("post", "/api/v1/jobs/1", 405, {"DELETE", "GET", "HEAD"}),
+    ("delete", "/api/v1/leaderboard", 405, {"GET", "HEAD"}),
+])
+def test_with_the_page_mounted_the_api_answers_its_own_errors(with_page, method, path, status, allow):
+    r = with_page.client.request(method.upper(), path)
+    assert r.status_code == status and r.headers["content-type"] == "application/json", r.text[:200]
+    assert r.json()["error"]["code"] == ("not_found" if status == 404 else "method_not_allowed")
+    if allow:
+        assert set(r.headers["allow"].split(", ")) == allow
+
+
+def test_security_headers_on_the_api_and_the_page(with_page):
+    from server.api.headers import API_CSP, PAGE_CSP
+
+    for path, csp in (("/api/v1/health", API_CSP), ("/api/v1/nothing", API_CSP), ("/", PAGE_CSP)):
+        r = with_page.client.get(path)
+        assert r.headers["x-content-type-options"] == "nosniff" and r.headers["x-frame-options"] == "DENY"
+        assert r.headers["content-security-policy"] == csp, path
+    assert "frame-ancestors 'none'" in PAGE_CSP and "<html" in with_page.client.get("/").text.lower()
+
+
+def test_cors_is_off_by_default_and_only_for_configured_origins(service_factory):
+    preflight = {"Origin": "http://localhost:3000", "Access-Control-Request-Method": "DELETE",
+                 "Access-Control-Request-Headers": "authorization"}
+    off = service_factory(mount_page=True)
+    for r in (off.client.options("/api/v1/jobs/1", headers=preflight),
+              off.client.get("/api/v1/health", headers={"Origin": "http://localhost:3000"})):
+        assert "access-control-allow-origin" not in r.headers, dict(r.headers)
+        assert "access-control-allow-credentials" not in r.headers
+    on = service_factory(mount_page=True, cors_origins=["https://lab.example"])
+    ok = on.client.options("/api/v1/jobs/1", headers={**preflight, "Origin": "https://lab.example"})
+    assert ok.status_code == 200 and ok.headers["access-control-allow-origin"] == "https://lab.example"
+    assert "access-control-allow-credentials" not in ok.headers
+    other = on.client.get("/api/v1/health", headers={"Origin": "http://localhost:3000"})
+    assert other.status_code == 200 and "access-control-allow-origin" not in other.headers
+
+
+@pytest.mark.parametrize("card", [{"name": "m", "public": "yes"}, {"name": "m", "public": 0},
+                                  {"name": "m", "link": "javascript:alert(document.cookie)"},
+                                  {"name": "m", "link": "data:text/html,<script>alert(1)</script>"}])
+def test_model_cards_are_strict_and_links_http(service, scenes, zipper, card):
+    r = service.submit(service.auth(), zipper(scenes.videos), card)
+    assert r.status_code == 422 and [p["code"] for p in r.json()["error"]["details"]["problems"]] == ["model_card"]
+    assert service.leftovers() == {"incoming": [], "submissions": [], "rows": []}
+
+
+def test_model_links_are_http_on_edit_too(service, scenes, zipper):
+    headers = service.auth()
+    job = service.submit(headers, zipper(scenes.videos), {"name": "m", "link": "https://lab.example/m"}).json()
+    mid = job["job"]["model_id"]
+    bad = service.client.patch(f"/api/v1/models/{mid}", json={"link": "javascript:alert(1)"}, headers=headers)
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
+    assert service.client.get(f"/api/v1/models/{mid}").json()["link"] == "https://lab.example/m"

@@ -105,3 +105,10 @@ def test_api_metric_list_mismatch_is_reported():
     assert columns.check_api_metrics(None) == []
     problems = columns.check_api_metrics([m for m in METRICS if m != "spi"] + ["elo"])
     assert any("spi" in p for p in problems) and any("elo" in p for p in problems)
+
+
+def test_csv_cells_never_start_a_formula():
+    rows = [_row("=cmd|' /C calc'!A0", -0.25, organisation="+lab"), _row("@SUM(A1)", 0.5)]
+    parsed = list(csv.DictReader(io.StringIO(to_csv(rows))))
+    assert [r["model_name"] for r in parsed] == ["'=cmd|' /C calc'!A0", "'@SUM(A1)"]
+    assert parsed[0]["organisation"] == "'+lab" and parsed[0]["if_mean"] == "-0.25"
