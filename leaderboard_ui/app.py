@@ -13,9 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.utils import NamedString
+from gradio_client import utils as client_utils
 
-from . import actions, table
+from . import actions, cards, table
 from .client import ApiClient
+from .uploads import PageUploads, browser_of
 from .columns import RANK_METRIC
 
 CSS = (Path(__file__).with_name("style.css")).read_text(encoding="utf-8")
@@ -73,17 +76,53 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
-def build_blocks(api: ApiClient, *, public_base: str | None = None) -> gr.Blocks:
+def archive_input(uploads: PageUploads, **kwargs: Any) -> gr.File:
+    """The archive field: its value is the id of an upload made through this page (`uploads.PageUploads`),
+    never a server path. Gradio would copy whatever path an event names into its cache before the handler
+    runs; this field copies nothing and refuses anything that is not a pending upload of the page.
+
+    (Its methods are replaced on the instance: a `gr.File` subclass would make Gradio write a `.pyi` stub
+    beside this module at import.)
+    """
+    field = gr.File(**kwargs)
+
+    def check(value: str | Path | None) -> str | None:
+        if value is None:
+            return None
+        if not uploads.known(str(value)):
+            raise gr.Error("Upload the archive with this form (a server path or URL is not accepted).")
+        return str(value)
+
+    async def async_check(value: str | Path | None) -> str | None:
+        return check(value)
+
+    def process_single_file(f: Any) -> NamedString:
+        # Gradio's version also leaves an empty temporary file in its cache per call.
+        if field.file_types and not client_utils.is_valid_file(f.path, field.file_types):
+            raise gr.Error(f"The archive must be one of {', '.join(field.file_types)}.")
+        return NamedString(f.path)
+
+    field.move_resource_to_block_cache = check
+    field.async_move_resource_to_block_cache = async_check
+    field._process_single_file = process_single_file
+    return field
+
+
+def build_blocks(api: ApiClient, *, public_base: str | None = None,
+                 uploads: PageUploads | None = None) -> gr.Blocks:
     """The Gradio page, talking to the API through `api`.
 
     Args:
         api: the REST client (its base URL is what the page's server uses to reach the API).
         public_base: the API's root as users reach it, for the About tab's examples (default: this
             page's host).
+        uploads: where the form's archives wait (`web.mount` makes it and puts its guard in front of the
+            page); default: a temporary folder.
 
     Returns:
         The Blocks, ready for `gr.mount_gradio_app`.
     """
+    uploads = uploads or PageUploads.temporary(4 << 30)
     with gr.Blocks(title=TITLE, analytics_enabled=False) as blocks:
         token_store = gr.BrowserState("", storage_key="intergeneval-token")
         board_state = gr.State(actions.Board())
@@ -151,8 +190,8 @@ def build_blocks(api: ApiClient, *, public_base: str | None = None) -> gr.Blocks
                     suite_sub = gr.Dropdown(label="Suite", choices=[], elem_id="submit-suite")
                     seed = gr.Textbox(label="Generation seed (optional, integer)", elem_id="submit-seed")
                     notes = gr.Textbox(label="Generation notes (optional)", elem_id="submit-notes")
-                archive = gr.File(label="Archive of videos", file_types=[".zip", ".tar", ".gz", ".tgz"],
-                                  type="filepath", elem_id="submit-archive")
+                archive = archive_input(uploads, label="Archive of videos", type="filepath",
+                                        file_types=[".zip", ".tar", ".gz", ".tgz"], elem_id="submit-archive")
                 submit_btn = gr.Button("Submit for scoring", variant="primary", elem_id="submit-button")
                 submit_out = gr.HTML(elem_id="submit-result")
 
@@ -230,7 +269,7 @@ def build_blocks(api: ApiClient, *, public_base: str | None = None) -> gr.Blocks
 
         # -- submit ---------------------------------------------------------------------------------------
         def do_submit(token: str, file: str | None, name_: str, org: str, base: str, params: str, link_: str,
-                      desc_: str, public_: bool, suite_: str, seed_: str, notes_: str,
+                      desc_: str, public_: bool, suite_: str, seed_: str, notes_: str, request: gr.Request,
                       progress: gr.Progress = gr.Progress()) -> tuple[str, Any, Any]:  # noqa: B008
             # (a gr.Progress default is how Gradio injects the progress bar)
             card = actions.CardFields(name_ or "", org or "", base or "", params or "", link_ or "",
@@ -240,8 +279,17 @@ def build_blocks(api: ApiClient, *, public_base: str | None = None) -> gr.Blocks
                 progress((done, total), desc="uploading to the API", unit="bytes")
 
             token_ = _token(token)
-            html, job_id = actions.submit(api, token=token_, archive=file, card=card, suite=suite_,
-                                          seed=seed_, notes=notes_ or "", progress=report)
+            # Only an archive this browser uploaded through the form. Deleted once a job was made from it;
+            # kept after a refusal (to fix the card and send again) until replaced or an hour passed.
+            path = uploads.claim(file, browser_of(dict(request.headers).get("cookie"))) if file else None
+            if file and path is None:
+                return (cards.render_problems("The archive is no longer on the server (uploads are kept for an "
+                                              "hour, for the browser that sent them): choose it again.", []),
+                        gr.skip(), gr.skip())
+            html, job_id = actions.submit(api, token=token_, archive=str(path) if path else None, card=card,
+                                          suite=suite_, seed=seed_, notes=notes_ or "", progress=report)
+            if job_id is not None and file:
+                uploads.discard(file)
             detail = actions.job_view(api, job_id, token_) if job_id is not None else gr.skip()
             return html, job_id if job_id is not None else gr.skip(), detail
 

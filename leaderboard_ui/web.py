@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Query, Response
@@ -26,6 +27,10 @@ from .actions import DATA_PATH
 from .client import ApiClient, ApiError, ApiUnavailable
 from .columns import COLUMNS, to_csv
 from .table import TableOptions, visible_rows
+from .uploads import PageGuard, PageUploads
+
+#: The form's upload limit when the server does not say (the service's default `max_upload_bytes`).
+DEFAULT_MAX_UPLOAD = 4 << 30
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +94,8 @@ def _routes(app: FastAPI, api: ApiClient, prefix: str) -> None:
 
 
 def mount(app: FastAPI, api_base: str, path: str = "/", *, public_api_base: str | None = None,
-          client: ApiClient | None = None) -> FastAPI:
+          client: ApiClient | None = None, upload_dir: Path | None = None,
+          max_upload_bytes: int = DEFAULT_MAX_UPLOAD) -> FastAPI:
     """Mount the leaderboard page into `app` at `path`, reading the REST API at `api_base`.
 
     Call it after the app's own routes are added: the page at ``/`` catches every path not matched before it.
@@ -101,22 +107,34 @@ def mount(app: FastAPI, api_base: str, path: str = "/", *, public_api_base: str 
         public_api_base: the API's root as users reach it, for the About tab's examples (default: the page's
             own host, right when the page is served by the API server itself).
         client: an `ApiClient` to use instead of building one (tests).
+        upload_dir: where archives uploaded through the form wait until submitted (emptied now; default: a
+            new temporary folder). `intergeneval serve` uses `DATA_DIR/page-uploads`.
+        max_upload_bytes: the largest archive the form accepts (the API's own limit still applies).
 
     Returns:
         `app`, with the page mounted.
     """
     import gradio as gr
+    from starlette.routing import Mount
 
     from .app import CSS, THEME, build_blocks
 
     api = client or ApiClient(api_base)
     prefix = "/" + path.strip("/") if path.strip("/") else ""
+    uploads = (PageUploads(upload_dir, max_bytes=max_upload_bytes) if upload_dir is not None
+               else PageUploads.temporary(max_upload_bytes))
     _routes(app, api, prefix)
-    blocks = build_blocks(api, public_base=public_api_base)
+    blocks = build_blocks(api, public_base=public_api_base, uploads=uploads)
     blocks.queue(default_concurrency_limit=8)
     log.info("leaderboard page at %s/ reading the API at %s", prefix, api.base_url)
-    return gr.mount_gradio_app(app, blocks, path=prefix or "/", theme=THEME, css=CSS, footer_links=[],
-                               run_history=False, show_error=True)
+    gr.mount_gradio_app(app, blocks, path=prefix or "/", theme=THEME, css=CSS, footer_links=[],
+                        run_history=False, show_error=True, max_file_size=max_upload_bytes)
+    # Gradio receives uploads into the page's own folder, behind the guard (leaderboard_ui/uploads.py).
+    mounted = next(r for r in reversed(app.router.routes) if isinstance(r, Mount) and r.path == prefix)
+    mounted.app.uploaded_file_dir = str(uploads.folder)
+    mounted.app = PageGuard(mounted.app, uploads)
+    app.state.page_uploads = uploads
+    return app
 
 
 def create_app(api_base: str, path: str = "/", *, public_api_base: str | None = None) -> FastAPI:

@@ -123,7 +123,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     app = _api_app(lifespan, settings)
     app.state.services = services
-    if not (mount_page and _mount_page(app, api_base or "http://127.0.0.1:8000")):
+    if not (mount_page and _mount_page(app, api_base or "http://127.0.0.1:8000", settings)):
         @app.get("/", include_in_schema=False, response_class=HTMLResponse)
         def index() -> str:
             return _FALLBACK_PAGE
@@ -171,8 +171,9 @@ def _warm_leaderboard(services: Services) -> None:
         log.exception("could not pre-build the leaderboard")
 
 
-def _mount_page(app: FastAPI, api_base: str) -> bool:
-    """Mount the Gradio page when `leaderboard_ui` provides `mount`; False when it is absent."""
+def _mount_page(app: FastAPI, api_base: str, settings: Settings) -> bool:
+    """Mount the Gradio page when `leaderboard_ui` provides `mount`; False when it is absent. Archives
+    uploaded through its form wait in `DATA_DIR/page-uploads`, bounded like the API's uploads."""
     try:
         import leaderboard_ui
     except ImportError:
@@ -181,7 +182,8 @@ def _mount_page(app: FastAPI, api_base: str) -> bool:
     if mount is None:
         return False
     try:
-        mount(app, api_base)
+        mount(app, api_base, upload_dir=settings.data_dir / "page-uploads",
+              max_upload_bytes=settings.max_upload_bytes)
     except ImportError as e:  # gradio missing: the API still works
         log.warning("leaderboard page not mounted: %s", e)
         return False

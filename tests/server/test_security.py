@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import io
 import json
+import os
 import socket
 import sqlite3
 import tarfile
@@ -13,13 +14,16 @@ import threading
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import httpx
 import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
 from intergeneval.cli import app as cli_app
-from server.core.db import session_scope
+from server import crud
+from server.core.db import make_engine, session_scope
 from server import models
 from server.models import Job, Model, Submission
 
@@ -476,3 +480,103 @@ def test_model_links_are_http_on_edit_too(service, scenes, zipper):
     bad = service.client.patch(f"/api/v1/models/{mid}", json={"link": "javascript:alert(1)"}, headers=headers)
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
     assert service.client.get(f"/api/v1/models/{mid}").json()["link"] == "https://lab.example/m"
+
+
+# --------------------------------------------------------------------------------------------- the page
+def _gradio_call(client, endpoint: str, data: list) -> tuple[int, str]:
+    """Call one of the page's Gradio endpoints as a script would: returns (status of the call, what came
+    back: the refusal text, or the event stream's last message)."""
+    r = client.post(f"/gradio_api/call/{endpoint}", json={"data": data})
+    if r.status_code != 200:
+        return r.status_code, r.text
+    return 200, client.get(f"/gradio_api/call/{endpoint}/{r.json()['event_id']}").text
+
+
+def _submit_data(token: str, file: dict | None) -> list:
+    # The Submit tab's inputs in order: token, archive, name, organisation, base model, parameters, link,
+    # description, public, suite, seed, notes.
+    return [token, file, "page-model", "", "", "", "", "", True, None, "", ""]
+
+
+def _file(path: str) -> dict:
+    return {"path": path, "orig_name": Path(path).name, "meta": {"_type": "gradio.FileData"}}
+
+
+def _copies_of(secret: bytes, *folders: Path) -> list[str]:
+    found = []
+    for folder in folders:
+        for p in folder.rglob("*"):
+            if p.is_file() and p.stat().st_size == len(secret) and p.read_bytes() == secret:
+                found.append(str(p))
+    return found
+
+
+def test_the_page_never_takes_a_server_path_as_an_upload(live_server, tmp_path, scenes, zipper):
+    from gradio.utils import get_upload_folder
+
+    base, settings = live_server(worker=False, mount_page=True)
+    with session_scope(make_engine(settings.database_url)) as s:
+        user = crud.get_or_create_user(s, name="mallory")
+        _, token = crud.create_token(s, user=user, name="mallory", scopes=["submit"])
+    secret = zipper(scenes.videos, extra={"secret.txt": os.urandom(64)})
+    server_file = tmp_path / "server-side" / "archive.zip"  # a server-side archive, readable by the service
+    server_file.parent.mkdir()
+    server_file.write_bytes(secret)
+    db = Path(settings.database_url.removeprefix("sqlite:///"))
+    watched = (Path(get_upload_folder()), settings.data_dir)
+    before = {p for folder in watched for p in folder.rglob("*")}  # Gradio's folder is shared by the machine
+    with httpx.Client(base_url=base, timeout=60) as client:
+        for target in (str(server_file), str(db), "/etc/passwd", "http://127.0.0.1:9/x.zip"):
+            status, text = _gradio_call(client, "do_submit", _submit_data(token, _file(target)))
+            assert status == 400 and "uploaded from this page" in text, (target, status, text[:300])
+        # Any endpoint, any input: a file object naming a server path is refused before Gradio reads it.
+        status, _ = _gradio_call(client, "fetch", [_file(str(server_file)), "", ""])
+        assert status == 400
+        joined = client.post("/gradio_api/queue/join", json={
+            "data": _submit_data(token, _file(str(server_file))), "fn_index": 0, "session_hash": "abc123"})
+        assert joined.status_code == 400
+        # Gradio's file and proxy routes are closed: nothing of the server is served from there.
+        for path in (f"/gradio_api/file={server_file}", f"/gradio_api/file={db}", "/gradio_api/file=/etc/passwd"):
+            assert client.get(path).status_code == 404
+    assert _copies_of(secret, *watched) == []  # not copied anywhere Gradio or the page keeps files
+    new = {p.name for folder in watched for p in folder.rglob("*")} - {p.name for p in before}
+    assert not new & {"intergeneval.db", "passwd", "archive.zip", "x.zip"}, new
+    with session_scope(make_engine(settings.database_url)) as s:
+        assert s.exec(select(Submission)).all() == []
+
+
+def test_page_uploads_are_bounded_private_and_cleaned(live_server, scenes, zipper):
+    base, settings = live_server(worker=False, mount_page=True, max_upload_bytes=400_000)
+    folder = settings.data_dir / "page-uploads"
+    with session_scope(make_engine(settings.database_url)) as s:
+        user = crud.get_or_create_user(s, name="alice")
+        _, token = crud.create_token(s, user=user, name="alice", scopes=["submit"])
+    archive = zipper(scenes.videos)
+    with httpx.Client(base_url=base, timeout=60) as alice, httpx.Client(base_url=base, timeout=60) as other:
+        # Too big: refused from the declared length, nothing kept.
+        big = alice.post("/gradio_api/upload", files={"files": ("big.zip", os.urandom(500_000))})
+        assert big.status_code == 413 and not any(folder.rglob("*.zip"))
+        # No length (chunked): refused.
+        chunked = alice.post("/gradio_api/upload", content=iter([b"--x\r\n"]),
+                             headers={"Content-Type": "multipart/form-data; boundary=x"})
+        assert chunked.status_code == 411
+        # A good upload: an opaque id, no server path; the browser gets its cookie.
+        r = alice.post("/gradio_api/upload", files={"files": ("videos.zip", archive, "application/zip")})
+        assert r.status_code == 200 and "ige_page" in r.headers["set-cookie"], r.text
+        [uid] = r.json()
+        assert uid.startswith("page-upload/") and str(settings.data_dir) not in r.text
+        assert len(list(folder.rglob("*.zip"))) == 1
+        # Another browser cannot submit it.
+        status, text = _gradio_call(other, "do_submit", _submit_data(token, _file(uid)))
+        assert status == 200 and "no longer on the server" in text
+        # Its own browser can; the upload is deleted once the job exists.
+        status, text = _gradio_call(alice, "do_submit", _submit_data(token, _file(uid)))
+        assert status == 200 and "queued" in text, text[-500:]
+        assert not any(folder.rglob("*.zip"))
+        # A second upload replaces the browser's first one.
+        first = alice.post("/gradio_api/upload", files={"files": ("a.zip", archive)}).json()[0]
+        second = alice.post("/gradio_api/upload", files={"files": ("b.zip", archive)}).json()[0]
+        assert [p.name for p in folder.rglob("*.zip")] == ["b.zip"] and first != second
+        # Two files in one upload: refused, neither kept.
+        two = alice.post("/gradio_api/upload", files=[("files", ("c.zip", b"1")), ("files", ("d.zip", b"2"))])
+        assert two.status_code == 400 and {p.name for p in folder.rglob("*.zip")} == {"b.zip"}

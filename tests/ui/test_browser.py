@@ -45,6 +45,8 @@ def page(browser):
     pg.set_default_timeout(TIMEOUT)
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
+    # The service's Content-Security-Policy must not block anything the page needs.
+    pg.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
     yield pg
     context.close()
     assert errors == [], f"JavaScript errors on the page: {errors}"

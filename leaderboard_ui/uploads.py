@@ -1,0 +1,340 @@
+"""The page accepts only files its own browser uploaded, and keeps them bounded, private and short-lived.
+
+Gradio turns any `{"path": ...}` object in an event's data into a file of its cache, copying the path it names
+(for a mounted app it does not check where the path points), and serves its cache at `/gradio_api/file=`. The
+page needs none of that: its one file input is the submission's archive, which the browser uploads to
+`/gradio_api/upload` and the server then streams to the API. So `PageGuard`, in front of the Gradio app:
+
+- answers uploads itself around Gradio's receiving: a `Content-Length` is required and bounded (413), a full
+  disk or too many uploads pending is 507/503, at most one file per upload; the file moves to a folder of its
+  own under the data dir, and the browser gets an opaque id (`page-upload/<random>/<name>`), never a server
+  path. The id is bound to the browser by a cookie (`ige_page`, HttpOnly, SameSite=Strict) set on its first
+  upload; a new upload from the same browser replaces its previous one;
+- refuses (400) any other request whose JSON names a file that is not an upload id of this page, before
+  Gradio reads it: a server path posted as an upload is never copied nor served;
+- refuses Gradio's file and proxy routes (404): the page serves its images through `ui-data/`;
+- bounds every other request body (413 over `max_body`, 411 without a length).
+
+`PageUploads` holds the uploads: the handler claims one with the browser's cookie and deletes it after
+use; uploads not used within `ttl_s` are deleted by a sweep run at every upload and claim.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> ups = PageUploads(pathlib.Path(tempfile.mkdtemp()) / "page-uploads", max_bytes=1 << 20)
+    >>> f = ups.folder / "x" / "videos.zip"; f.parent.mkdir(); _ = f.write_bytes(b"zip")
+    >>> uid = ups.register(str(f), browser="b1")
+    >>> uid.startswith("page-upload/") and uid.endswith("/videos.zip") and str(ups.folder) not in uid
+    True
+    >>> ups.claim(uid, browser="b2") is None, ups.claim(uid, browser="b1").read_bytes()
+    (True, b'zip')
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+COOKIE = "ige_page"
+ID_PREFIX = "page-upload"
+_ID = re.compile(rf"^{ID_PREFIX}/([0-9a-f]{{32}})/([^/\\\x00]{{1,200}})$")
+#: Multipart framing around the one file of an upload.
+_OVERHEAD = 64 * 1024
+
+
+@dataclass(slots=True)
+class _Upload:
+    path: Path
+    browser: str
+    created: float
+    size: int
+
+
+class PageUploads:
+    """The page's pending uploads: one folder each under `folder`, known by opaque id, bound to a browser."""
+
+    def __init__(self, folder: Path, *, max_bytes: int, ttl_s: float = 3600.0, max_pending_bytes: int | None = None):
+        """Args:
+            folder: where uploads are kept (emptied now: uploads of an earlier run can no longer be claimed).
+            max_bytes: the largest upload.
+            ttl_s: an upload not submitted within this time is deleted.
+            max_pending_bytes: all pending uploads together (default: 4 × `max_bytes`); beyond, 503.
+        """
+        self.folder = Path(folder).absolute()
+        self.max_bytes = max_bytes
+        self.ttl_s = ttl_s
+        self.max_pending_bytes = max_pending_bytes or 4 * max_bytes
+        self._items: dict[str, _Upload] = {}
+        self._lock = threading.Lock()
+        if self.folder.exists():
+            shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def temporary(cls, max_bytes: int) -> PageUploads:
+        """Uploads in a new temporary folder, removed when the process exits (a page without a data dir)."""
+        folder = Path(tempfile.mkdtemp(prefix="ige-page-uploads-"))
+        atexit.register(shutil.rmtree, folder, True)
+        return cls(folder, max_bytes=max_bytes)
+
+    # -- registry ------------------------------------------------------------------------------------------
+    def register(self, received: str, browser: str) -> str:
+        """Take a file Gradio received into the registry; returns its id. The browser's older uploads go."""
+        src = Path(received).resolve()
+        if not src.is_relative_to(self.folder) or not src.is_file():
+            raise ValueError("not an upload of this page")
+        token = secrets.token_hex(16)
+        dest = self.folder / token / src.name
+        dest.parent.mkdir()
+        os.replace(src, dest)  # out of Gradio's content-addressed folder, shared by identical uploads
+        _remove_empty(src.parent, self.folder)
+        with self._lock:
+            stale = [k for k, u in self._items.items() if u.browser == browser]
+            self._items[token] = _Upload(dest, browser, time.monotonic(), dest.stat().st_size)
+        for key in stale:
+            self.discard(key)
+        return f"{ID_PREFIX}/{token}/{dest.name}"
+
+    def known(self, upload_id: str) -> bool:
+        """True for the id of a pending upload (whoever uploaded it)."""
+        m = _ID.match(upload_id)
+        return bool(m) and m[1] in self._items
+
+    def claim(self, upload_id: str | None, browser: str | None) -> Path | None:
+        """The file of an upload made by this browser, or None (unknown, expired, another browser's)."""
+        self.sweep()
+        m = _ID.match(upload_id or "")
+        if not m or not browser:
+            return None
+        with self._lock:
+            up = self._items.get(m[1])
+        if up is None or not secrets.compare_digest(up.browser, browser) or not up.path.is_file():
+            return None
+        return up.path
+
+    def discard(self, upload_id: str) -> None:
+        """Delete an upload (after use, or when replaced)."""
+        m = _ID.match(upload_id)
+        token = m[1] if m else upload_id
+        with self._lock:
+            up = self._items.pop(token, None)
+        if up is not None:
+            shutil.rmtree(up.path.parent, ignore_errors=True)
+
+    def pending_bytes(self) -> int:
+        with self._lock:
+            return sum(u.size for u in self._items.values())
+
+    def sweep(self) -> None:
+        """Delete expired uploads, and files Gradio left behind (an upload cut off) older than the TTL."""
+        now = time.monotonic()
+        with self._lock:
+            expired = [k for k, u in self._items.items() if now - u.created > self.ttl_s]
+            live = {u.path.parent.name for u in self._items.values()}
+        for key in expired:
+            self.discard(key)
+        cutoff = time.time() - self.ttl_s
+        for p in self.folder.iterdir():
+            try:
+                if p.name not in live and p.stat().st_mtime < cutoff:
+                    shutil.rmtree(p) if p.is_dir() else p.unlink()
+            except FileNotFoundError:
+                continue
+
+
+def _remove_empty(folder: Path, root: Path) -> None:
+    if folder != root and folder.is_relative_to(root):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass  # not empty: another upload of the same bytes is being received
+
+
+def file_refs(value: Any) -> Iterator[str]:
+    """Every `path` of a file object (`{"path": "..."}`, Gradio's FileData) anywhere in a JSON value."""
+    if isinstance(value, dict):
+        if isinstance(value.get("path"), str):
+            yield value["path"]
+        for v in value.values():
+            yield from file_refs(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from file_refs(v)
+
+
+def browser_of(cookie_header: str | None) -> str | None:
+    """The page's browser id from a Cookie header."""
+    if not cookie_header:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(cookie_header)
+    except Exception:  # a malformed Cookie header names no browser
+        return None
+    morsel = jar.get(COOKIE)
+    return morsel.value if morsel is not None and re.fullmatch(r"[0-9a-f]{32}", morsel.value) else None
+
+
+class PageGuard:
+    """ASGI middleware in front of the mounted Gradio app (see the module's docstring)."""
+
+    def __init__(self, app: Any, uploads: PageUploads, *, max_body: int = 1 << 20):
+        self.app = app
+        self.uploads = uploads
+        self.max_body = max_body
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = _route_path(scope)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        if path.startswith(("/gradio_api/file=", "/gradio_api/file/", "/gradio_api/proxy=", "/file=")):
+            await _plain(send, 404, "not found")
+            return
+        if scope["method"] == "POST" and path.rstrip("/") == "/gradio_api/upload":
+            await self._upload(scope, receive, send, headers)
+            return
+        length = headers.get("content-length", "")
+        if "transfer-encoding" in headers and not length:
+            await _plain(send, 411, "a Content-Length is required")
+            return
+        if not length.isdigit() or int(length) == 0:
+            await self.app(scope, receive, send)
+            return
+        if int(length) > self.max_body:
+            await _plain(send, 413, f"the request body exceeds {self.max_body} bytes")
+            return
+        body = await _read(receive)
+        if body is None:
+            return
+        if not self._files_ok(body):
+            await _plain(send, 400, "files must be uploaded from this page first")
+            return
+        sent = False
+
+        async def replay() -> dict:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    def _files_ok(self, body: bytes) -> bool:
+        try:
+            value = json.loads(body)
+        except ValueError:  # not JSON: Gradio cannot read it either
+            return True
+        return all(self.uploads.known(p) for p in file_refs(value))
+
+    async def _upload(self, scope: dict, receive: Any, send: Any, headers: dict[str, str]) -> None:
+        up = self.uploads
+        up.sweep()
+        length = headers.get("content-length", "")
+        if not length.isdigit():
+            await _plain(send, 411, "a Content-Length is required")
+            return
+        if int(length) > up.max_bytes + _OVERHEAD:
+            await _plain(send, 413, f"the upload exceeds the limit of {up.max_bytes} bytes")
+            return
+        if up.pending_bytes() + int(length) > up.max_pending_bytes:
+            await _plain(send, 503, "too many uploads are waiting; try again in a few minutes",
+                         {"Retry-After": "60"})
+            return
+        if shutil.disk_usage(up.folder).free < int(length) + (64 << 20):
+            await _plain(send, 507, "the server's storage is full; try again later", {"Retry-After": "300"})
+            return
+        browser = browser_of(headers.get("cookie"))
+        new_browser = browser is None
+        browser = browser or secrets.token_hex(16)
+        # Gradio's answer is read here and rewritten: uncompressed, please.
+        inner = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]}
+        start: dict = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(inner, receive, capture)
+        status = start.get("status", 500)
+        if status != 200:
+            await _plain(send, status, b"".join(chunks).decode("utf-8", "replace")[:500] or "upload failed")
+            return
+        try:
+            received = json.loads(b"".join(chunks))
+        except ValueError:
+            received = None
+        if not (isinstance(received, list) and len(received) == 1 and isinstance(received[0], str)):
+            for p in received if isinstance(received, list) else []:
+                _delete_received(str(p), up.folder)
+            await _plain(send, 400, "upload exactly one file")
+            return
+        try:
+            upload_id = up.register(received[0], browser)
+        except (ValueError, OSError) as e:
+            log.warning("page upload not registered: %s", e)
+            _delete_received(received[0], up.folder)
+            await _plain(send, 503, "the upload could not be kept; try again", {"Retry-After": "5"})
+            return
+        extra = {}
+        if new_browser:
+            secure = "; Secure" if scope.get("scheme") == "https" else ""
+            extra["Set-Cookie"] = f"{COOKIE}={browser}; Path=/; HttpOnly; SameSite=Strict{secure}"
+        await _json(send, 200, [upload_id], extra)
+
+
+def _delete_received(path: str, root: Path) -> None:
+    p = Path(path).resolve()
+    if p.is_relative_to(root) and p != root:
+        p.unlink(missing_ok=True)
+        _remove_empty(p.parent, root)
+
+
+def _route_path(scope: dict) -> str:
+    path, root = scope["path"], scope.get("root_path", "")
+    return path[len(root):] if root and path.startswith(root) else path
+
+
+async def _read(receive: Any) -> bytes | None:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _json(send: Any, status: int, value: Any, headers: dict[str, str] | None = None) -> None:
+    await _send(send, status, json.dumps(value).encode(), "application/json", headers)
+
+
+async def _plain(send: Any, status: int, text: str, headers: dict[str, str] | None = None) -> None:
+    await _send(send, status, text.encode(), "text/plain; charset=utf-8", headers)
+
+
+async def _send(send: Any, status: int, body: bytes, ctype: str, headers: dict[str, str] | None) -> None:
+    raw = [(b"content-type", ctype.encode()), (b"content-length", str(len(body)).encode())]
+    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
