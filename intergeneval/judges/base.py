@@ -6,8 +6,11 @@ and turning still-invalid replies into *missing* answers (never a success).
 
 Example:
     >>> from intergeneval.judges.base import parse_qa_reply
-    >>> parse_qa_reply('[{"question_id": 1, "answer": "yes", "frame_index": 5}]', frames=(0, 5, 10))
+    >>> parse_qa_reply('[{"question_id": 1, "answer": "Yes.", "frame_index": "5"}]', frames=(0, 5), ids=(1,))
     {1: Answer(slot=1, answer='yes', frame=5)}
+    >>> parse_qa_reply('[{"question_id": 1, "answer": "yes", "frame_index": null}]', frames=(0, 5), ids=(1,))
+    Traceback (most recent call last):
+    intergeneval.errors.JudgeParseError: question 1: 'yes' needs the frame that shows it, got frame_index null
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -148,28 +152,27 @@ class ChatJudge:
 
     # -- the protocol -------------------------------------------------------------------------------
     def answer(self, video: JudgeVideo, interaction: int) -> QAOutcome:
-        """Ask one key interaction's questions; retry until every slot has a valid answer or attempts run out."""
+        """Ask one key interaction's questions; a reply validates whole or is asked again whole.
+
+        Answers are never merged across attempts: after the last invalid reply every answer is missing.
+        """
         ki = video.scenario.key_interactions[interaction]
         user = qa_user_text(video.scenario.video_prompt, [q.text for q in ki.questions], video.frame_indices)
-        got: dict[int, Answer] = {}
+        ids = tuple(range(1, len(ki.questions) + 1))  # how qa_user_text numbers the questions
         errors: list[str] = []
         attempt = 0
         for attempt in range(1, self.attempts + 1):
             request = JudgeRequest("qa", QA_INSTRUCTION, user, interaction, attempt)
             try:
-                reply = self.complete(video, request)
-                parsed = parse_qa_reply(reply, frames=video.frame_indices)
+                parsed = parse_qa_reply(self.complete(video, request), frames=video.frame_indices, ids=ids)
             except (JudgeError, JudgeParseError) as e:
                 errors.append(f"attempt {attempt}: {e}")
                 continue
-            for slot, a in parsed.items():
-                got.setdefault(slot, a)
-            lacking = [q.slot for q in ki.questions if q.slot not in got]
-            if not lacking:
-                break
-            errors.append(f"attempt {attempt}: no valid answer for question(s) {lacking}")
-        answers = [got.get(q.slot, Answer(q.slot, None)) for q in ki.questions]
-        return QAOutcome(answers, attempt, errors)
+            # the prompt's id k is the k-th question; its slot is the suite's, never the judge's number
+            answers = [Answer(q.slot, parsed[k].answer, parsed[k].frame)
+                       for k, q in zip(ids, ki.questions, strict=True)]
+            return QAOutcome(answers, attempt, errors)
+        return QAOutcome([Answer(q.slot, None) for q in ki.questions], attempt, errors)
 
     def changes(self, video: JudgeVideo) -> ChangesOutcome:
         """Ask for emergence/disappearance frames; invalid after all attempts means missing, never clean."""
@@ -179,8 +182,8 @@ class ChatJudge:
         for attempt in range(1, self.attempts + 1):
             request = JudgeRequest("changes", CHANGES_INSTRUCTION, user, None, attempt)
             try:
-                return ChangesOutcome(parse_changes_reply(self.complete(video, request), frames=video.frame_indices),
-                                      attempt, errors)
+                changes = parse_changes_reply(self.complete(video, request), frames=video.frame_indices)
+                return ChangesOutcome(changes, attempt, errors)
             except (JudgeError, JudgeParseError) as e:
                 errors.append(f"attempt {attempt}: {e}")
         return ChangesOutcome(None, attempt, errors)
@@ -205,12 +208,16 @@ def changes_user_text(scenario: Scenario, colors: tuple[str, ...], frames: tuple
 
 # ----------------------------------------------------------------------------------------- parsing
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
+#: Wrappers a QA reply may put around its answer list (a one-key object, nothing else beside it).
+QA_WRAPPERS = ("answers", "results")
+_INTEGRAL_TEXT = re.compile(r"^[0-9]+(?:\.0*)?$")
 
 
 def extract_json(reply: str, opener: str, closer: str) -> Any:
     """The JSON value in a reply: a fenced block, the whole reply, or its outermost bracketed span.
 
-    Shared by every reply parser (QA, changes, verification, question writing); raises `JudgeParseError`.
+    Shared by the parsers of the suite-building replies (verification, question writing); raises
+    `JudgeParseError`. The scored replies (QA, changes) go through `json_values`, which is stricter.
     """
     text = reply.strip()
     m = _FENCE.search(text)
@@ -227,70 +234,176 @@ def extract_json(reply: str, opener: str, closer: str) -> Any:
     raise JudgeParseError(f"reply is not JSON: {reply[:120]!r}")
 
 
-def parse_qa_reply(reply: str, *, frames: tuple[int, ...]) -> dict[int, Answer]:
-    """Validate a QA reply and return its valid answers by slot.
+def _no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in seen:
+            raise JudgeParseError(f"key {k!r} appears twice in one JSON object: the reply is ambiguous")
+        seen[k] = v
+    return seen
 
-    Items with an unknown answer, a slot outside 1–10, a repeated slot or a frame that was not shown are
-    invalid; a reply with no valid item raises `JudgeParseError`.
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_repeated_keys)
+
+
+def json_values(reply: str) -> list[Any]:
+    """Every top-level JSON object or array in a reply, in order: fenced or bare, prose between them skipped.
+
+    A value nested in another is part of it, not a value of its own. An object with a repeated key raises
+    `JudgeParseError` (which of the two would the judge mean?).
     """
-    data = extract_json(reply, "[", "]")
-    if isinstance(data, dict) and isinstance(data.get("answers"), list):
-        data = data["answers"]
-    if not isinstance(data, list):
-        raise JudgeParseError(f"reply is not a JSON array of answers: {reply[:120]!r}")
-    out: dict[int, Answer] = {}
-    problems = []
-    for item in data:
-        problem = _qa_item_problem(item, frames)
-        if problem is None and item["question_id"] in out:
-            problem = f"question {item['question_id']} answered twice"
-        if problem:
-            problems.append(problem)
+    values: list[Any] = []
+    i = 0
+    while True:
+        starts = [p for p in (reply.find("[", i), reply.find("{", i)) if p >= 0]
+        if not starts:
+            return values
+        i = min(starts)
+        try:
+            value, end = _DECODER.raw_decode(reply, i)
+        except json.JSONDecodeError:
+            i += 1  # not JSON from here: a bracket in prose, or a broken value whose inner parts may parse
             continue
-        out[item["question_id"]] = Answer(item["question_id"], item["answer"], item.get("frame_index"))
-    if not out:
-        raise JudgeParseError("no valid answer in reply" + (f" ({'; '.join(problems[:3])})" if problems else ""))
-    return out
+        values.append(value)
+        i = end
 
 
-def _qa_item_problem(item: Any, frames: tuple[int, ...]) -> str | None:
-    if not isinstance(item, dict):
-        return f"item {item!r} is not an object"
-    qid = item.get("question_id")
-    if not isinstance(qid, int) or isinstance(qid, bool) or not 1 <= qid <= config.NUM_SLOTS:
-        return f"question_id {qid!r} is not 1..{config.NUM_SLOTS}"
-    if item.get("answer") not in config.ANSWERS:
-        return f"question {qid}: answer {item.get('answer')!r} is not one of {config.ANSWERS}"
-    frame = item.get("frame_index")
-    if frame is not None and (not isinstance(frame, int) or isinstance(frame, bool) or frame not in frames):
-        return f"question {qid}: frame_index {frame!r} was not shown"
+def _one_candidate(reply: str, candidates: list[Any], read: Callable[[Any], Any], what: str,
+                   same: Callable[[Any], Any] = lambda r: r) -> Any:
+    """Validate each candidate answer set with `read`; they must all read the same (`same` of each reading
+    equal), or the reply is ambiguous and invalid."""
+    if not candidates:
+        raise JudgeParseError(f"reply holds no JSON {what}: {reply[:120]!r}")
+    readings = [read(c) for c in candidates]
+    if any(same(r) != same(readings[0]) for r in readings[1:]):
+        raise JudgeParseError(f"reply holds {len(candidates)} different {what}s: it is ambiguous")
+    return readings[0]
+
+
+def _integral(value: Any) -> int | None:
+    """An integer written as an int, an integral float or a string of digits ("5", 5.0, "5.0"); else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str) and _INTEGRAL_TEXT.match(value.strip()):
+        return int(float(value.strip()))
     return None
 
 
-def parse_changes_reply(reply: str, *, frames: tuple[int, ...]) -> Changes:
-    """Validate an emergence/disappearance reply.
+def _word(value: Any) -> str | None:
+    """A word with its harmless spelling undone: surrounding whitespace, case, one trailing full stop."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().lower()
+    return text[:-1] if text.endswith(".") else text
 
-    Frame lists must hold shown frame indices other than 0 (integers, no strings); a yes/no flag that
-    contradicts its list makes the reply invalid rather than silently trusted.
+
+def _is_qa_set(value: Any) -> bool:
+    """Does this JSON value try to be a QA answer set? (A list of frame numbers in prose does not.)"""
+    if isinstance(value, list):
+        return any(isinstance(v, dict) for v in value)
+    return isinstance(value, dict) and bool(set(value) & {*QA_WRAPPERS, "question_id"})
+
+
+def parse_qa_reply(reply: str, *, frames: tuple[int, ...],
+                   ids: tuple[int, ...] = tuple(range(1, config.NUM_SLOTS + 1))) -> dict[int, Answer]:
+    """Validate a whole QA reply; returns one answer per id of `ids`, or raises `JudgeParseError`.
+
+    The reply must hold exactly one answer set (a JSON array, bare or fenced, optionally wrapped as
+    `{"answers": [...]}` or `{"results": [...]}`; several sets are accepted only when they read the same),
+    with exactly one item per id the prompt gave (`ids`), each item valid: an answer among the three
+    (after undoing case, surrounding whitespace and one trailing full stop), a shown frame or null as
+    `frame_index` (integral strings and floats are read as integers), and a frame for every `yes`. One bad
+    item invalidates the reply: keeping the items that parse would bias the score. The returned `Answer`s
+    carry the reply's id as `slot`; the caller maps ids to the suite's slots.
     """
-    data = extract_json(reply, "{", "}")
-    if not isinstance(data, dict):
-        raise JudgeParseError(f"reply is not a JSON object: {reply[:120]!r}")
+    return _one_candidate(reply, [v for v in json_values(reply) if _is_qa_set(v)],
+                          lambda v: _read_qa_set(v, frames, ids), "answer set")
+
+
+def _read_qa_set(value: Any, frames: tuple[int, ...], ids: tuple[int, ...]) -> dict[int, Answer]:
+    if isinstance(value, dict):
+        (key, inner), *rest = value.items()
+        if rest or key not in QA_WRAPPERS or not isinstance(inner, list):
+            raise JudgeParseError(f"an answer set must be a JSON array (or {{'answers': [...]}}), got an "
+                                  f"object with keys {sorted(value)[:5]}")
+        value = inner
+    out: dict[int, Answer] = {}
+    for item in value:
+        answer = _read_qa_item(item, frames)
+        if answer.slot not in ids:
+            raise JudgeParseError(f"question_id {answer.slot} was not asked (the questions are {list(ids)})")
+        if answer.slot in out:
+            raise JudgeParseError(f"question {answer.slot} is answered twice")
+        out[answer.slot] = answer
+    lacking = [i for i in ids if i not in out]
+    if lacking:
+        raise JudgeParseError(f"no answer for question(s) {lacking}")
+    return out
+
+
+def _read_qa_item(item: Any, frames: tuple[int, ...]) -> Answer:
+    if not isinstance(item, dict):
+        raise JudgeParseError(f"item {str(item)[:60]!r} is not an object")
+    absent = [k for k in ("question_id", "answer", "frame_index") if k not in item]
+    if absent:
+        raise JudgeParseError(f"item {str(item)[:80]} lacks {', '.join(absent)}")
+    qid = _integral(item["question_id"])
+    if qid is None:
+        raise JudgeParseError(f"question_id {item['question_id']!r} is not an integer")
+    answer = _word(item["answer"])
+    if answer not in config.ANSWERS:
+        raise JudgeParseError(f"question {qid}: answer {item['answer']!r} is not one of {config.ANSWERS}")
+    frame = item["frame_index"]
+    if frame is not None:
+        frame = _integral(frame)
+        if frame not in frames:
+            raise JudgeParseError(f"question {qid}: frame_index {item['frame_index']!r} was not shown")
+    if answer == "yes" and frame is None:
+        raise JudgeParseError(f"question {qid}: 'yes' needs the frame that shows it, got frame_index null")
+    return Answer(qid, answer, frame)
+
+
+def _is_changes_set(value: Any) -> bool:
+    return isinstance(value, dict) and any(str(k).startswith(("emergence", "disappearance")) for k in value)
+
+
+def parse_changes_reply(reply: str, *, frames: tuple[int, ...]) -> Changes:
+    """Validate a whole emergence/disappearance reply (the same rules as `parse_qa_reply`).
+
+    Exactly one reply object (several only when they read the same); each frame list holds compared frames
+    (sampled, not 0), each at most once (integral strings and floats are read as integers); a yes/no flag,
+    when given, must agree with its list. Anything else raises `JudgeParseError`.
+    """
+    return _one_candidate(reply, [v for v in json_values(reply) if _is_changes_set(v)],
+                          lambda v: _read_changes(v, frames), "emergence/disappearance object",
+                          same=lambda c: (c.emergence, c.disappearance))  # reasons may be worded apart
+
+
+def _read_changes(data: dict[str, Any], frames: tuple[int, ...]) -> Changes:
     allowed = set(frames) - {0}
     lists = {}
     for kind in ("emergence", "disappearance"):
         value = data.get(f"{kind}_frames")
         if not isinstance(value, list):
             raise JudgeParseError(f"'{kind}_frames' must be a list of frame indices, got {value!r}")
-        bad = [f for f in value if not isinstance(f, int) or isinstance(f, bool) or f not in allowed]
+        read = [_integral(f) for f in value]
+        bad = [f for f, r in zip(value, read, strict=True) if r not in allowed]
         if bad:
             raise JudgeParseError(f"'{kind}_frames' has frames that were not compared: {bad}")
+        if len(set(read)) != len(read):
+            raise JudgeParseError(f"'{kind}_frames' names a frame twice: {value}")
         flag = data.get(kind)
-        if flag is not None and flag not in ("yes", "no"):
-            raise JudgeParseError(f"'{kind}' must be yes or no, got {flag!r}")
-        if (flag == "yes" and not value) or (flag == "no" and value):
+        if flag is not None:
+            flag = _word(flag)
+            if flag not in ("yes", "no"):
+                raise JudgeParseError(f"'{kind}' must be yes or no, got {data.get(kind)!r}")
+        if (flag == "yes" and not read) or (flag == "no" and read):
             raise JudgeParseError(f"'{kind}' is {flag!r} but '{kind}_frames' is {value}")
-        lists[kind] = tuple(sorted(set(value)))
+        lists[kind] = tuple(sorted(read))
     return Changes(
         lists["emergence"],
         lists["disappearance"],

@@ -2,11 +2,11 @@
 
 A grammar is a small character automaton that accepts exactly the replies of one request in one fixed
 layout: for "qa", a JSON array answering slots 1–10 in order, each answer one of the three allowed, each
-frame one of the shown frames or null; for "changes", the emergence/disappearance object whose frame lists
-are increasing lists of compared frames that agree with their yes/no flags; for "verify", one score list per
-object. `ReplyConstraint` masks the logits so that generation can only continue a valid reply and ends it
-with an end-of-sequence token. Then even a random model's reply validates (it is meaningless, not invalid),
-and a real model's reply always parses. Reasons are left empty ("") under the constraint.
+frame one of the shown frames (or null after a "no"); for "changes", the emergence/disappearance object
+whose frame lists are increasing lists of compared frames that agree with their yes/no flags; for "verify",
+one score list per object. `ReplyConstraint` masks the logits so that generation can only continue a valid
+reply and ends it with an end-of-sequence token. Then even a random model's reply validates (it is
+meaningless, not invalid), and a real model's reply always parses. Reasons are left empty ("") under the constraint.
 
 Example:
     >>> g = Grammar(qa_grammar(frames=(0, 5), slots=(1,)))
@@ -41,13 +41,14 @@ def increasing(values: Sequence[int]) -> tuple[str, list[int]]:
 
 
 def qa_grammar(*, frames: Sequence[int], slots: Sequence[int] = _ALL_SLOTS) -> Expr:
-    """Replies to a QA call: every slot answered in order, frames among those shown, or null."""
-    answer = alt(*[f'"{a}"' for a in config.ANSWERS])
-    frame = alt("null", *[str(f) for f in sorted(set(frames))])
+    """Replies to a QA call: every slot answered in order, frames among those shown; null only after a "no"
+    (a "yes" names the frame that shows it, as the validator requires)."""
+    shown = [str(f) for f in sorted(set(frames))]
+    answer = alt(*[[f'"{a}", "frame_index": ', alt(*shown) if a == "yes" else alt("null", *shown)]
+                   for a in config.ANSWERS])
     items = []
     for k, slot in enumerate(slots):
-        head = f'{{"question_id": {slot}, "answer": '
-        items += [", " if k else "", head, answer, ', "frame_index": ', frame, "}"]
+        items += [", " if k else "", f'{{"question_id": {slot}, "answer": ', answer, "}"]
     return ["[", *items, "]"]
 
 

@@ -37,7 +37,7 @@ def test_qa_grammar_accepts_random_valid_replies_and_they_validate():
     rng = random.Random(0)
     for _ in range(50):
         answers = [rng.choice(config.ANSWERS) for _ in range(10)]
-        reply = _qa(answers, [rng.choice((None, *FRAMES)) for _ in range(10)])
+        reply = _qa(answers, [rng.choice(FRAMES if a == "yes" else (None, *FRAMES)) for a in answers])
         assert g.accepts(reply)
         assert len(parse_qa_reply(reply, frames=FRAMES)) == 10
 
@@ -48,6 +48,7 @@ def test_qa_grammar_accepts_random_valid_replies_and_they_validate():
     _qa(["yes"] * 9 + ["maybe"], [0] * 10),                          # unknown answer
     _qa(["yes"] * 10, [0] * 10).replace('"question_id": 2', '"question_id": 3'),  # out of order
     _qa(["yes"] * 10, [0] * 10) + " ",                               # trailing text
+    _qa(["yes"] * 10, [0] * 9 + [None]),                             # a yes without its frame
 ])
 def test_qa_grammar_rejects_invalid_replies(bad):
     assert not Grammar(qa_grammar(frames=FRAMES)).accepts(bad)
@@ -109,7 +110,9 @@ def test_token_trie_allows_exactly_the_tokens_that_continue_a_valid_reply():
     assert [tok.pieces[i] for i in trie.allowed(g, state)] == ['[{"question_id": ']
     state = g.feed(state, '[{"question_id": 1, "answer": ')
     assert sorted(tok.pieces[i] for i in trie.allowed(g, state)) == ['"no"', '"yes"']
+    no = g.feed(state, '"no", "frame_index": ')
+    assert sorted(tok.pieces[i] for i in trie.allowed(g, no)) == ["5", "null"]
     state = g.feed(state, '"yes", "frame_index": ')
-    assert sorted(tok.pieces[i] for i in trie.allowed(g, state)) == ["5", "null"]
-    state = g.feed(state, "null}]")
+    assert sorted(tok.pieces[i] for i in trie.allowed(g, state)) == ["5"]  # a yes names its frame
+    state = g.feed(state, "5}]")
     assert trie.allowed(g, state) == [len(tok.pieces)]  # only the end token once complete

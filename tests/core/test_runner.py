@@ -208,7 +208,7 @@ def test_a_backend_that_cannot_load_fails_before_any_video_naming_profile(scenes
     assert not (tmp_path / "per_video.jsonl").exists()
 
 
-def test_a_scored_video_with_missing_answers_is_recomputed_by_the_next_run(scenes, tmp_path):
+def test_a_video_with_missing_answers_is_recomputed_by_the_next_run(scenes, tmp_path):
     data = json.loads(Path(scenes.answers).read_text())
     sid = scenes.ids[0]
     data["answers"][sid]["qa"][0] = data["answers"][sid]["qa"][0][:8]  # slots 9-10 never answered
@@ -216,7 +216,8 @@ def test_a_scored_video_with_missing_answers_is_recomputed_by_the_next_run(scene
     partial.write_text(json.dumps(data))
     evaluate(_cfg(scenes, tmp_path / "out"), judge=ScriptedJudge(partial))
     rec = next(r for r in _lines(tmp_path / "out") if r["scenario_id"] == sid)
-    assert rec["status"] == "scored" and rec["diagnostics"]["missing_answers"] == 2
+    # the reply is invalid as a whole: none of its answers count, not even slots 1-8
+    assert rec["status"] == "judge_error" and rec["diagnostics"]["missing_answers"] == 10
     judge = ScriptedJudge(partial)
     evaluate(_cfg(scenes, tmp_path / "out"), judge=judge)
     assert {c[0] for c in judge.calls} == {sid}
