@@ -67,6 +67,13 @@ def score(
     limit: Annotated[int | None, typer.Option(help="Score only the first N scenarios.")] = None,
     cache: Annotated[Path | None, typer.Option(help="Result cache folder (default OUT/cache).")] = None,
     evidence: Annotated[bool, typer.Option(help="Save the overlay frames the judge saw.")] = True,
+    concurrency: Annotated[int, typer.Option(help="Videos in flight at once (results do not change).")] = 1,
+    engine: Annotated[str, typer.Option(help="Who runs the videos: local, or ray (pip install "
+                                        "'intergeneval[ray]').")] = "local",
+    address: Annotated[str | None, typer.Option(help="Ray cluster address (--engine ray; default: a local "
+                                                "Ray instance).")] = None,
+    engine_option: Annotated[list[str] | None, typer.Option(help="Engine option key=value (see "
+                                                            "docs/scaling.md).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
 ) -> None:
     """Score a folder of generated videos against a suite."""
@@ -85,7 +92,8 @@ def score(
         videos=videos, suite=prompts, out=out, judge=judge, judge_options=judge_options, tracker=tracker,
         tracker_options=tracker_options, detector=detector, detector_options=_options(detector_option,
         "--detector-option"), profile=profile, stride=stride, attempts=attempts, limit=limit, cache_dir=cache,
-        evidence=evidence,
+        evidence=evidence, engine=engine, concurrency=concurrency, address=address,
+        engine_options=_options(engine_option, "--engine-option"),
     )
     summary = _run(cfg)
     raise typer.Exit(0 if summary["videos"]["scored"] == summary["videos"]["expected"] else 1)
@@ -93,6 +101,7 @@ def score(
 
 def _run(cfg: Any) -> dict[str, Any]:
     """Run `evaluate` with a progress bar and print the summary table; input errors exit with 2."""
+    from .events import ProgressEvent
     from .runner import evaluate
 
     columns = (TextColumn("[bold]scoring"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -101,9 +110,13 @@ def _run(cfg: Any) -> dict[str, Any]:
         with Progress(*columns, console=console, transient=False) as bar:
             task = bar.add_task("", total=None)
 
-            def progress(done: int, total: int, record: dict[str, Any]) -> None:
+            def progress(event: ProgressEvent) -> None:
+                if event.kind != "video":
+                    return
+                record = event.record
                 status = record["status"] + (" (cached)" if record.get("cached") else "")
-                bar.update(task, completed=done, total=total, description=f"{record['scenario_id']}: {status}")
+                bar.update(task, completed=event.done, total=event.total,
+                           description=f"{record['scenario_id']}: {status}")
 
             summary = evaluate(cfg, progress=progress)
     except (ConfigError, DataFormatError) as e:

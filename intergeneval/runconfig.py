@@ -34,12 +34,17 @@ class EvalConfig:
     limit: int | None = field(default=None, metadata={"help": "score only the first N scenarios"})
     bootstrap_samples: int = field(default=config.BOOTSTRAP_SAMPLES, metadata={"help": "bootstrap resamples"})
     bootstrap_seed: int = field(default=config.BOOTSTRAP_SEED, metadata={"help": "bootstrap seed"})
+    # How the videos run; never what they give (every engine writes the same results).
+    engine: str = field(default="local", metadata={"help": "local or ray (see intergeneval.engines)"})
+    concurrency: int = field(default=1, metadata={"help": "videos in flight at once"})
+    address: str | None = field(default=None, metadata={"help": "Ray cluster address (engine ray)"})
+    engine_options: dict[str, Any] = field(default_factory=dict, metadata={"help": "engine options"})
 
     def public(self) -> dict[str, Any]:
         """The options that shape results, as recorded in the summary (no paths: they vary per machine)."""
         d = asdict(self)
         for k in ("videos", "suite", "out", "cache_dir", "limit", "judge_options", "tracker_options",
-                  "detector_options", "evidence"):
+                  "detector_options", "evidence", "engine", "concurrency", "address", "engine_options"):
             d.pop(k)
         return d
 

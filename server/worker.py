@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from intergeneval.events import ProgressEvent
 from intergeneval.runconfig import EvalConfig
 
 from . import crud, queue
@@ -294,11 +295,12 @@ class _JobState:
             except Exception:  # the next beat retries; a lease long enough absorbs a missed one
                 log.exception("job %d: heartbeat failed", self.job_id)
 
-    def progress(self, done: int, total: int, record: dict[str, Any]) -> None:
-        """The runner's per-video callback: store the record, renew the lease, record progress (retried for up
-        to a lease while the database is busy)."""
-        if self.lost:
+    def progress(self, event: ProgressEvent) -> None:
+        """The runner's progress callback: for each finished video, store the record, renew the lease, record
+        progress (retried for up to a lease while the database is busy). Stage events are not stored."""
+        if self.lost or event.kind != "video":
             return
+        done, total, record = event.done, event.total, event.record
 
         def store() -> None:
             with session_scope(self.w.engine) as session:

@@ -27,6 +27,7 @@ class ScriptedJudge(ChatJudge):
     """Replays scripted replies keyed by scenario id; a scenario with no script fails like a dead judge."""
 
     name = "scripted"
+    thread_safe = True  # replies are looked up, never changed; the call log only grows
 
     def __init__(self, answers: str | Path | dict[str, Any], **kwargs: Any):
         super().__init__(**kwargs)

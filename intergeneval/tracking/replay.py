@@ -25,6 +25,7 @@ class ReplayTracker:
 
     name = "replay"
     needs_first_masks = False
+    thread_safe = True  # reads files or arrays it never changes
 
     def __init__(self, root: str | Path | None = None, *, arrays: Mapping[str, np.ndarray] | None = None):
         if (root is None) == (arrays is None):

@@ -184,7 +184,7 @@ def _first_video_only(monkeypatch: pytest.MonkeyPatch, model: Any) -> Callable[.
     """Every forward of `model` runs out of memory until the run's first video is done; returns `progress`."""
     first = [True]
     _oom_forward(monkeypatch, model, lambda n: first[0])
-    return lambda done, total, record: first.__setitem__(0, False)
+    return lambda event: event.kind == "video" and first.__setitem__(0, False)
 
 
 def _assert_second_video_scored(record: dict[str, Any], scenes) -> None:

@@ -142,7 +142,7 @@ def test_invalid_judge_replies_fail_the_video_never_score_it(scenes, tmp_path):
 
 def test_should_stop_ends_the_run_early_and_says_so(scenes, tmp_path):
     seen = []
-    summary = evaluate(_cfg(scenes, tmp_path), progress=lambda d, t, r: seen.append(d),
+    summary = evaluate(_cfg(scenes, tmp_path), progress=lambda e: e.kind == "video" and seen.append(e.done),
                        should_stop=lambda: len(seen) >= 2)
     assert seen == [1, 2] and summary["complete"] is False and summary["videos"]["not_run"] == 2
 

@@ -324,6 +324,7 @@ def test_a_locked_database_is_503_with_retry_after(service_factory, scenes, zipp
 
 def _walk_suite(hook):
     """An `evaluate` that scores every scenario with a fixed record, calling `hook(n)` before each progress."""
+    from intergeneval.events import ProgressEvent
     from intergeneval.formats import load_suite
 
     def evaluate(cfg, *, judge, tracker, detector, progress, should_stop):
@@ -332,7 +333,8 @@ def _walk_suite(hook):
             if should_stop():
                 break
             hook(n)
-            progress(n, len(suite.scenarios), {"scenario_id": sc.id, "status": "scored", "scores": {"if": 0.5}})
+            rec = {"scenario_id": sc.id, "status": "scored", "scores": {"if": 0.5}}
+            progress(ProgressEvent("video", sc.id, done=n, total=len(suite.scenarios), record=rec))
         return {"suite": {"id": suite.suite_id, "version": suite.version, "content_hash": suite.content_hash},
                 "fingerprints": {"judge": {"backend": "fake"}, "tracker": {}}, "complete": True,
                 "metrics": {"if": {"mean": 0.5, "ci_low": 0.5, "ci_high": 0.5}},

@@ -25,6 +25,8 @@ from server.models import Job, JobSummary, VideoResult
 from server.suites import SuiteCatalog
 from server.worker import Worker
 
+from intergeneval.events import ProgressEvent
+
 
 def _fake_evaluate(delay: float = 0.0, fail_with: str | None = None, runs: list | None = None):
     """A stand-in for `runner.evaluate` that walks the suite's scenarios like the runner does."""
@@ -44,7 +46,7 @@ def _fake_evaluate(delay: float = 0.0, fail_with: str | None = None, runs: list 
             rec = {"scenario_id": sc.id, "status": "scored", "scores": {"if": 0.5},
                    "category": {"interaction_type": sc.interaction_type, "pairing": sc.pairing}}
             done.append(rec)
-            progress(n, len(suite.scenarios), rec)
+            progress(ProgressEvent("video", sc.id, done=n, total=len(suite.scenarios), record=rec))
         complete = len(done) == len(suite.scenarios)
         return {"suite": {"id": suite.suite_id, "version": suite.version, "content_hash": suite.content_hash},
                 "protocol": "intergeneval-v1", "fingerprints": {"judge": {"backend": "fake"}, "tracker": {}},
