@@ -158,6 +158,67 @@ def report(out: Annotated[Path, typer.Argument(help="Output folder of a scoring 
 
 
 @app.command()
+def agree(
+    side_a: Annotated[str, typer.Argument(metavar="RUN_A", help="Run folder, folder of run folders (one per "
+                                          "model), human-label export (.json) or service URL.")],
+    side_b: Annotated[str, typer.Argument(metavar="RUN_B", help="The other side, as RUN_A.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON instead of a table.")] = False,
+    token: Annotated[str | None, typer.Option(help="Token for a service URL (default $INTERGENEVAL_TOKEN).")]
+    = None,
+    samples: Annotated[int, typer.Option(help="Bootstrap resamples.")] = config.BOOTSTRAP_SAMPLES,
+    seed: Annotated[int, typer.Option(help="Bootstrap seed.")] = config.BOOTSTRAP_SEED,
+) -> None:
+    """Agreement of two judges (or a judge and human labels) on the same videos, with bootstrap CIs."""
+    from .agreement import compare, load_side
+
+    if samples < 1:
+        raise _fail(f"--samples must be at least 1, got {samples}")
+    try:
+        result = compare(load_side(side_a, token=token), load_side(side_b, token=token), samples=samples,
+                         seed=seed)
+    except InterGenEvalError as e:
+        raise _fail(str(e)) from None
+    if as_json:
+        out_console.print_json(json.dumps(result))
+        return
+    print_agreement(result)
+
+
+def _fmt(x: float | None, digits: int = 3) -> str:
+    return "—" if x is None else f"{x:.{digits}f}"
+
+
+def _ci(pair: list[float | None]) -> str:
+    return "—" if pair[0] is None else f"[{_fmt(pair[0])}, {_fmt(pair[1])}]"
+
+
+def print_agreement(result: dict[str, Any]) -> None:
+    """The agreement table (per slot, then pooled) and the correlations."""
+    m = result["matched"]
+    table = Table(title=f"agreement · A = {result['a']['source']} ({result['a']['kind']}) · "
+                        f"B = {result['b']['source']} ({result['b']['kind']}) · {m['videos']} videos")
+    for col, justify in (("slot", "left"), ("n", "right"), ("agreement", "right"), ("95% CI", "right"),
+                         ("kappa", "right"), ("95% CI", "right"), ("yes A", "right"), ("yes B", "right")):
+        table.add_column(col, justify=justify)
+    rows = [(str(s["slot"]), s) for s in result["slots"]]
+    rows += [(f"{name.upper()} pooled", v) for name, v in result["pooled"].items()]
+    for label, s in rows:
+        table.add_row(label, str(s["n"]), _fmt(s["agreement"]), _ci(s["agreement_ci"]), _fmt(s["kappa"]),
+                      _ci(s["kappa_ci"]), _fmt(s["yes_rate_a"]), _fmt(s["yes_rate_b"]))
+    out_console.print(table)
+    left = {k: v for k, v in m.items() if k != "videos" and v}
+    if left:
+        out_console.print(f"not compared: {left}", highlight=False)
+    rho = result["if_spearman"]
+    if rho is not None:
+        out_console.print(f"per-video IF, Spearman rho = {_fmt(rho['rho'])} {_ci(rho['ci'])} (n = {rho['n']})")
+    tau = result["ranking_kendall"]
+    if tau is not None:
+        out_console.print(f"model ranking by mean IF, Kendall tau-b = {_fmt(tau['tau'])} {_ci(tau['ci'])} "
+                          f"({tau['models']} models)")
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo scenes and results.")] = Path("demo-output"),
     profile: Annotated[str | None, typer.Option(help="Model profile (default: tiny when the model extras are "
