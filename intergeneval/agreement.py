@@ -131,13 +131,13 @@ def bootstrap(n: int, statistic: Callable[[np.ndarray], float | None], *, sample
 
 
 def _pair_stats(counts: np.ndarray, *, samples: int, seed: int, level: float) -> dict[str, Any]:
-    """Agreement and kappa (with CIs) from per-video 2×2 counts `(videos, 4)`; videos are the bootstrap unit."""
+    """Agreement and kappa (with CIs) from per-video 2×2 counts `(videos, 4)`; videos are resampled."""
     total = counts.sum(axis=0)
     n = int(total.sum())
     out: dict[str, Any] = {"n": n, "videos": int(np.count_nonzero(counts.sum(axis=1)))}
     if n == 0:
-        return {**out, "agreement": None, "agreement_ci": [None, None], "kappa": None, "kappa_ci": [None, None],
-                "yes_rate_a": None, "yes_rate_b": None}
+        return {**out, "agreement": None, "agreement_ci": [None, None], "kappa": None,
+                "kappa_ci": [None, None], "yes_rate_a": None, "yes_rate_b": None}
     agree, kappas = [], []
     units = counts[counts.sum(axis=1) > 0]
     if len(units) >= 2:
@@ -241,8 +241,8 @@ def labels_side(data: dict[str, Any], source: str) -> Side:
                    int(lab["slot"]))
             answer = lab["answer"]
         except (KeyError, TypeError, ValueError):
-            raise DataFormatError(f"{source}: label {i} lacks scenario_id, video_sha256, key_interaction, slot "
-                                  f"or answer: {str(lab)[:200]}") from None
+            raise DataFormatError(f"{source}: label {i} lacks scenario_id, video_sha256, key_interaction, "
+                                  f"slot or answer: {str(lab)[:200]}") from None
         if answer not in LABEL_ANSWERS or not 1 <= key[3] <= config.NUM_SLOTS:
             raise DataFormatError(f"{source}: label {i}: answer {answer!r} / slot {key[3]!r} is not one of "
                                   f"{LABEL_ANSWERS} / 1..{config.NUM_SLOTS}")
@@ -298,7 +298,8 @@ def _fetch_labels(url: str, token: str | None) -> dict[str, Any]:
     try:
         import httpx
     except ImportError:
-        raise ConfigError("reading labels from a service needs httpx: pip install 'intergeneval[server]'") from None
+        raise ConfigError("reading labels from a service needs httpx: "
+                          "pip install 'intergeneval[server]'") from None
     base = url.rstrip("/")
     if not base.endswith("/api/v1"):
         base += "/api/v1"
@@ -353,8 +354,8 @@ def compare(a: Side, b: Side, *, samples: int = config.BOOTSTRAP_SAMPLES, seed: 
     """
     pairs, matched = _match(a, b)
     if not pairs:
-        raise ConfigError(f"{a.source} and {b.source} have no video in common (same scenario id and same video "
-                          f"sha256): {matched}")
+        raise ConfigError(f"{a.source} and {b.source} have no video in common (same scenario id and same "
+                          f"video sha256): {matched}")
     # counts[video, slot-1] = (yes-yes, yes-no, no-yes, no-no) over the video's key interactions
     counts = np.zeros((len(pairs), config.NUM_SLOTS, 4), dtype=np.int64)
     for v, (ua, ub) in enumerate(pairs):
@@ -381,9 +382,11 @@ def _describe(side: Side) -> dict[str, Any]:
 
 
 def _if_spearman(pairs: list[tuple[Unit, Unit]], *, samples: int, seed: int, level: float) -> dict[str, Any]:
-    both = [(ua.if_score, ub.if_score) for ua, ub in pairs if ua.if_score is not None and ub.if_score is not None]
+    both = [(ua.if_score, ub.if_score) for ua, ub in pairs
+            if ua.if_score is not None and ub.if_score is not None]
     x, y = np.asarray([p[0] for p in both]), np.asarray([p[1] for p in both])
-    lo, hi = bootstrap(len(both), lambda idx: spearman(x[idx], y[idx]), samples=samples, seed=seed, level=level)
+    lo, hi = bootstrap(len(both), lambda idx: spearman(x[idx], y[idx]), samples=samples, seed=seed,
+                       level=level)
     return {"n": len(both), "rho": spearman(x, y), "ci": [lo, hi]}
 
 

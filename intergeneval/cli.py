@@ -162,7 +162,8 @@ def agree(
     side_a: Annotated[str, typer.Argument(metavar="RUN_A", help="Run folder, folder of run folders (one per "
                                           "model), human-label export (.json) or service URL.")],
     side_b: Annotated[str, typer.Argument(metavar="RUN_B", help="The other side, as RUN_A.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON instead of a table.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON instead of a table.")]
+    = False,
     token: Annotated[str | None, typer.Option(help="Token for a service URL (default $INTERGENEVAL_TOKEN).")]
     = None,
     samples: Annotated[int, typer.Option(help="Bootstrap resamples.")] = config.BOOTSTRAP_SAMPLES,
@@ -211,7 +212,8 @@ def print_agreement(result: dict[str, Any]) -> None:
         out_console.print(f"not compared: {left}", highlight=False)
     rho = result["if_spearman"]
     if rho is not None:
-        out_console.print(f"per-video IF, Spearman rho = {_fmt(rho['rho'])} {_ci(rho['ci'])} (n = {rho['n']})")
+        out_console.print(f"per-video IF, Spearman rho = {_fmt(rho['rho'])} {_ci(rho['ci'])} "
+                          f"(n = {rho['n']})")
     tau = result["ranking_kendall"]
     if tau is not None:
         out_console.print(f"model ranking by mean IF, Kendall tau-b = {_fmt(tau['tau'])} {_ci(tau['ci'])} "

@@ -20,7 +20,7 @@ from intergeneval.runner import evaluate
 from intergeneval.synthetic import make_scene_set
 
 
-# -- statistics against definitions written out longhand ------------------------------------------------------
+# -- statistics against definitions written out longhand -------------------------------------------------
 def _kappa_longhand(a: list[int], b: list[int]) -> float:
     n = len(a)
     po = sum(x == y for x, y in zip(a, b, strict=True)) / n
@@ -76,8 +76,8 @@ def test_rank_correlations_match_their_definitions_with_ties():
 
 # -- sides built from records -----------------------------------------------------------------------------
 def _record(sid: str, answers: list[str], if_score: float | None, sha: str | None = None) -> dict:
-    return {"scenario_id": sid, "video_sha256": sha or f"sha-{sid}", "status": "scored" if if_score is not None
-            else "judge_error", "scores": {"if": if_score},
+    return {"scenario_id": sid, "video_sha256": sha or f"sha-{sid}",
+            "status": "scored" if if_score is not None else "judge_error", "scores": {"if": if_score},
             "interactions": [{"answers": [{"slot": k + 1, "answer": a} for k, a in enumerate(answers)]}]}
 
 
@@ -120,8 +120,8 @@ def test_per_slot_figures_missing_answers_and_other_videos(tmp_path):
         ans[9] = None  # slot 10: missing on side B, left out
         b_recs.append(_record(f"s{i}", ans, 0.5 + 0.05 * i))
     b_recs[7]["video_sha256"] = "another video"
-    res = compare(load_side(_write_run(tmp_path / "a", a_recs)), load_side(_write_run(tmp_path / "b", b_recs)),
-                  samples=200)
+    a, b = _write_run(tmp_path / "a", a_recs), _write_run(tmp_path / "b", b_recs)
+    res = compare(load_side(a), load_side(b), samples=200)
     assert res["matched"] == {"videos": 7, "only_a": 0, "only_b": 0, "different_video": 1}
     slots = {s["slot"]: s for s in res["slots"]}
     assert slots[1]["agreement"] == 1.0 and slots[1]["kappa"] is None  # both always yes
