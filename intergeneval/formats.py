@@ -411,8 +411,8 @@ def csv_cell(value: Any) -> Any:
     Numbers are left alone (a negative score stays a number); only text is changed.
 
     Example:
-        >>> [csv_cell(v) for v in ("=HYPERLINK(\"http://x\")", "-model", "@sum", "model", -0.5)]
-        ['\'=HYPERLINK("http://x")', "'-model", "'@sum", 'model', -0.5]
+        >>> [csv_cell(v) for v in ("=1+1", "-model", "@sum", "model", -0.5)]
+        ["'=1+1", "'-model", "'@sum", 'model', -0.5]
     """
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value

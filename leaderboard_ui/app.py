@@ -283,9 +283,9 @@ def build_blocks(api: ApiClient, *, public_base: str | None = None,
             # kept after a refusal (to fix the card and send again) until replaced or an hour passed.
             path = uploads.claim(file, browser_of(dict(request.headers).get("cookie"))) if file else None
             if file and path is None:
-                return (cards.render_problems("The archive is no longer on the server (uploads are kept for an "
-                                              "hour, for the browser that sent them): choose it again.", []),
-                        gr.skip(), gr.skip())
+                gone = ("The archive is no longer on the server (uploads are kept for an hour, for the "
+                        "browser that sent them): choose it again.")
+                return cards.render_problems(gone, []), gr.skip(), gr.skip()
             html, job_id = actions.submit(api, token=token_, archive=str(path) if path else None, card=card,
                                           suite=suite_, seed=seed_, notes=notes_ or "", progress=report)
             if job_id is not None and file:

@@ -67,7 +67,8 @@ class _Upload:
 class PageUploads:
     """The page's pending uploads: one folder each under `folder`, known by opaque id, bound to a browser."""
 
-    def __init__(self, folder: Path, *, max_bytes: int, ttl_s: float = 3600.0, max_pending_bytes: int | None = None):
+    def __init__(self, folder: Path, *, max_bytes: int, ttl_s: float = 3600.0,
+                 max_pending_bytes: int | None = None):
         """Args:
             folder: where uploads are kept (emptied now: uploads of an earlier run can no longer be claimed).
             max_bytes: the largest upload.

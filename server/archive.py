@@ -1,12 +1,12 @@
 """Safe extraction of an uploaded zip or tar of `<scenario id>.mp4` files.
 
 Every entry is checked before a byte of it is written: no absolute path, no `..`, no backslash or drive
-letter, no over-long name, no link or device, at most `max_files` files, and at most `max_uncompressed_bytes`
-and `max_ratio` times the archive's own size in all: the declared sizes are summed from the headers before
-anything is extracted, and the bytes actually inflated are counted too, so a lying zip bomb is cut off as well.
-Files are written flat into the destination under their checked base name, opened exclusively, so nothing lands
-outside it. Videos may sit at the archive's top level or in one folder; macOS metadata (`__MACOSX/`, `._*`,
-`.DS_Store`) is ignored.
+letter, no over-long name, no link or device, at most `max_files` files, and at most
+`max_uncompressed_bytes` and `max_ratio` times the archive's own size in all: the declared sizes are summed
+from the headers before anything is extracted, and the bytes actually inflated are counted too, so a lying
+zip bomb is cut off as well. Files are written flat into the destination under their checked base name,
+opened exclusively, so nothing lands outside it. Videos may sit at the archive's top level or in one
+folder; macOS metadata (`__MACOSX/`, `._*`, `.DS_Store`) is ignored.
 
 Example:
     >>> import io, zipfile, tempfile, pathlib
@@ -153,9 +153,9 @@ def _unsafe(name: str) -> str | None:
 
 
 def _declared(members: Iterator[_Member], budget: int) -> tuple[int, str | None]:
-    """Sum the files' declared sizes from the headers alone (nothing is written); stops at the first entry that
-    takes the sum past `budget` and returns it. A zip's sizes come from its central directory; a tar's from its
-    headers, read in one pass that inflates no more than `budget` bytes."""
+    """Sum the files' declared sizes from the headers alone (nothing is written); stops at the first entry
+    that takes the sum past `budget` and returns it. A zip's sizes come from its central directory; a tar's
+    from its headers, read in one pass that inflates no more than `budget` bytes."""
     total = 0
     for m in members:
         if m.kind == "file":
@@ -180,7 +180,7 @@ def extract_archive(archive: Path, dest: Path, limits: ArchiveLimits) -> Extract
     ratio before anything is written.
 
     Raises:
-        StorageFull: the server's disk filled up while extracting (`dest` removed); the archive is not at fault.
+        StorageFull: the server's disk filled up while extracting (`dest` removed); not the archive's fault.
     """
     out = Extracted()
     kind = archive_kind(archive)
@@ -190,7 +190,8 @@ def extract_archive(archive: Path, dest: Path, limits: ArchiveLimits) -> Extract
     size = archive.stat().st_size
     budget = limits.budget(size)
     try:
-        declared_total, at = _declared(_zip_members(archive) if kind == "zip" else _tar_members(archive), budget)
+        members = _zip_members(archive) if kind == "zip" else _tar_members(archive)
+        declared_total, at = _declared(members, budget)
     except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, RuntimeError, ValueError) as e:
         why = e.strerror if isinstance(e, OSError) and e.strerror else f"{type(e).__name__}: {e}"
         out.problems.append(Problem("not_an_archive", f"{archive.name}: cannot read the archive: {why}",
@@ -269,7 +270,8 @@ def extract_archive(archive: Path, dest: Path, limits: ArchiveLimits) -> Extract
             shutil.rmtree(dest, ignore_errors=True)
             raise StorageFull() from None
         # strerror only: the message would name the server's folders
-        bad("not_an_archive", f"{archive.name}: cannot extract it: {e.strerror or type(e).__name__}", archive.name)
+        why = e.strerror or type(e).__name__
+        bad("not_an_archive", f"{archive.name}: cannot extract it: {why}", archive.name)
     except (zipfile.BadZipFile, tarfile.TarError, EOFError, RuntimeError, ValueError) as e:
         bad("not_an_archive", f"{archive.name}: cannot read the archive: {type(e).__name__}: {e}", archive.name)
     if len(folders) > 1:

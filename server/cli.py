@@ -152,7 +152,8 @@ def worker(
 @admin_app.command("create-token")
 def create_token(
     name: Annotated[str, typer.Option(help="User (and token) name; the user is created if new.")],
-    admin: Annotated[bool, typer.Option("--admin", help="Give this token the admin scope (and submit).")] = False,
+    admin: Annotated[bool, typer.Option("--admin", help="Give this token the admin scope (and submit).")
+                     ] = False,
     scopes: Annotated[str | None, typer.Option(help="Comma-separated scopes (default: submit; with --admin: "
                                                "submit,admin).")] = None,
     data_dir: DataDir = None,
@@ -232,7 +233,8 @@ def revoke_token(
     from .core.db import session_scope
 
     with session_scope(_admin_engine(data_dir, database_url)) as session:
-        found = crud.find_tokens(session, token_id=token_id, user=user, plain=token.strip() if token else None)
+        plain = token.strip() if token else None
+        found = crud.find_tokens(session, token_id=token_id, user=user, plain=plain)
         if not found:
             raise _err("no token matches", 1)
         rows = [crud.token_public(session, t) for t in crud.revoke_tokens(session, found)]

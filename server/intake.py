@@ -96,8 +96,8 @@ def _count_refusal(services: Services, caller: Caller, code: str) -> None:
 
 def _storage_full() -> ApiError:
     log.error("storage full: an upload was refused with 507")
-    return ApiError(507, "insufficient_storage", "the server's storage is full; nothing of your upload was kept: "
-                    "try again later", headers={"Retry-After": "300"})
+    return ApiError(507, "insufficient_storage", "the server's storage is full; nothing of your upload was "
+                    "kept: try again later", headers={"Retry-After": "300"})
 
 
 def _parse_json_field(fields: dict[str, str], name: str, required: bool) -> tuple[Any, list[Problem]]:

@@ -141,8 +141,8 @@ class TokensPublic(SQLModel):
     count: int
 
 
-# A refused upload (422, 413, 400 on the submission route): counted against the user's refused-uploads rate, so
-# nobody can make the server receive and inflate bad archives without end. Only the time and the code are kept.
+# A refused upload (422, 413, 400 on the submission route): counted against the user's refused-uploads rate,
+# so nobody can make the server receive and inflate bad archives without end. Only time and code are kept.
 class Refusal(SQLModel, table=True):
     __tablename__ = "refusals"
     __table_args__ = (Index("ix_refusals_user_time", "user_id", "created_at"),)

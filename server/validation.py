@@ -79,7 +79,8 @@ def probe_video(path: Path, *, max_frames: int | None = None) -> Probe:
                     break  # enough to refuse it; no need to decode a 2-hour file
     except (av.FFmpegError, OSError, ValueError) as e:
         why = str(e).replace(str(path), path.name)  # PyAV names the file by its server path
-        raise ValueError(f"{path.name}: decoding failed after {frames} frame(s): {type(e).__name__}: {why}") from None
+        raise ValueError(f"{path.name}: decoding failed after {frames} frame(s): "
+                         f"{type(e).__name__}: {why}") from None
     if frames == 0:
         raise ValueError(f"{path.name}: no frame could be decoded")
     stop_early = max_frames is not None and frames > max_frames

@@ -202,7 +202,8 @@ class Worker:
         Args:
             what: for the log.
             fn: the database work (one transaction: safe to run again).
-            patience_s: how long to keep trying (default: one lease); None: until it works or the worker stops.
+            patience_s: how long to keep trying (default: one lease); None: until it works or the worker
+                stops.
 
         Raises:
             The database error, once patience ran out or the worker is stopping.
@@ -217,13 +218,14 @@ class Worker:
                 late = deadline is not None and time.monotonic() + delay > deadline
                 if late or self._shutdown.is_set():
                     raise
-                log.warning("%s: the database is unavailable (%s); retrying in %.1f s", what, type(e).__name__,
-                            delay)
+                log.warning("%s: the database is unavailable (%s); retrying in %.1f s", what,
+                            type(e).__name__, delay)
                 self._shutdown.wait(delay)
                 delay = min(delay * 2, 5.0)
 
     def _requeue_after_db_trouble(self, job_id: int) -> str | None:
-        log.warning("job %d: the database stayed unavailable; back to the queue without using an attempt", job_id)
+        log.warning("job %d: the database stayed unavailable; back to the queue without using an attempt",
+                    job_id)
         try:
             return self.retry_db(f"job {job_id}: requeueing it", lambda: queue.release(
                 self.engine, job_id=job_id, worker_id=self.worker_id, count_attempt=False,
@@ -308,8 +310,8 @@ class _JobState:
 
         self.w.retry_db(f"job {self.job_id}: storing {record.get('scenario_id')}", store)
         self._apply(self.w.retry_db(f"job {self.job_id}: heartbeat", lambda: queue.heartbeat(
-            self.w.engine, job_id=self.job_id, worker_id=self.w.worker_id, lease_s=self.w.settings.lease_seconds,
-            done=done, total=total)))
+            self.w.engine, job_id=self.job_id, worker_id=self.w.worker_id,
+            lease_s=self.w.settings.lease_seconds, done=done, total=total)))
 
     def should_stop(self) -> bool:
         """Polled by the runner before each video."""

@@ -1,10 +1,11 @@
-"""Request bodies under `/api/v1` are bounded, and a request that needs a token is refused before its body is read.
+"""Request bodies under `/api/v1` are bounded, and a request that needs a token is refused before its body is
+read.
 
 `BodyLimit` is ASGI middleware. For every API request except the streamed uploads (`POST /api/v1/submissions`,
 which `server/uploads.py` bounds itself while streaming to disk):
 
-- a declared `Content-Length` over the limit is 413 at once; a body without one (chunked) is read up to the limit
-  and refused as soon as it passes it, so no body larger than the limit is ever held;
+- a declared `Content-Length` over the limit is 413 at once; a body without one (chunked) is read up to the
+  limit and refused as soon as it passes it, so no body larger than the limit is ever held;
 - a request with a body, without an `Authorization` header, to an operation that needs a token is 401 before a
   byte of the body is read (FastAPI reads and parses a JSON body before it runs the route's dependencies, so a
   100 MB PATCH would otherwise be received whole to answer 401).
@@ -67,8 +68,8 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         if "authorization" not in headers and _route_needs_token(scope):
-            await _answer(send, 401, "unauthorized", "this endpoint needs a token: send `Authorization: Bearer "
-                          "<token>`", headers={"WWW-Authenticate": "Bearer"})
+            await _answer(send, 401, "unauthorized", "this endpoint needs a token: send "
+                          "`Authorization: Bearer <token>`", headers={"WWW-Authenticate": "Bearer"})
             return
         if (scope["method"], scope["path"].rstrip("/")) in STREAMED:
             await self.app(scope, receive, send)

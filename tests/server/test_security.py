@@ -89,7 +89,8 @@ def test_revoke_tokens_with_the_cli(service):
     assert service.client.get("/api/v1/me", headers=_bearer(a1)).status_code == 401
     assert service.client.get("/api/v1/me", headers=_bearer(a2)).status_code == 200
     listed = runner.invoke(cli_app, ["admin", "list-tokens", "--user", "alice", *url])
-    assert listed.exit_code == 0 and listed.stdout.count("revoked") == 1 and listed.stdout.count("active") == 1
+    assert listed.exit_code == 0
+    assert listed.stdout.count("revoked") == 1 and listed.stdout.count("active") == 1
     assert a2 not in listed.stdout  # the secrets are never shown
     by_user = runner.invoke(cli_app, ["admin", "revoke-token", "--user", "alice", *url])
     assert by_user.exit_code == 0 and "revoked 2 token(s)" in by_user.output
@@ -100,7 +101,7 @@ def test_revoke_tokens_with_the_cli(service):
 
 # --------------------------------------------------------------------------------------------- admission
 def _burst(svc, n: int, make_args) -> list:
-    """`n` submissions at once from `n` threads (the TestClient serves them concurrently on its event loop)."""
+    """`n` submissions at once from `n` threads (the TestClient serves them concurrently on its loop)."""
     start = threading.Barrier(n)
 
     def one(i: int):
@@ -118,7 +119,7 @@ def _rows(svc, table) -> int:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database(request) -> dict:
-    """Settings overrides for the database under test: SQLite in the data dir, or a fresh Postgres database."""
+    """Settings overrides for the database under test: SQLite in the data dir, or a new Postgres database."""
     if request.param == "sqlite":
         return {}
     return {"database_url": request.getfixturevalue("postgres_url")}
@@ -286,12 +287,13 @@ def test_a_full_disk_is_507_not_the_clients_fault(service, scenes, zipper, monke
         assert s.exec(select(models.Refusal)).all() == []
 
 
-# --------------------------------------------------------------------------------------------- database trouble
+# ----------------------------------------------------------------------------------------- database trouble
 class _WriteLock:
     """Another process's write lock on the SQLite database, held until `release` (or for `hold_s` seconds)."""
 
     def __init__(self, url: str, hold_s: float | None = None):
-        self.conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None, check_same_thread=False)
+        self.conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None,
+                                    check_same_thread=False)
         self.conn.execute("BEGIN IMMEDIATE")
         if hold_s is not None:
             threading.Timer(hold_s, self.release).start()
@@ -323,7 +325,7 @@ def test_a_locked_database_is_503_with_retry_after(service_factory, scenes, zipp
 
 
 def _walk_suite(hook):
-    """An `evaluate` that scores every scenario with a fixed record, calling `hook(n)` before each progress."""
+    """An `evaluate` scoring every scenario with a fixed record, calling `hook(n)` before each progress."""
     from intergeneval.events import ProgressEvent
     from intergeneval.formats import load_suite
 
@@ -352,7 +354,8 @@ def test_database_trouble_never_costs_a_job_an_attempt(service_factory, scenes, 
     svc = service_factory(lease_seconds=1.5)
     job_id = svc.submit(svc.auth(), zipper(scenes.videos)).json()["job"]["id"]
     # The worker's own engine, waiting 0.2 s for a lock (the database file is in WAL mode already).
-    engine = create_engine(svc.settings.database_url, connect_args={"timeout": 0.2, "check_same_thread": False})
+    engine = create_engine(svc.settings.database_url,
+                           connect_args={"timeout": 0.2, "check_same_thread": False})
 
     def lock_before_the_second_video(n: int) -> None:
         if n == 2:
@@ -413,7 +416,8 @@ def test_no_server_path_in_public_fields(service_factory, scenes, zipper, add_jo
     assert svc.client.get(f"/api/v1/jobs/{jid}").json()["lease_owner"] is None
     assert svc.client.get(f"/api/v1/jobs/{jid}", headers=admin).json()["lease_owner"] == "gpu-7:4242"
     # A backend configured by a local folder is shown by its name.
-    svc2 = service_factory(judge_options={"answers": str(scenes.answers), "model": f"{root}/models/qwen-local"})
+    local = f"{root}/models/qwen-local"
+    svc2 = service_factory(judge_options={"answers": str(scenes.answers), "model": local})
     h = svc2.client.get("/api/v1/health")
     assert h.json()["judge"]["model"] == "qwen-local" and root not in h.text
 
@@ -471,13 +475,15 @@ def test_cors_is_off_by_default_and_only_for_configured_origins(service_factory)
                                   {"name": "m", "link": "data:text/html,<script>alert(1)</script>"}])
 def test_model_cards_are_strict_and_links_http(service, scenes, zipper, card):
     r = service.submit(service.auth(), zipper(scenes.videos), card)
-    assert r.status_code == 422 and [p["code"] for p in r.json()["error"]["details"]["problems"]] == ["model_card"]
+    assert r.status_code == 422
+    assert [p["code"] for p in r.json()["error"]["details"]["problems"]] == ["model_card"]
     assert service.leftovers() == {"incoming": [], "submissions": [], "rows": []}
 
 
 def test_model_links_are_http_on_edit_too(service, scenes, zipper):
     headers = service.auth()
-    job = service.submit(headers, zipper(scenes.videos), {"name": "m", "link": "https://lab.example/m"}).json()
+    card = {"name": "m", "link": "https://lab.example/m"}
+    job = service.submit(headers, zipper(scenes.videos), card).json()
     mid = job["job"]["model_id"]
     bad = service.client.patch(f"/api/v1/models/{mid}", json={"link": "javascript:alert(1)"}, headers=headers)
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
@@ -538,8 +544,9 @@ def test_the_page_never_takes_a_server_path_as_an_upload(live_server, tmp_path, 
             "data": _submit_data(token, _file(str(server_file))), "fn_index": 0, "session_hash": "abc123"})
         assert joined.status_code == 400
         # Gradio's file and proxy routes are closed: nothing of the server is served from there.
-        for path in (f"/gradio_api/file={server_file}", f"/gradio_api/file={db}", "/gradio_api/file=/etc/passwd"):
-            assert client.get(path).status_code == 404
+        for target in (server_file, db, "/etc/passwd"):
+            assert client.get(f"/gradio_api/file={target}").status_code == 404
+        assert client.get(f"/gradio_api/proxy={base}/api/v1/health").status_code == 404
     assert _copies_of(secret, *watched) == []  # not copied anywhere Gradio or the page keeps files
     new = {p.name for folder in watched for p in folder.rglob("*")} - {p.name for p in before}
     assert not new & {"intergeneval.db", "passwd", "archive.zip", "x.zip"}, new

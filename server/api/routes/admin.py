@@ -49,8 +49,8 @@ def revoke_token(token_id: Annotated[int, Path(ge=1, le=DB_INT_MAX)], caller: Ad
                  session: SessionDep) -> TokenPublic:
     """Revoke a token: every later request with it is 401. Revoking a revoked token changes nothing.
 
-    The token making the request cannot revoke itself (409), so an admin never locks themselves out by mistake:
-    use another admin token or `intergeneval admin revoke-token`.
+    The token making the request cannot revoke itself (409), so an admin never locks themselves out by
+    mistake: use another admin token or `intergeneval admin revoke-token`.
     """
     found = crud.find_tokens(session, token_id=token_id)
     if not found:

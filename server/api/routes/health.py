@@ -76,7 +76,8 @@ def health(services: ServicesDep) -> dict[str, Any]:
         counts = queue.queue_counts(services.engine)
     except Exception:  # health must say what is wrong, never crash; the details (SQL, hosts) go to the log
         log.exception("health: the database does not answer")
-        raise ApiError(503, "unavailable", "the database does not answer", headers={"Retry-After": "5"}) from None
+        raise ApiError(503, "unavailable", "the database does not answer",
+                       headers={"Retry-After": "5"}) from None
     return {"status": "ok", "version": intergeneval.__version__, "database": services.engine.dialect.name,
             "schema_version": version, "queue": counts, "profile": services.settings.profile,
             **backends_in_use(services)}
