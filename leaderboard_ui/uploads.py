@@ -254,7 +254,7 @@ class PageGuard:
         if int(length) > up.max_bytes + _OVERHEAD:
             await _plain(send, 413, f"the upload exceeds the limit of {up.max_bytes} bytes")
             return
-        if up.pending_bytes() + int(length) > up.max_pending_bytes:
+        if up.pending_bytes() + min(int(length), up.max_bytes) > up.max_pending_bytes:
             await _plain(send, 503, "too many uploads are waiting; try again in a few minutes",
                          {"Retry-After": "60"})
             return
