@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .errors import ConfigError, InterGenEvalError
-from .registry import DETECTORS, JUDGES, TRACKERS, lookup
+from .registry import DETECTORS, JUDGES, TRACKERS, check_options, declared_options, lookup
 from .runconfig import EvalConfig
 
 ROLES = ("judge", "tracker", "detector")
@@ -34,14 +34,23 @@ _TABLES = {"judge": JUDGES, "tracker": TRACKERS, "detector": DETECTORS}
 
 
 class Backends:
-    """The judge, tracker and (optional) detector of a run, built once and reused for every video."""
+    """The judge, tracker and (optional) detector of a run, built once and reused for every video.
 
-    def __init__(self, cfg: EvalConfig, *, judge: Any = None, tracker: Any = None, detector: Any = None):
+    Every backend's name and options are checked first (`registry.check_options`, against what the backend
+    declares); only then is any built, so a typo in the last option fails at once, not after a model loads.
+    `on_load(role)` is told as each backend starts being built.
+    """
+
+    def __init__(self, cfg: EvalConfig, *, judge: Any = None, tracker: Any = None, detector: Any = None,
+                 on_load: Callable[[str], None] | None = None):
         given = {"judge": judge, "tracker": tracker, "detector": detector}
         self.names = backend_names(cfg, provided={role for role, b in given.items() if b is not None})
-        for role in ROLES:
-            if given[role] is None and self.names.get(role):
-                given[role] = build(role, self.names[role], self.names[f"{role}_options"], cfg.profile)
+        planned = {role: plan(role, self.names, cfg) for role in ROLES
+                   if given[role] is None and self.names.get(role)}
+        for role, (cls, options) in planned.items():
+            if on_load is not None:
+                on_load(role)
+            given[role] = build(role, self.names, cls, options, cfg.profile)
         self.judge, self.tracker, self.detector = given["judge"], given["tracker"], given["detector"]
         # One lock per backend that must not serve two threads at once (models hold per-call state).
         self._locks = {role: threading.Lock() for role in ROLES}
@@ -65,22 +74,52 @@ class Backends:
             yield backend
 
 
-def build(role: str, name: str, options: dict[str, Any], profile: str | None = None) -> Any:
-    """Build the backend registered as `name` for `role`; errors name the profile it came from."""
+def plan(role: str, names: dict[str, Any], cfg: EvalConfig) -> tuple[type, dict[str, Any]]:
+    """The class of `role`'s backend and its checked options, before anything is built.
+
+    The run's `attempts` goes to a judge that takes it, unless its options name their own.
+
+    Raises:
+        ConfigError, BackendUnavailable: unknown name, undeclared option or wrong value type, missing
+            package; the message names the backend (and the profile when the backend came from it).
+    """
     try:
-        return lookup(_TABLES[role], name, kind=role)(**options)
-    except InterGenEvalError as e:  # before any video: name the profile the backend came from
-        where = f" (profile {profile!r})" if profile else ""
-        e.args = (f"{role} {name!r}{where}: {e}",)
+        cls = lookup(_TABLES[role], names[role], kind=role)
+        options = names[f"{role}_options"]
+        if role == "judge" and "attempts" in declared_options(cls):
+            options = {"attempts": cfg.attempts, **options}
+        return cls, check_options(cls, options, kind=role, name=names[role])
+    except InterGenEvalError as e:
+        e.args = (_naming(str(e), role, names, cfg.profile),)
         raise
 
 
+def build(role: str, names: dict[str, Any], cls: type, options: dict[str, Any], profile: str | None) -> Any:
+    """Build a planned backend; errors name it (and the profile it came from)."""
+    try:
+        return cls(**options)
+    except InterGenEvalError as e:  # before any video: name the backend and where it came from
+        e.args = (_naming(str(e), role, names, profile),)
+        raise
+
+
+def _naming(message: str, role: str, names: dict[str, Any], profile: str | None) -> str:
+    """`message` starting with "<role> '<name>'", followed by the profile when the backend came from it (a
+    backend the user named is never blamed on the profile)."""
+    head = f"{role} {names[role]!r}"
+    where = f" (profile {profile!r})" if role in names["from_profile"] else ""
+    if message.startswith(head):
+        return head + where + message[len(head):]
+    return f"{head}{where}: {message}"
+
+
 def backend_names(cfg: EvalConfig, *, provided: set[str] = frozenset()) -> dict[str, Any]:
-    """Backend names and options for the roles not `provided` as instances.
+    """Backend names and options for the roles not `provided` as instances; `from_profile` lists the roles
+    the profile filled.
 
     An explicitly named backend wins over the profile's; the profile fills the rest (the detector too).
     """
-    names: dict[str, Any] = {}
+    names: dict[str, Any] = {"from_profile": set()}
     for role in ROLES:
         if role not in provided:
             names[role] = getattr(cfg, role)
@@ -93,6 +132,7 @@ def backend_names(cfg: EvalConfig, *, provided: set[str] = frozenset()) -> dict[
         for role in open_roles:
             names[role] = prof.get(role)
             names[f"{role}_options"] = {**prof.get(f"{role}_options", {}), **names[f"{role}_options"]}
+            names["from_profile"].add(role)
     for role in ("judge", "tracker"):
         if role in names and names[role] is None:
             raise ConfigError(f"no {role}: name one (--{role}) or a model profile (--profile default|tiny)")

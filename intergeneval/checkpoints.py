@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +59,34 @@ def load(loader: Any, model: str, revision: str | None, *, what: str, **kwargs: 
         )
         raise BackendUnavailable(f"cannot load {what} {model!r} (revision {revision or 'default'}): {hint}. "
                                  f"Cause: {type(e).__name__}: {str(e)[:300]}") from None
+
+
+class _KnownBenign(logging.Filter):
+    """Drops transformers' warning about building `Sam2Model` from a `sam2_video` checkpoint: the detector
+    segments its boxes with the image part of the SAM2.1 video checkpoint, which is what it is meant to do."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not ("model of type `sam2_video`" in message and "model of type `sam2`" in message)
+
+
+logging.getLogger("transformers.configuration_utils").addFilter(_KnownBenign())
+
+
+def quiet_progress_bars() -> None:
+    """Turn off the download and weight-loading bars of transformers and huggingface_hub (the CLI shows its
+    own progress). An explicit `HF_HUB_DISABLE_PROGRESS_BARS` wins; nothing is imported for this."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    if os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] in ("0", "false", "False"):
+        return
+    if "huggingface_hub" in sys.modules:  # imported before the variable was set: tell it directly
+        from huggingface_hub.utils import disable_progress_bars
+
+        disable_progress_bars()
+    if "transformers" in sys.modules:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
 
 
 def describe(model: str, revision: str | None, source: str | None = None) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 """The `intergeneval` command line: thin commands that build a config and call one library function.
 
-Exit codes: 0 every video scored; 1 some videos failed (listed); 2 usage or input errors.
+Exit codes: 0 every video scored; 1 some videos failed (listed); 2 usage or input errors (one line, no
+traceback, checked before any model loads); 130 interrupted (Ctrl-C; a rerun resumes). What is printed and
+how lives in `intergeneval.console`.
 Commands of other packages (the service's `serve`, `worker`, `admin`, `submit`) are plugged in through
 the `intergeneval.commands` entry-point group, so this package never imports them.
 """
@@ -15,10 +17,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from . import config
+from . import __version__, config
+from .console import RunProgress, error, print_interrupted, print_summary, say
 from .errors import ConfigError, DataFormatError, InterGenEvalError
 
 app = typer.Typer(help="InterGenEval: score interaction fidelity of generated videos.", no_args_is_help=True,
@@ -32,7 +34,7 @@ out_console = Console()
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}", highlight=False)
+    error(console, message)
     return typer.Exit(code)
 
 
@@ -46,9 +48,24 @@ def _options(pairs: list[str] | None, flag: str) -> dict[str, Any]:
         raise _fail(str(e)) from None
 
 
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"intergeneval {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """InterGenEval: score interaction fidelity of generated videos."""
+
+
 @app.command()
 def score(
-    videos: Annotated[Path, typer.Argument(help="Folder of <scenario id>.mp4 videos.")],
+    videos: Annotated[Path, typer.Argument(help="Folder of <scenario id>.mp4 videos (.mov, .webm, .mkv, .avi "
+                                           "and .m4v are read too).")],
     prompts: Annotated[str, typer.Option("--prompts", "--suite", help="Suite file/folder, reference meta.json, "
                                          "or shipped suite name.")],
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("intergeneval-out"),
@@ -74,12 +91,19 @@ def score(
                                                 "Ray instance).")] = None,
     engine_option: Annotated[list[str] | None, typer.Option(help="Engine option key=value (see "
                                                             "docs/scaling.md).")] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
+    report: Annotated[bool, typer.Option(help="Write OUT/report.html.")] = True,
+    max_side: Annotated[int | None, typer.Option(help="Decode frames at most this many pixels on the longer "
+                                                 "side (bounds memory on very large videos).")] = None,
+    max_decoded_mb: Annotated[int, typer.Option(help="Refuse a video whose decoded frames need more memory "
+                                                "(MB).")] = 4096,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout (progress and "
+                                          "messages stay on stderr).")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details (and the models' own "
+                                          "loading output).")] = False,
 ) -> None:
     """Score a folder of generated videos against a suite."""
     from .runconfig import EvalConfig
 
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
     judge_options = _options(judge_option, "--judge-option")
     tracker_options = _options(tracker_option, "--tracker-option")
     if answers is not None:
@@ -92,69 +116,63 @@ def score(
         videos=videos, suite=prompts, out=out, judge=judge, judge_options=judge_options, tracker=tracker,
         tracker_options=tracker_options, detector=detector, detector_options=_options(detector_option,
         "--detector-option"), profile=profile, stride=stride, attempts=attempts, limit=limit, cache_dir=cache,
-        evidence=evidence, engine=engine, concurrency=concurrency, address=address,
-        engine_options=_options(engine_option, "--engine-option"),
+        evidence=evidence, max_side=max_side, max_decoded_mb=max_decoded_mb, engine=engine,
+        concurrency=concurrency, address=address, engine_options=_options(engine_option, "--engine-option"),
     )
-    summary = _run(cfg)
+    summary = _run(cfg, write_report=report, as_json=as_json, verbose=verbose)
     raise typer.Exit(0 if summary["videos"]["scored"] == summary["videos"]["expected"] else 1)
 
 
-def _run(cfg: Any) -> dict[str, Any]:
-    """Run `evaluate` with a progress bar and print the summary table; input errors exit with 2."""
-    from .events import ProgressEvent
+def _run(cfg: Any, *, write_report: bool = True, as_json: bool = False,
+         verbose: bool = False) -> dict[str, Any]:
+    """Run `evaluate` with progress on stderr, then print the summary; input errors exit with 2."""
+    from . import checkpoints
     from .runner import evaluate
 
-    columns = (TextColumn("[bold]scoring"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-               TextColumn("eta"), TimeRemainingColumn(), TextColumn("{task.description}"))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
+    if not verbose:
+        checkpoints.quiet_progress_bars()
+    display = RunProgress(console)
     try:
-        with Progress(*columns, console=console, transient=False) as bar:
-            task = bar.add_task("", total=None)
+        with display:
+            summary = evaluate(cfg, progress=display)
+        path = None
+        if write_report:
+            from .report import write_report as write
 
-            def progress(event: ProgressEvent) -> None:
-                if event.kind != "video":
-                    return
-                record = event.record
-                status = record["status"] + (" (cached)" if record.get("cached") else "")
-                bar.update(task, completed=event.done, total=event.total,
-                           description=f"{record['scenario_id']}: {status}")
-
-            summary = evaluate(cfg, progress=progress)
-    except (ConfigError, DataFormatError) as e:
-        raise _fail(str(e)) from None
+            path = write(Path(cfg.out))
     except InterGenEvalError as e:
         raise _fail(str(e)) from None
-    print_summary(summary, Path(cfg.out))
+    except KeyboardInterrupt:
+        print_interrupted(console, Path(cfg.out), display.done)
+        raise typer.Exit(130) from None
+    except Exception as e:  # a bug, not bad input: one line, the traceback with --verbose
+        if verbose:
+            raise
+        raise _fail(f"unexpected {type(e).__name__}: {e} (a bug: rerun with --verbose for the traceback and "
+                    "please report it)", 1) from None
+    if as_json:
+        print_summary(console, summary, Path(cfg.out), path)
+        typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        print_summary(out_console, summary, Path(cfg.out), path)
     return summary
 
 
-def print_summary(summary: dict[str, Any], out: Path) -> None:
-    """The summary table, the failures, and where the files are."""
-    table = Table(title=f"InterGenEval · {summary['suite']['id']} · {summary['videos']['scored']}/"
-                        f"{summary['videos']['expected']} videos scored")
-    table.add_column("metric")
-    table.add_column("mean", justify="right")
-    table.add_column("95% CI", justify="right")
-    for name in summary["metric_names"]:
-        m = summary["metrics"][name]
-        fmt = (lambda x: "—" if x is None else f"{x:.3f}")
-        table.add_row(name.upper().replace("_", "·").replace("IF", "IF"), fmt(m["mean"]),
-                      f"[{fmt(m['ci_low'])}, {fmt(m['ci_high'])}]")
-    out_console.print(table)
-    for f in summary["videos"]["failures"]:
-        out_console.print(f"[yellow]failed[/yellow] {f['scenario_id']}: {f['status']}: {f['reason']}", highlight=False)
-    out_console.print(f"results: {out / 'summary.json'}, {out / 'summary.csv'}, {out / 'per_video.jsonl'}")
-
-
 @app.command()
-def report(out: Annotated[Path, typer.Argument(help="Output folder of a scoring run.")]) -> None:
+def report(
+    out: Annotated[Path, typer.Argument(help="Output folder of a scoring run.")],
+    embed: Annotated[bool, typer.Option(help="Put the evidence images inside the HTML: one file to send "
+                                        "around (bigger).")] = False,
+) -> None:
     """Write OUT/report.html: summary, per-category chart, per-video evidence."""
     from .report import write_report
 
     try:
-        path = write_report(out)
+        path = write_report(out, embed=embed)
     except InterGenEvalError as e:
         raise _fail(str(e)) from None
-    out_console.print(f"report: {path}")
+    say(out_console, f"report: {path}")
 
 
 @app.command()
@@ -226,16 +244,21 @@ def demo(
     profile: Annotated[str | None, typer.Option(help="Model profile (default: tiny when the model extras are "
                                                 "installed, else the scripted judge and replay tracker).")] = None,
     videos: Annotated[int, typer.Option(help="Number of synthetic videos.")] = 4,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
 ) -> None:
     """Write synthetic videos with a suite, score them and write the report."""
-    from .demo import run_demo
+    from .demo import demo_config
 
+    if videos < 1:
+        raise _fail(f"--videos must be at least 1, got {videos}")
     try:
-        result = run_demo(out, profile=profile, n_videos=videos, run=_run)
+        cfg, note = demo_config(out, profile=profile, n_videos=videos)
     except InterGenEvalError as e:
         raise _fail(str(e)) from None
-    out_console.print(f"report: {result.report}")
-    out_console.print(result.note)
+    say(console, f"InterGenEval demo: {videos} synthetic videos of simple shapes interacting, with their "
+                 f"suite, in {Path(out) / 'scenes'}", "bold")
+    say(console, note)
+    _run(cfg, verbose=verbose)
 
 
 @suite_app.command("validate")
@@ -245,10 +268,10 @@ def suite_validate(suite: Annotated[str, typer.Argument(help="Suite file, folder
 
     problems = validate_suite(suite)
     for p in problems:
-        out_console.print(p, highlight=False)
+        say(out_console, p)
     if problems:
         raise typer.Exit(1)
-    out_console.print(f"{suite}: valid")
+    say(out_console, f"{suite}: valid")
 
 
 @suite_app.command("list")
@@ -258,7 +281,7 @@ def suite_list() -> None:
 
     for name in shipped_suites():
         s = load_suite(name)
-        out_console.print(f"{name}\tversion {s.version}\t{len(s.scenarios)} scenarios\t{s.content_hash}")
+        say(out_console, f"{name}\tversion {s.version}\t{len(s.scenarios)} scenarios\t{s.content_hash}")
 
 
 @suite_app.command("show")
@@ -272,7 +295,7 @@ def suite_show(suite: Annotated[str, typer.Argument(help="Suite file, folder or 
     except DataFormatError as e:
         raise _fail(str(e)) from None
     stats = suite_stats(s)
-    out_console.print(f"{s.suite_id} version {s.version}  {stats['scenarios']} scenarios  {s.content_hash}")
+    say(out_console, f"{s.suite_id} version {s.version}  {stats['scenarios']} scenarios  {s.content_hash}")
     for key, counts in stats["counts"].items():
         table = Table(title=key)
         table.add_column(key)
@@ -292,7 +315,7 @@ def suite_hash(suite: Annotated[Path, typer.Argument(help="Suite JSON file to (r
         s = write_suite(suite, raw)
     except (OSError, json.JSONDecodeError, DataFormatError) as e:
         raise _fail(f"{suite}: {e}") from None
-    out_console.print(f"{suite}: {s.content_hash}")
+    say(out_console, f"{suite}: {s.content_hash}")
 
 
 @suite_app.command("build")
@@ -314,7 +337,7 @@ def suite_build(
     = False,
 ) -> None:
     """Freeze a suite: first-frame masks (detect, verify, segment) and the ten questions per key interaction."""
-    from .registry import DETECTORS, JUDGES, lookup
+    from .registry import DETECTORS, JUDGES, check_options, lookup
     from .suite_build import build_suite
 
     names: dict[str, Any] = {"judge": judge, "detector": detector,
@@ -329,17 +352,23 @@ def suite_build(
                 if names[role] is None:
                     names[role] = prof.get(role)
                     names[f"{role}_options"] = {**prof.get(f"{role}_options", {}), **names[f"{role}_options"]}
-        built = {role: lookup(table, names[role], kind=role)(**names[f"{role}_options"]) if names[role] else None
-                 for role, table in (("judge", JUDGES), ("detector", DETECTORS))}
+        planned = {}  # every name and option checked before any model loads
+        for role, table in (("judge", JUDGES), ("detector", DETECTORS)):
+            if names[role]:
+                cls = lookup(table, names[role], kind=role)
+                planned[role] = cls, check_options(cls, names[f"{role}_options"], kind=role, name=names[role])
+        built = {role: planned[role][0](**planned[role][1]) if role in planned else None
+                 for role in ("judge", "detector")}
         report = build_suite(src, out, judge=built["judge"], detector=built["detector"], questions=questions,
                              images=images, suite_id=suite_id, version=version, keep_going=keep_going)
     except InterGenEvalError as e:
         raise _fail(str(e)) from None
     s = report.suite
-    out_console.print(f"{report.path}: {len(s.scenarios)} scenarios, {s.content_hash}", highlight=False)
-    out_console.print(f"masks made for {len(report.masks_made)}, questions written for {len(report.questions_made)}")
+    say(out_console, f"{report.path}: {len(s.scenarios)} scenarios, {s.content_hash}")
+    say(out_console, f"masks made for {len(report.masks_made)}, "
+                     f"questions written for {len(report.questions_made)}")
     for line in report.skipped:
-        out_console.print(f"skipped {line}", markup=False, highlight=False)
+        say(out_console, f"skipped {line}")
     if report.skipped:
         raise typer.Exit(1)
 
@@ -362,7 +391,7 @@ def reference_score(
     except InterGenEvalError as e:
         raise _fail(str(e)) from None
     for line in result.summary_lines():
-        out_console.print(line, markup=False, highlight=False, soft_wrap=True)
+        say(out_console, line)
 
 
 def _load_plugins() -> None:

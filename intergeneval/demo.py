@@ -42,11 +42,9 @@ def default_profile() -> str | None:
     return "tiny"
 
 
-def run_demo(out: Path, *, profile: str | None = None, n_videos: int = 4,
-             run: Callable[[EvalConfig], dict[str, Any]] | None = None) -> DemoResult:
-    """Write the scenes, score them into OUT/results (`run` defaults to `evaluate`) and write the report."""
-    from .report import write_report
-    from .runner import evaluate
+def demo_config(out: Path, *, profile: str | None = None, n_videos: int = 4) -> tuple[EvalConfig, str]:
+    """Write the synthetic scenes under OUT/scenes; return the run that scores them into OUT/results and a
+    line saying which backends it uses."""
     from .synthetic import make_scene_set
 
     out = Path(out)
@@ -57,11 +55,24 @@ def run_demo(out: Path, *, profile: str | None = None, n_videos: int = 4,
         cfg = EvalConfig(videos=scenes.videos, suite=scenes.suite, out=out / "results", judge="scripted",
                          judge_options={"answers": str(scenes.answers)}, tracker="replay",
                          tracker_options={"root": str(scenes.tracks)})
-        note = "demo backends: scripted judge (answers follow the scenes' ground truth), replayed mask tracks"
+        note = "backends: scripted judge (answers follow the scenes' ground truth), replayed mask tracks"
     else:
         cfg = EvalConfig(videos=scenes.videos, suite=scenes.suite, out=out / "results", profile=profile)
-        note = (f"demo backends: profile {profile!r} (real model classes; the tiny profile's random weights give "
-                "meaningless scores)")
+        note = f"backends: profile {profile!r}"
+        if profile == "tiny":
+            note += (" (Qwen2.5-VL judge, SAM2.1 tracker, GroundingDINO detector: the real model classes "
+                     "with small random weights built offline, so every step of a real run is exercised and "
+                     "the scores mean nothing)")
+    return cfg, note
+
+
+def run_demo(out: Path, *, profile: str | None = None, n_videos: int = 4,
+             run: Callable[[EvalConfig], dict[str, Any]] | None = None) -> DemoResult:
+    """Write the scenes, score them into OUT/results (`run` defaults to `evaluate`) and write the report."""
+    from .report import write_report
+    from .runner import evaluate
+
+    cfg, note = demo_config(out, profile=profile, n_videos=n_videos)
     summary = (run or evaluate)(cfg)
-    report = write_report(out / "results")
-    return DemoResult(summary, out / "results", report, note)
+    report = write_report(Path(out) / "results")
+    return DemoResult(summary, Path(out) / "results", report, note)

@@ -1,4 +1,5 @@
-"""Progress events of a scoring run: one per stage of a video as it starts and ends, one per finished video.
+"""Progress events of a scoring run: one per backend as it loads, one per stage of a video as it starts and
+ends, one per finished video.
 
 `evaluate(cfg, progress=callback)` calls `callback(event)`. Events of several videos interleave when
 videos run concurrently; the runner never calls the callback from two threads at once, so a callback
@@ -35,10 +36,10 @@ class ProgressEvent:
     """One step of a run.
 
     Attributes:
-        kind: "stage" (a stage of one video started or ended) or "video" (a video is finished: scored,
-            failed, or taken from the cache).
-        scenario_id: the video's scenario.
-        stage: for "stage" events, one of `STAGES`.
+        kind: "load" (a backend starts loading, before any video), "stage" (a stage of one video started or
+            ended) or "video" (a video is finished: scored, failed, or taken from the cache).
+        scenario_id: the video's scenario ("" for "load").
+        stage: for "stage" events, one of `STAGES`; for "load" events, the role (judge, tracker, detector).
         seconds: for "stage" events, None when the stage starts and its duration when it ends.
         done: for "video" events, videos finished so far (cached ones included).
         total: for "video" events, videos the run is to finish.

@@ -66,11 +66,14 @@ class PipelineOptions:
     mask_resize: str
     expect_size: tuple[int, int] | None
     evidence: bool
+    max_side: int | None = None
+    max_decoded_mb: int | None = None
 
     @classmethod
     def from_config(cls, cfg: EvalConfig) -> PipelineOptions:
         """The options of `cfg`."""
-        return cls(cfg.stride, cfg.mask_resize, cfg.expect_size, cfg.evidence)
+        return cls(cfg.stride, cfg.mask_resize, cfg.expect_size, cfg.evidence, cfg.max_side,
+                   cfg.max_decoded_mb)
 
 
 @dataclass(slots=True)
@@ -183,14 +186,19 @@ def decode_stage(job: VideoJob, options: PipelineOptions, hook: StageHook | None
     clock = _Clock(sc.id, timings, hook)
     clock.start("decode")
     try:
-        decoded = video.decode(path, expect_size=options.expect_size)
+        limit = None if options.max_decoded_mb is None else options.max_decoded_mb << 20
+        decoded = video.decode(path, expect_size=options.expect_size, max_side=options.max_side,
+                               max_bytes=limit)
     except VideoError as e:
         clock.end()
         return Scored(job, record(sc, path, status=e.status, reason=e.reason, timings=timings))
     clock.end()
-    info = decoded.info
-    base = record(sc, path, status="scored", video_info={"frames": info.frames, "fps": info.fps,
-                  "width": info.width, "height": info.height, "codec": info.codec})
+    info, frames = decoded.info, decoded.frames
+    video_info = {"frames": info.frames, "fps": info.fps, "width": info.width, "height": info.height,
+                  "codec": info.codec}
+    if frames.shape[1:3] != (info.height, info.width):  # decoded smaller (max_side)
+        video_info["decoded_width"], video_info["decoded_height"] = frames.shape[2], frames.shape[1]
+    base = record(sc, path, status="scored", video_info=video_info)
     sampled = video.sample_indices(len(decoded.frames), options.stride)
     base["sampled_frames"] = list(sampled)
     return Decoded(decoded.frames, base, sampled, timings)

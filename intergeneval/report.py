@@ -1,16 +1,19 @@
 """`OUT/report.html`: the summary, a per-category chart and the evidence behind every video's score.
 
-The page is one self-contained HTML file next to the run's `evidence/` folder (frames are linked, not
-embedded, so the file stays small); the chart is inline SVG, so no plotting library is needed.
+The page is one HTML file next to the run's `evidence/` folder: frames are linked, so the file stays small,
+or with `embed=True` put inside it as data URIs, so the one file can be sent around alone. The chart is
+inline SVG, so no plotting library is needed.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from html import escape
 from pathlib import Path
 from typing import Any
 
+from . import legend
 from .errors import DataFormatError
 from .formats import atomic_write_text, read_jsonl
 
@@ -26,11 +29,15 @@ th{background:#f3f3f3}td.l,th.l{text-align:left}.yes{color:#17802b}.no{color:#b0
 details{margin:.5rem 0;border:1px solid #ddd;padding:.5rem}summary{cursor:pointer;font-weight:600}
 .warning{background:#fff4d6;border:1px solid #e0b000;padding:.4rem .6rem;font-weight:600}
 .status{font-size:.8rem;padding:.1rem .4rem;border-radius:4px;background:#eee}
+.legend td{text-align:left}.legend{font-size:.9rem}
 """
 
 
-def write_report(out: Path) -> Path:
-    """Write `OUT/report.html` from `OUT/summary.json` and `OUT/per_video.jsonl`; returns its path."""
+def write_report(out: Path, *, embed: bool = False) -> Path:
+    """Write `OUT/report.html` from `OUT/summary.json` and `OUT/per_video.jsonl`; returns its path.
+
+    With `embed`, the evidence frames are inside the page (data URIs): one file with no links to others.
+    """
     out = Path(out)
     try:
         summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
@@ -44,11 +51,11 @@ def write_report(out: Path) -> Path:
         f"<title>InterGenEval report · {escape(summary['suite']['id'])}</title><style>{_STYLE}</style></head><body>",
         f"<h1>InterGenEval report</h1>{_provenance(summary)}",
         *(f"<p class=warning>⚠ {escape(w)}</p>" for w in summary.get("warnings", [])),
-        "<h2>Summary</h2>", _metric_table(summary),
+        "<h2>Summary</h2>", _metric_table(summary), _legend(),
         "<h2>Interaction fidelity by category</h2>", _category_chart(summary),
         _failures(summary),
         "<h2>Evidence per video</h2>",
-        *(_video(r) for r in records),
+        *(_video(r, out if embed else None) for r in records),
         "</body></html>",
     ]
     path = out / "report.html"
@@ -84,6 +91,15 @@ def _metric_table(s: dict[str, Any]) -> str:
     return f"<table><tr><th class=l>metric</th><th>mean</th><th>95% CI</th><th>videos</th></tr>{rows}{diag}</table>"
 
 
+def _legend() -> str:
+    rows = "".join(f"<tr><th class=l>{escape(m)}</th><td>{escape(r)}</td><td>{escape(text)}</td></tr>"
+                   for m, r, text in legend.METRICS)
+    notes = " ".join(escape(n) for n in legend.NOTES)
+    head = "<tr><th class=l>metric</th><th class=l>range</th><th class=l>meaning</th></tr>"
+    return (f"<details open><summary>What the numbers mean</summary><table class=legend>{head}{rows}</table>"
+            f"<p>{notes}</p></details>")
+
+
 def _category_chart(s: dict[str, Any]) -> str:
     bars = [(f"{key}: {cat}", v["metrics"].get("if")) for key, cats in s["categories"].items() for cat, v in cats.items()]
     if not bars:
@@ -117,7 +133,25 @@ def _failures(s: dict[str, Any]) -> str:
     return f"<h2>Failed videos</h2><table><tr><th class=l>scenario</th><th class=l>status</th><th class=l>reason</th></tr>{rows}</table>"
 
 
-def _video(r: dict[str, Any]) -> str:
+def _image(rel: str, out: Path | None) -> str:
+    """An evidence frame's `src`: its path relative to the page, or (with `out`) the JPEG as a data URI."""
+    if out is None:
+        return rel
+    try:
+        data = (out / rel).read_bytes()
+    except OSError:
+        return rel  # not there any more: the page says so by a broken image, as a linked one would
+    return "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")
+
+
+def _frame_link(sid: str, frame: int, evidence: dict[str, str], embed_from: Path | None) -> str:
+    """Where a decisive frame's link goes: its image file, or its figure on the page when embedded."""
+    if str(frame) not in evidence:
+        return "#"
+    return f"#f-{sid}-{frame}" if embed_from is not None else escape(evidence[str(frame)])
+
+
+def _video(r: dict[str, Any], embed_from: Path | None = None) -> str:
     sid = escape(r["scenario_id"])
     scores = r.get("scores") or {}
     head = (f"<summary>{sid} <span class=status>{escape(r['status'])}</span> "
@@ -135,7 +169,8 @@ def _video(r: dict[str, Any]) -> str:
             i = int(idx)
             cls = " ".join(c for c, on in (("emerge", i in emerge), ("vanish", i in vanish)) if on)
             flags = " ".join(t for t, on in (("emergence", i in emerge), ("disappearance", i in vanish)) if on)
-            figs.append(f"<figure class='{cls}' data-frame={i}><img loading=lazy src='{escape(rel)}' alt='frame {i}'>"
+            figs.append(f"<figure class='{cls}' id='f-{sid}-{i}' data-frame={i}>"
+                        f"<img loading=lazy src='{escape(_image(rel, embed_from))}' alt='frame {i}'>"
                         f"<figcaption>frame {i} {escape(flags)}</figcaption></figure>")
         parts.append(f"<div class=frames>{''.join(figs)}</div>")
     for ki in r.get("interactions", []):
@@ -143,7 +178,7 @@ def _video(r: dict[str, Any]) -> str:
         for a in ki["answers"]:
             cls = _ANSWER_CLASS.get(a["answer"], "missing")
             frame = "—" if a["frame"] is None else (
-                f"<a href='{escape(evidence.get(str(a['frame']), '#'))}'>frame {a['frame']}</a>")
+                f"<a href='{_frame_link(sid, a['frame'], evidence, embed_from)}'>frame {a['frame']}</a>")
             rows.append(f"<tr><td>{a['slot']}</td><td class=l>{escape(a['question'])}</td>"
                         f"<td class='l {cls}'>{escape(a['answer'] or 'missing')}</td><td>{frame}</td></tr>")
         parts.append(f"<p><b>{escape(ki['text'])}</b> ({ki['attempts']} attempt(s))</p><table><tr><th>slot</th>"

@@ -10,6 +10,9 @@ from typing import Any
 from . import config
 from .errors import ConfigError
 
+#: Default of `max_decoded_mb` (`intergeneval.video.MAX_DECODED_MB`; repeated so no video code is imported).
+MAX_DECODED_MB = 4096
+
 
 @dataclass(frozen=True, slots=True)
 class EvalConfig:
@@ -29,6 +32,10 @@ class EvalConfig:
     attempts: int = field(default=config.JUDGE_ATTEMPTS, metadata={"help": "judge attempts per call"})
     mask_resize: str = field(default="stretch", metadata={"help": "suite masks to video size: stretch or cover"})
     expect_size: tuple[int, int] | None = field(default=None, metadata={"help": "required (width, height)"})
+    max_side: int | None = field(default=None, metadata={"help": "decode frames at most this many pixels on "
+                                                          "the longer side (None: the video's size)"})
+    max_decoded_mb: int = field(default=MAX_DECODED_MB, metadata={"help": "refuse a video whose decoded "
+                                                                  "frames need more memory (MB)"})
     cache_dir: Path | None = field(default=None, metadata={"help": "result cache (default OUT/cache)"})
     evidence: bool = field(default=True, metadata={"help": "save the overlay frames the judge saw"})
     limit: int | None = field(default=None, metadata={"help": "score only the first N scenarios"})
@@ -44,9 +51,36 @@ class EvalConfig:
         """The options that shape results, as recorded in the summary (no paths: they vary per machine)."""
         d = asdict(self)
         for k in ("videos", "suite", "out", "cache_dir", "limit", "judge_options", "tracker_options",
-                  "detector_options", "evidence", "engine", "concurrency", "address", "engine_options"):
+                  "detector_options", "evidence", "engine", "concurrency", "address", "engine_options",
+                  "max_decoded_mb"):
             d.pop(k)
+        if d["max_side"] is None:  # absent unless used, so earlier summaries stay comparable
+            d.pop("max_side")
         return d
+
+    def check(self) -> None:
+        """Refuse options and paths that cannot work, before anything is loaded.
+
+        Raises:
+            ConfigError: naming the option or path and what is wrong.
+        """
+        for name, low in (("stride", 1), ("attempts", 1), ("max_decoded_mb", 1)):
+            if getattr(self, name) < low:
+                raise ConfigError(f"{name} must be at least {low}, got {getattr(self, name)}")
+        if self.max_side is not None and self.max_side < 64:
+            raise ConfigError(f"max_side must be at least 64 pixels, got {self.max_side}")
+        if self.mask_resize not in ("stretch", "cover"):
+            raise ConfigError(f"mask_resize must be stretch or cover, got {self.mask_resize!r}")
+        videos = Path(self.videos)
+        if videos.is_file():
+            raise ConfigError(f"{videos}: is a file; give the folder that holds the videos "
+                              "(<scenario id>.mp4)")
+        if not videos.is_dir():
+            raise ConfigError(f"{videos}: videos folder does not exist")
+        for path, what in ((self.out, "output"), (self.cache_dir, "cache")):
+            if path is not None and Path(path).exists() and not Path(path).is_dir():
+                raise ConfigError(f"{path}: is a file, but the {what} folder must be a folder "
+                                  "(name a new one)")
 
 
 def parse_options(pairs: list[str] | None, flag: str) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from . import __version__, config
+from . import __version__, config, video_folder
 from .backends import Backends, backend_names
 from .cache import ResultCache, cache_key, is_final, link_or_copy
 from .engines import make_engine
@@ -65,28 +65,33 @@ def evaluate(
         The summary dict, as written to `OUT/summary.json`.
 
     Raises:
-        DataFormatError: the suite is invalid. ConfigError: the options name nothing known.
+        DataFormatError: the suite is invalid. ConfigError: options or paths that cannot work (all checked
+            before any model is loaded).
     """
-    if cfg.stride < 1:
-        raise ConfigError(f"stride must be at least 1, got {cfg.stride}")
-    if not Path(cfg.videos).is_dir():
-        raise ConfigError(f"{cfg.videos}: videos folder does not exist")
+    cfg.check()
     suite = load_suite(cfg.suite)
     engine = make_engine(cfg.engine, concurrency=cfg.concurrency, address=cfg.address,
                          options=cfg.engine_options)
-    backends = Backends(cfg, judge=judge, tracker=tracker, detector=detector)
+    out = Path(cfg.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"{out}: cannot create the output folder: {e.strerror or e}") from None
+    events = _Events(progress)
+    backends = Backends(cfg, judge=judge, tracker=tracker, detector=detector, on_load=events.load)
     fingerprints = backends.fingerprints()
     pipeline = {"stride": cfg.stride, "attempts": cfg.attempts, "mask_resize": cfg.mask_resize,
                 "expect_size": cfg.expect_size, "overlay": OVERLAY}
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
+    if cfg.max_side is not None:  # only when used: results of earlier runs keep their cache keys
+        pipeline["max_side"] = cfg.max_side
     cache = ResultCache(Path(cfg.cache_dir) if cfg.cache_dir else out / "cache")
     scenarios = suite.scenarios[: cfg.limit] if cfg.limit else suite.scenarios
     per_video = out / "per_video.jsonl"
     previous = {r.get("cache_key"): r for r in read_jsonl(per_video)}
     atomic_write_text(per_video, "")  # rewritten below: stale lines (other judge, changed video) are dropped
+    files = video_folder.scan(cfg.videos, [s.id for s in suite.scenarios])
 
-    events = _Events(progress, total=len(scenarios))
+    events.total = len(scenarios)
     records: dict[int, dict[str, Any]] = {}  # by position in the suite
     stopped = False
 
@@ -102,9 +107,9 @@ def evaluate(
             if should_stop is not None and should_stop():
                 stopped = True
                 return
-            path = Path(cfg.videos) / f"{sc.id}.mp4"
-            if not path.is_file():
-                why = f"{path}: no video for scenario {sc.id!r}"
+            path = files.path(sc.id)
+            if sc.id not in files.paths:
+                why = f"{files.folder}: {files.missing_reason(sc.id)}"
                 finished(index, record(sc, path, status="missing", reason=why))
                 continue
             digest = sha256_file(path)
@@ -131,6 +136,7 @@ def evaluate(
         samples=cfg.bootstrap_samples,
         seed=cfg.bootstrap_seed,
         stopped=stopped,
+        unused_files=files.unused,
     )
     write_summary(out, summary)
     return summary
@@ -139,9 +145,14 @@ def evaluate(
 class _Events:
     """Turns stage and video notices into `ProgressEvent`s for the caller's callback, one at a time."""
 
-    def __init__(self, progress: Progress | None, total: int):
+    def __init__(self, progress: Progress | None, total: int = 0):
         self.progress, self.total, self.done = progress, total, 0
         self._lock = threading.Lock()
+
+    def load(self, role: str) -> None:
+        if self.progress is not None:
+            with self._lock:
+                self.progress(ProgressEvent("load", "", stage=role))
 
     def stage(self, scenario_id: str, stage: str, seconds: float | None) -> None:
         if self.progress is not None:

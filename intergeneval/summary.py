@@ -29,8 +29,12 @@ def summarise(
     samples: int = config.BOOTSTRAP_SAMPLES,
     seed: int = config.BOOTSTRAP_SEED,
     stopped: bool = False,
+    unused_files: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Build the summary of a run from its per-video records."""
+    """Build the summary of a run from its per-video records.
+
+    `unused_files` lists the files of the videos folder that no scenario uses, each as "<name>: why".
+    """
     from .metrics.aggregate import METRICS, aggregate, per_category, rates
 
     scored = [r for r in records if r.get("status") == "scored"]
@@ -53,6 +57,7 @@ def summarise(
             "by_status": dict(sorted(Counter(r["status"] for r in records).items())),
             "failures": [{"scenario_id": r["scenario_id"], "status": r["status"], "reason": r.get("reason", "")}
                          for r in failed],
+            "unused_files": list(unused_files or []),
         },
         "metrics": aggregate(rows, samples=samples, seed=seed, level=config.CI_LEVEL),
         "metric_names": list(METRICS),

@@ -34,7 +34,9 @@ from .errors import DataFormatError, VideoError
 log = logging.getLogger(__name__)
 
 #: Statuses `decode` may give a video (recorded per video by the runner).
-VIDEO_STATUSES = ("missing", "unreadable", "empty", "truncated", "single_frame", "wrong_size")
+VIDEO_STATUSES = ("missing", "unreadable", "empty", "truncated", "single_frame", "wrong_size", "too_large")
+#: Decoded frames of one video may take at most this much memory by default (`decode(max_bytes=...)`).
+MAX_DECODED_MB = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +73,14 @@ def probe(path: str | Path) -> VideoInfo:
         return _header_info(p, container, container.streams.video[0])
 
 
-def decode(path: str | Path, *, expect_size: tuple[int, int] | None = None) -> DecodedVideo:
+def decode(path: str | Path, *, expect_size: tuple[int, int] | None = None, max_side: int | None = None,
+           max_bytes: int | None = MAX_DECODED_MB << 20) -> DecodedVideo:
     """Decode every frame of a video into one `(T, H, W, 3)` uint8 RGB array, opening the file once.
+
+    Memory is bounded: with `max_side`, frames whose longer side exceeds it are scaled down while they are
+    decoded (aspect ratio kept, even sizes), so the full-size frames are never held; `info` keeps the
+    video's own size. A video whose decoded frames would need more than `max_bytes` is refused as
+    "too_large" before decoding when its header says so, or as soon as the frames reach the limit.
 
     The frame count is the number of frames actually decoded. A video is refused (see `VIDEO_STATUSES`) when:
 
@@ -83,11 +91,14 @@ def decode(path: str | Path, *, expect_size: tuple[int, int] | None = None) -> D
       than `max(2, ceil(2 %))` of the stated count (muxers may be off by a frame or two; a cut-off file
       is off by many). A container that states no count is never called truncated on count alone;
     - "single_frame": exactly one frame decodes (the protocol compares later frames with frame 0);
-    - "wrong_size": `expect_size=(width, height)` is given and differs, or the frame size changes mid-stream.
+    - "wrong_size": `expect_size=(width, height)` is given and differs, or the frame size changes mid-stream;
+    - "too_large": the decoded frames would take more than `max_bytes`.
 
     Args:
         path: the video file.
-        expect_size: the required `(width, height)`, or None to accept any size.
+        expect_size: the required `(width, height)` of the video, or None to accept any size.
+        max_side: decode at most this many pixels on the longer side (None: the video's size).
+        max_bytes: refuse videos whose decoded frames need more memory (None: no limit).
 
     Raises:
         VideoError: with `status` one of the above and a reason naming the file and what is wrong.
@@ -101,7 +112,12 @@ def decode(path: str | Path, *, expect_size: tuple[int, int] | None = None) -> D
         if expect_size is not None and header.width and (header.width, header.height) != tuple(expect_size):
             raise VideoError("wrong_size", f"{p}: video is {header.width}x{header.height}, "
                                            f"expected {expect_size[0]}x{expect_size[1]}")
-        frames, error = _decode_all(container, stream, p, capacity=max(declared, header.frames) + 2)
+        size = working_size(header.width, header.height, max_side)
+        stated = max(declared, header.frames)
+        if max_bytes is not None and stated * size[0] * size[1] * 3 > max_bytes:
+            raise VideoError("too_large", _too_large(p, stated, size, max_bytes, max_side))
+        frames, error, native = _decode_all(container, stream, p, capacity=stated + 2, size=size,
+                                            max_bytes=max_bytes, max_side=max_side)
     n = len(frames)
     stated = f" (its header states {declared})" if declared else ""
     if n == 0:
@@ -114,7 +130,7 @@ def decode(path: str | Path, *, expect_size: tuple[int, int] | None = None) -> D
                                       "the file is probably cut off")
     if n == 1:
         raise VideoError("single_frame", f"{p}: the video has a single frame; the protocol needs at least 2")
-    height, width = frames.shape[1:3]
+    width, height = native or (header.width, header.height)
     if expect_size is not None and (width, height) != tuple(expect_size):
         raise VideoError("wrong_size",
                          f"{p}: video is {width}x{height}, expected {expect_size[0]}x{expect_size[1]}")
@@ -169,31 +185,69 @@ def _header_info(p: Path, container: av.container.InputContainer,
                      codec=ctx.name or "unknown")
 
 
+def working_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
+    """(width, height) to decode at: the video's own, or scaled so the longer side is `max_side` (even sizes).
+
+    >>> working_size(4000, 3000, 1024), working_size(640, 480, 1024), working_size(640, 480, None)
+    ((1024, 768), (640, 480), (640, 480))
+    """
+    if max_side is None or max(width, height) <= max_side:
+        return width, height
+    scale = max_side / max(width, height)
+    return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
+
+
+def _too_large(p: Path, frames: int, size: tuple[int, int], max_bytes: int, max_side: int | None) -> str:
+    need = frames * size[0] * size[1] * 3
+    at = f" at {size[0]}x{size[1]}" + (f" (max side {max_side})" if max_side else "")
+    return (f"{p}: {frames} frames{at} need {need / 2**20:,.0f} MB decoded, over the limit of "
+            f"{max_bytes / 2**20:,.0f} MB: decode smaller (--max-side) or raise the limit (--max-decoded-mb)")
+
+
 def _decode_all(container: av.container.InputContainer, stream: av.video.stream.VideoStream, p: Path,
-                *, capacity: int) -> tuple[np.ndarray, str | None]:
-    """Decode into one preallocated array (doubled if `capacity` is short); returns (frames, error)."""
+                *, capacity: int, size: tuple[int, int], max_bytes: int | None = None,
+                max_side: int | None = None) -> tuple[np.ndarray, str | None, tuple[int, int] | None]:
+    """Decode into one preallocated array (doubled if `capacity` is short).
+
+    Returns (frames, error, (width, height) of the video's frames before any scaling).
+
+    Frames are converted at `size` (width, height) when it differs from theirs, so a big video is never
+    held at full size.
+    """
     capacity = max(capacity, 8)
+    frame_bytes = size[0] * size[1] * 3
+    if max_bytes is not None and frame_bytes:
+        capacity = max(1, min(capacity, max_bytes // frame_bytes))
     buf: np.ndarray | None = None
     n = 0
     error = None
+    first_size: tuple[int, int] | None = None
     try:
         for frame in container.decode(stream):
-            rgb = frame.to_ndarray(format="rgb24")
+            if first_size is None:
+                first_size = (frame.width, frame.height)
+            elif (frame.width, frame.height) != first_size:
+                size_now, size_first = f"{frame.width}x{frame.height}", f"{first_size[0]}x{first_size[1]}"
+                raise VideoError("wrong_size", f"{p}: frame {n} is {size_now} but frame 0 is {size_first}: "
+                                               "the size changes mid-stream")
+            w, h = working_size(frame.width, frame.height, max_side)
+            rgb = frame.to_ndarray(format="rgb24", width=w, height=h) if (w, h) != first_size else \
+                frame.to_ndarray(format="rgb24")
             if buf is None:
                 buf = np.empty((capacity, *rgb.shape), dtype=np.uint8)
-            elif rgb.shape != buf.shape[1:]:
-                size, first = f"{rgb.shape[1]}x{rgb.shape[0]}", f"{buf.shape[2]}x{buf.shape[1]}"
-                raise VideoError("wrong_size", f"{p}: frame {n} is {size} but frame 0 is {first}: "
-                                               "the size changes mid-stream")
             if n == len(buf):
-                buf = np.concatenate([buf, np.empty_like(buf)])
+                if max_bytes is not None and (n + 1) * rgb.nbytes > max_bytes:
+                    raise VideoError("too_large", _too_large(p, n + 1, (w, h), max_bytes, max_side)
+                                     + " (more frames than the header states)")
+                grown = len(buf) * 2 if max_bytes is None else min(len(buf) * 2, max_bytes // rgb.nbytes)
+                buf = np.concatenate([buf, np.empty((grown - len(buf), *rgb.shape), dtype=np.uint8)])
             buf[n] = rgb
             n += 1
     except (av.FFmpegError, OSError, ValueError) as e:
         error = _short(e)
     if buf is None:
-        return np.empty((0, 0, 0, 3), dtype=np.uint8), error
-    return buf[:n], error
+        return np.empty((0, 0, 0, 3), dtype=np.uint8), error, first_size
+    return buf[:n], error, first_size
 
 
 def _short(e: BaseException) -> str:

@@ -201,11 +201,18 @@ def test_text_to_video_scenes_need_a_detector_unless_tracks_are_replayed(tmp_pat
 def test_a_backend_that_cannot_load_fails_before_any_video_naming_profile(scenes, tmp_path):
     from intergeneval.errors import InterGenEvalError
 
+    # A backend named on the command line is not blamed on the profile...
     cfg = EvalConfig(videos=scenes.videos, suite=scenes.suite, out=tmp_path, profile="tiny", judge="scripted",
                      judge_options={"answers": str(tmp_path / "absent.json")})
-    with pytest.raises(InterGenEvalError, match=r"judge 'scripted' \(profile 'tiny'\).*absent.json"):
+    with pytest.raises(InterGenEvalError, match=r"judge 'scripted': .*absent.json") as e:
         evaluate(cfg)
+    assert "profile" not in str(e.value)
     assert not (tmp_path / "per_video.jsonl").exists()
+    # ...one the profile chose is.
+    cfg = EvalConfig(videos=scenes.videos, suite=scenes.suite, out=tmp_path, profile="tiny", judge="scripted",
+                     judge_options={"answers": str(scenes.answers)}, tracker_options={"max_side": 10})
+    with pytest.raises(InterGenEvalError, match=r"tracker 'sam2' \(profile 'tiny'\): .*max_side"):
+        evaluate(cfg)
 
 
 def test_a_video_with_missing_answers_is_recomputed_by_the_next_run(scenes, tmp_path):
