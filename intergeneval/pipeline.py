@@ -15,7 +15,6 @@ with that status; it never ends the run and is never counted as scored.
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 import time
 import traceback
@@ -39,8 +38,9 @@ log = logging.getLogger(__name__)
 
 #: Overlay parameters recorded in every fingerprint (drawing changes what the judge sees).
 OVERLAY = {"fill_alpha": 0.5, "box_thickness": 2, "fill_frames": [0], "palette": "protocol+extension-v1"}
-#: Evidence images: the overlay frames the judge saw, as JPEGs of this quality.
-EVIDENCE_JPEG_QUALITY = 85
+#: Evidence images: the overlay frames the judge saw, as JPEGs of this quality (the `openai` judge's JPEG
+#: quality too, so with `image_format=jpeg` the evidence files are the very bytes the judge was sent).
+EVIDENCE_JPEG_QUALITY = 90
 
 _SCORES = ("kisa", "sgi", "spi", "kisa_spi", "sgi_spi", "if")
 #: Told when a stage of a video starts (seconds None) and ends (its duration): (scenario id, stage, seconds).
@@ -89,7 +89,7 @@ class Scored:
 class Decoded:
     """After `decode_stage`: the frames, and the record so far."""
 
-    frames: np.ndarray
+    frames: np.ndarray | video.SampledFrames
     base: dict[str, Any]
     sampled: tuple[int, ...]
     timings: dict[str, float]
@@ -114,7 +114,8 @@ def score_video(job: VideoJob, backends: Backends, options: PipelineOptions, hoo
     t0 = time.perf_counter()
     try:
         with frames_slot or contextlib.nullcontext():
-            step: Decoded | Tracked | Scored = decode_stage(job, options, hook)
+            pixels = getattr(backends.tracker, "needs_pixels", True)
+            step: Decoded | Tracked | Scored = decode_stage(job, options, hook, all_frames=pixels)
             if isinstance(step, Decoded):
                 step = track_stage(job, step, backends, options, hook)
         if isinstance(step, Tracked):
@@ -179,8 +180,12 @@ class _Clock:
             self.hook(self.sid, stage, seconds)
 
 
-def decode_stage(job: VideoJob, options: PipelineOptions, hook: StageHook | None = None) -> Decoded | Scored:
-    """Decode the video once (CPU); a video that cannot be used ends here with its status."""
+def decode_stage(job: VideoJob, options: PipelineOptions, hook: StageHook | None = None, *,
+                 all_frames: bool = True) -> Decoded | Scored:
+    """Decode the video once (CPU); a video that cannot be used ends here with its status.
+
+    `all_frames=False` (a tracker that never looks at pixels) keeps only the sampled frames' pixels.
+    """
     sc, path = job.scenario, job.path
     timings: dict[str, float] = {}
     clock = _Clock(sc.id, timings, hook)
@@ -188,7 +193,7 @@ def decode_stage(job: VideoJob, options: PipelineOptions, hook: StageHook | None
     try:
         limit = None if options.max_decoded_mb is None else options.max_decoded_mb << 20
         decoded = video.decode(path, expect_size=options.expect_size, max_side=options.max_side,
-                               max_bytes=limit)
+                               max_bytes=limit, sampled_only=None if all_frames else options.stride)
     except VideoError as e:
         clock.end()
         return Scored(job, record(sc, path, status=e.status, reason=e.reason, timings=timings))
@@ -304,15 +309,10 @@ def judge_stage(job: VideoJob, step: Tracked, backends: Backends, options: Pipel
 
 
 def evidence_images(sid: str, jv: JudgeVideo) -> dict[str, bytes]:
-    """The overlay frames the judge saw as JPEGs: {path under OUT: bytes}, in frame order."""
-    from PIL import Image
-
-    out = {}
-    for i, frame in zip(jv.frame_indices, jv.frames, strict=True):
-        buf = io.BytesIO()
-        Image.fromarray(frame).save(buf, format="JPEG", quality=EVIDENCE_JPEG_QUALITY)
-        out[evidence_path(sid, i)] = buf.getvalue()
-    return out
+    """The overlay frames the judge saw as JPEGs: {path under OUT: bytes}, in frame order (encoded once:
+    a judge that was sent JPEGs of the same quality already made them)."""
+    images = jv.encoded.images("jpeg", EVIDENCE_JPEG_QUALITY)
+    return {evidence_path(sid, i): data for i, data in zip(jv.frame_indices, images, strict=True)}
 
 
 def evidence_path(sid: str, frame: int) -> str:

@@ -52,10 +52,35 @@ class VideoInfo:
 
 @dataclass(frozen=True, slots=True)
 class DecodedVideo:
-    """A decoded video: `frames` is `(T, H, W, 3)` uint8 RGB and `info.frames == T`."""
+    """A decoded video: `frames` is `(T, H, W, 3)` uint8 RGB and `info.frames == T` (or, from
+    `decode(..., sampled_only=stride)`, a `SampledFrames` of the same shape holding the sampled frames)."""
 
     info: VideoInfo
-    frames: np.ndarray
+    frames: np.ndarray | SampledFrames
+
+
+class SampledFrames:
+    """The sampled frames of a video, indexed by their frame number, with the whole video's `shape`.
+
+    What the pipeline needs when the tracker replays given masks instead of looking at pixels: the overlay
+    draws the sampled frames only, and converting a frame to RGB costs more than decoding it.
+    """
+
+    def __init__(self, count: int, frames: dict[int, np.ndarray]):
+        self.count, self._frames = count, frames
+        first = next(iter(frames.values()))
+        self.shape = (count, *first.shape)
+        self.dtype = first.dtype
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, t: int) -> np.ndarray:
+        try:
+            return self._frames[t]
+        except KeyError:
+            raise IndexError(f"frame {t} was not decoded to pixels (only the sampled frames "
+                             f"{sorted(self._frames)} were)") from None
 
 
 # ------------------------------------------------------------------------------------- probe/decode
@@ -74,8 +99,12 @@ def probe(path: str | Path) -> VideoInfo:
 
 
 def decode(path: str | Path, *, expect_size: tuple[int, int] | None = None, max_side: int | None = None,
-           max_bytes: int | None = MAX_DECODED_MB << 20) -> DecodedVideo:
+           max_bytes: int | None = MAX_DECODED_MB << 20, sampled_only: int | None = None) -> DecodedVideo:
     """Decode every frame of a video into one `(T, H, W, 3)` uint8 RGB array, opening the file once.
+
+    With `sampled_only=stride`, every frame is still decoded and checked, but only the frames
+    `sample_indices(T, stride)` picks are converted to RGB and kept (`SampledFrames`): about a third of
+    the time, and a fraction of the memory.
 
     Memory is bounded: with `max_side`, frames whose longer side exceeds it are scaled down while they are
     decoded (aspect ratio kept, even sizes), so the full-size frames are never held; `info` keeps the
@@ -99,6 +128,7 @@ def decode(path: str | Path, *, expect_size: tuple[int, int] | None = None, max_
         expect_size: the required `(width, height)` of the video, or None to accept any size.
         max_side: decode at most this many pixels on the longer side (None: the video's size).
         max_bytes: refuse videos whose decoded frames need more memory (None: no limit).
+        sampled_only: a sampling stride: keep only the sampled frames' pixels (None: keep every frame).
 
     Raises:
         VideoError: with `status` one of the above and a reason naming the file and what is wrong.
@@ -114,11 +144,11 @@ def decode(path: str | Path, *, expect_size: tuple[int, int] | None = None, max_
                                            f"expected {expect_size[0]}x{expect_size[1]}")
         size = working_size(header.width, header.height, max_side)
         stated = max(declared, header.frames)
-        if max_bytes is not None and stated * size[0] * size[1] * 3 > max_bytes:
-            raise VideoError("too_large", _too_large(p, stated, size, max_bytes, max_side))
-        frames, error, native = _decode_all(container, stream, p, capacity=stated + 2, size=size,
-                                            max_bytes=max_bytes, max_side=max_side)
-    n = len(frames)
+        held = len(sample_indices(stated, sampled_only)) if sampled_only else stated
+        if max_bytes is not None and held * size[0] * size[1] * 3 > max_bytes:
+            raise VideoError("too_large", _too_large(p, held, size, max_bytes, max_side))
+        frames, n, error, native = _decode_all(container, stream, p, capacity=held + 2, size=size,
+                                               max_bytes=max_bytes, max_side=max_side, stride=sampled_only)
     stated = f" (its header states {declared})" if declared else ""
     if n == 0:
         why = f": {error}" if error else ""
@@ -131,6 +161,8 @@ def decode(path: str | Path, *, expect_size: tuple[int, int] | None = None, max_
     if n == 1:
         raise VideoError("single_frame", f"{p}: the video has a single frame; the protocol needs at least 2")
     width, height = native or (header.width, header.height)
+    if sampled_only:
+        frames = SampledFrames(n, dict(zip(sample_indices(n, sampled_only), frames, strict=True)))
     if expect_size is not None and (width, height) != tuple(expect_size):
         raise VideoError("wrong_size",
                          f"{p}: video is {width}x{height}, expected {expect_size[0]}x{expect_size[1]}")
@@ -206,22 +238,42 @@ def _too_large(p: Path, frames: int, size: tuple[int, int], max_bytes: int, max_
 
 def _decode_all(container: av.container.InputContainer, stream: av.video.stream.VideoStream, p: Path,
                 *, capacity: int, size: tuple[int, int], max_bytes: int | None = None,
-                max_side: int | None = None) -> tuple[np.ndarray, str | None, tuple[int, int] | None]:
+                max_side: int | None = None, stride: int | None = None,
+                ) -> tuple[np.ndarray, int, str | None, tuple[int, int] | None]:
     """Decode into one preallocated array (doubled if `capacity` is short).
 
-    Returns (frames, error, (width, height) of the video's frames before any scaling).
+    Returns (frames kept, frames decoded, error, (width, height) of the video's frames before any scaling).
 
     Frames are converted at `size` (width, height) when it differs from theirs, so a big video is never
-    held at full size.
+    held at full size. With `stride`, only frames 0, stride, 2·stride, … and the last one are converted and
+    kept (`capacity` counts kept frames).
     """
     capacity = max(capacity, 8)
     frame_bytes = size[0] * size[1] * 3
     if max_bytes is not None and frame_bytes:
         capacity = max(1, min(capacity, max_bytes // frame_bytes))
     buf: np.ndarray | None = None
-    n = 0
+    n = kept = 0
     error = None
     first_size: tuple[int, int] | None = None
+    last: av.VideoFrame | None = None
+
+    def keep(frame: av.VideoFrame) -> None:
+        nonlocal buf, kept
+        w, h = working_size(frame.width, frame.height, max_side)
+        rgb = frame.to_ndarray(format="rgb24", width=w, height=h) if (w, h) != first_size else \
+            frame.to_ndarray(format="rgb24")
+        if buf is None:
+            buf = np.empty((capacity, *rgb.shape), dtype=np.uint8)
+        if kept == len(buf):
+            if max_bytes is not None and (kept + 1) * rgb.nbytes > max_bytes:
+                raise VideoError("too_large", _too_large(p, kept + 1, (w, h), max_bytes, max_side)
+                                 + " (more frames than the header states)")
+            grown = len(buf) * 2 if max_bytes is None else min(len(buf) * 2, max_bytes // rgb.nbytes)
+            buf = np.concatenate([buf, np.empty((grown - len(buf), *rgb.shape), dtype=np.uint8)])
+        buf[kept] = rgb
+        kept += 1
+
     try:
         for frame in container.decode(stream):
             if first_size is None:
@@ -230,24 +282,19 @@ def _decode_all(container: av.container.InputContainer, stream: av.video.stream.
                 size_now, size_first = f"{frame.width}x{frame.height}", f"{first_size[0]}x{first_size[1]}"
                 raise VideoError("wrong_size", f"{p}: frame {n} is {size_now} but frame 0 is {size_first}: "
                                                "the size changes mid-stream")
-            w, h = working_size(frame.width, frame.height, max_side)
-            rgb = frame.to_ndarray(format="rgb24", width=w, height=h) if (w, h) != first_size else \
-                frame.to_ndarray(format="rgb24")
-            if buf is None:
-                buf = np.empty((capacity, *rgb.shape), dtype=np.uint8)
-            if n == len(buf):
-                if max_bytes is not None and (n + 1) * rgb.nbytes > max_bytes:
-                    raise VideoError("too_large", _too_large(p, n + 1, (w, h), max_bytes, max_side)
-                                     + " (more frames than the header states)")
-                grown = len(buf) * 2 if max_bytes is None else min(len(buf) * 2, max_bytes // rgb.nbytes)
-                buf = np.concatenate([buf, np.empty((grown - len(buf), *rgb.shape), dtype=np.uint8)])
-            buf[n] = rgb
+            if stride is None or n % stride == 0:
+                keep(frame)
+                last = None
+            else:
+                last = frame  # converted only if it turns out to be the last frame
             n += 1
     except (av.FFmpegError, OSError, ValueError) as e:
         error = _short(e)
+    if last is not None and error is None:
+        keep(last)
     if buf is None:
-        return np.empty((0, 0, 0, 3), dtype=np.uint8), error, first_size
-    return buf[:n], error, first_size
+        return np.empty((0, 0, 0, 3), dtype=np.uint8), n, error, first_size
+    return buf[:kept], n, error, first_size
 
 
 def _short(e: BaseException) -> str:

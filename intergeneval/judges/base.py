@@ -27,6 +27,7 @@ import numpy as np
 from .. import config
 from ..errors import JudgeError, JudgeParseError
 from ..hashing import sha256_json
+from ..imaging import EncodedFrames
 from ..records import Answer, Changes, Scenario
 
 log = logging.getLogger(__name__)
@@ -65,8 +66,8 @@ PROMPT_TEMPLATE_HASH = sha256_json({"qa": QA_INSTRUCTION, "changes": CHANGES_INS
 class JudgeVideo:
     """What a judge sees of one video: the overlaid sampled frames, labelled with their true indices.
 
-    `key` identifies the video content (sha256 of the file), so a backend may encode the frames once and
-    reuse the encoding for all calls about this video.
+    `key` identifies the video content (sha256 of the file). `encoded` holds the frames' image encodings,
+    made once and shared by every call about the video (and by its evidence images).
     """
 
     key: str
@@ -74,6 +75,11 @@ class JudgeVideo:
     frame_indices: tuple[int, ...]
     frames: tuple[np.ndarray, ...]  # (H, W, 3) uint8 RGB, overlay drawn
     colors: tuple[str, ...]  # colour name of each object, by object index
+    encoded: EncodedFrames = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.encoded is None:
+            object.__setattr__(self, "encoded", EncodedFrames(self.frames))
 
 
 @dataclass(frozen=True, slots=True)

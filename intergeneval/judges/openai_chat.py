@@ -5,9 +5,14 @@ the API key only from `OPENAI_API_KEY` (never an option, so it never lands in a 
 call sends the system instruction, the user text, then every frame as `Frame <index>:` and a base64 image
 (the protocol's layout), with temperature 0 and seed 42. Transport failures (429, 5xx, timeouts, dropped
 connections) are retried with exponential backoff inside one call; that is separate from the judge's
-validation attempts (`ChatJudge`), which re-ask when a reply does not validate. A semaphore bounds the calls
-in flight across threads, so concurrent videos never exceed `max_concurrency` requests. The served model
-name and `system_fingerprint` of the last response are kept in `served`.
+validation attempts (`ChatJudge`), which re-ask when a reply does not validate. The judge serves several
+threads at once (`--concurrency N` keeps the calls of N videos in flight); `max_concurrency` can bound the
+requests in flight below that. The served model name and `system_fingerprint` of the last response are kept
+in `served`.
+
+Frames are encoded once per video (`JudgeVideo.encoded`) and every call about the video reuses the bytes:
+lossless PNG by default (fast: zlib level 1, see `intergeneval.imaging`), or `image_format="jpeg"` at
+`jpeg_quality`, which changes what the judge sees and is therefore part of the fingerprint.
 
 Example:
     OPENAI_API_KEY=... intergeneval score VIDEOS --prompts SUITE --out OUT --judge openai \\
@@ -16,17 +21,15 @@ Example:
 
 from __future__ import annotations
 
-import base64
-import io
+import contextlib
+import json
 import logging
 import os
 import threading
 import time
 from typing import Any
 
-import numpy as np
-
-from .. import config
+from .. import config, imaging
 from ..errors import BackendUnavailable, ConfigError, JudgeError
 from .base import ChatJudge, JudgeRequest, JudgeVideo
 
@@ -49,14 +52,18 @@ class OpenAIJudge(ChatJudge):
         timeout: seconds per HTTP request.
         max_retries: transport retries per call on 429/5xx/timeouts, with exponential backoff.
         backoff: first backoff in seconds (doubles each retry, capped at 60 s; a Retry-After header wins).
-        max_concurrency: calls in flight at once across all threads using this judge.
+        max_concurrency: bound on the requests in flight across all threads using this judge (None: as many
+            as the run keeps videos in flight, one call per video at a time).
         image_format: "png" (lossless, the reference's choice) or "jpeg".
+        jpeg_quality: JPEG quality (1-95) when `image_format="jpeg"`; 90 is also the evidence images'
+            quality, so they reuse the judge's bytes.
         max_tokens: bound on the reply length.
         attempts: validation attempts per call (ChatJudge).
         http_client: an `httpx.Client` to send requests with (proxies, tests).
     """
 
     name = "openai"
+    thread_safe = True  # the HTTP client is shared by threads; the rest is guarded by a lock
 
     def __init__(
         self,
@@ -67,8 +74,9 @@ class OpenAIJudge(ChatJudge):
         timeout: float = 120.0,
         max_retries: int = 5,
         backoff: float = 1.0,
-        max_concurrency: int = 4,
+        max_concurrency: int | None = None,
         image_format: str = "png",
+        jpeg_quality: int = 90,
         max_tokens: int = 2048,
         attempts: int = config.JUDGE_ATTEMPTS,
         http_client: Any = None,
@@ -89,21 +97,29 @@ class OpenAIJudge(ChatJudge):
                 raise ConfigError(f"openai judge: set {ENV_API_KEY} (or point {ENV_BASE_URL} at a local "
                                   "server)")
             key = "no-key"  # local servers (vLLM, SGLang, transformers serve) accept any key
-        if image_format not in ("png", "jpeg"):
+        if image_format not in imaging.FORMATS:
             raise ConfigError(f"openai judge: image_format must be 'png' or 'jpeg', got {image_format!r}")
-        if max_concurrency < 1 or max_retries < 0 or timeout <= 0:
-            raise ConfigError("openai judge: needs max_concurrency ≥ 1, max_retries ≥ 0 and timeout > 0")
+        try:
+            self.jpeg_quality = imaging.check_jpeg_quality(jpeg_quality)
+        except ValueError as e:
+            raise ConfigError(f"openai judge: {e}") from None
+        if (max_concurrency is not None and max_concurrency < 1) or max_retries < 0 or timeout <= 0:
+            raise ConfigError("openai judge: needs max_concurrency ≥ 1 (or none), max_retries ≥ 0 and "
+                              "timeout > 0")
         self.revision = revision
         self.timeout, self.max_retries, self.backoff = float(timeout), int(max_retries), float(backoff)
-        self.max_concurrency, self.max_tokens = int(max_concurrency), int(max_tokens)
+        self.max_concurrency, self.max_tokens = max_concurrency, int(max_tokens)
         self.image_format = image_format
         self._openai = openai
+        from openai.types.chat import ChatCompletion
+
+        self._completion = ChatCompletion
         # the SDK's own retries are off: ours count, back off and log the same way for every server
         self._client = openai.OpenAI(base_url=self.base_url, api_key=key, timeout=self.timeout, max_retries=0,
                                      http_client=http_client)
-        self._slots = threading.BoundedSemaphore(self.max_concurrency)
+        self._slots = (threading.BoundedSemaphore(max_concurrency) if max_concurrency is not None
+                       else contextlib.nullcontext())
         self._lock = threading.Lock()
-        self._images: dict[str, list[str]] = {}  # video key -> data URLs, for the videos being judged
         self._served: dict[str, Any] = {"model": None, "system_fingerprint": None}
         self.requests_sent = 0
 
@@ -115,6 +131,7 @@ class OpenAIJudge(ChatJudge):
             "model": self.model,
             "revision": self.revision,
             "image_format": self.image_format,
+            **({"jpeg_quality": self.jpeg_quality} if self.image_format == "jpeg" else {}),
             "decoding": {"temperature": 0, "seed": config.JUDGE_SEED, "max_tokens": self.max_tokens},
         }
 
@@ -127,13 +144,9 @@ class OpenAIJudge(ChatJudge):
     # -- one call -------------------------------------------------------------------------------------
     def complete(self, video: JudgeVideo, request: JudgeRequest) -> str:
         """Send one chat call (retrying transport failures) and return the reply text."""
-        content: list[dict[str, Any]] = [{"type": "text", "text": request.user}]
-        for index, url in zip(video.frame_indices, self._data_urls(video), strict=True):
-            content += [{"type": "text", "text": f"Frame {index}:"},
-                        {"type": "image_url", "image_url": {"url": url}}]
-        messages = [{"role": "system", "content": request.system}, {"role": "user", "content": content}]
+        body = self._body(video, request)
         with self._slots:
-            response = self._send(messages, video.scenario.id)
+            response = self._send(body, video.scenario.id)
         with self._lock:
             self._served = {"model": getattr(response, "model", None),
                             "system_fingerprint": getattr(response, "system_fingerprint", None)}
@@ -146,17 +159,33 @@ class OpenAIJudge(ChatJudge):
             raise JudgeError(f"openai judge: empty reply for scenario {video.scenario.id!r}")
         return text
 
-    def _send(self, messages: list[dict[str, Any]], scenario_id: str) -> Any:
+    def _body(self, video: JudgeVideo, request: JudgeRequest) -> bytes:
+        """The JSON request body: system message, then the user text and `Frame <index>:` + image per frame.
+
+        The frames' base64 is spliced in as it is (it needs no JSON escaping): JSON-encoding the same 5 MB of
+        images again for every call of a video cost more than all the rest of the call's preparation.
+        """
+        params = {"model": self.model, "temperature": 0, "seed": config.JUDGE_SEED,
+                  "max_tokens": self.max_tokens}
+        url = f"data:image/{self.image_format};base64,".encode()
+        parts = [json.dumps({"type": "text", "text": request.user}).encode()]
+        images = video.encoded.base64(self.image_format, self.jpeg_quality)
+        for index, b64 in zip(video.frame_indices, images, strict=True):
+            parts.append(json.dumps({"type": "text", "text": f"Frame {index}:"}).encode())
+            parts.append(b'{"type": "image_url", "image_url": {"url": "' + url + b64 + b'"}}')
+        system = json.dumps({"role": "system", "content": request.system}).encode()
+        user = b'{"role": "user", "content": [' + b", ".join(parts) + b"]}"
+        return json.dumps(params).encode()[:-1] + b', "messages": [' + system + b", " + user + b"]}"
+
+    def _send(self, body: bytes, scenario_id: str) -> Any:
         openai = self._openai
         for retry in range(self.max_retries + 1):
             wait = min(60.0, self.backoff * 2**retry)
             try:
                 with self._lock:
                     self.requests_sent += 1
-                return self._client.chat.completions.create(
-                    model=self.model, messages=messages, temperature=0, seed=config.JUDGE_SEED,
-                    max_tokens=self.max_tokens,
-                )
+                return self._client.post("/chat/completions", cast_to=self._completion, content=body,
+                                         options={"headers": {"Content-Type": "application/json"}})
             except openai.APIStatusError as e:
                 if e.status_code not in _RETRY_STATUS:
                     raise JudgeError(f"openai judge: HTTP {e.status_code} for scenario {scenario_id!r}: "
@@ -172,31 +201,6 @@ class OpenAIJudge(ChatJudge):
                         retry + 1, self.max_retries, wait)
             time.sleep(wait)
         raise AssertionError("unreachable")
-
-    def _data_urls(self, video: JudgeVideo) -> list[str]:
-        """The frames as data URLs, encoded once per video (its calls reuse them)."""
-        with self._lock:
-            urls = self._images.get(video.key)
-        if urls is None:
-            urls = [_data_url(f, self.image_format) for f in video.frames]
-            with self._lock:
-                # keep the videos that threads are working on now; older ones are dropped
-                while len(self._images) >= 2 * self.max_concurrency:
-                    self._images.pop(next(iter(self._images)))
-                self._images[video.key] = urls
-        return urls
-
-
-def _data_url(frame: np.ndarray, image_format: str) -> str:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    img = Image.fromarray(np.asarray(frame, dtype=np.uint8))
-    if image_format == "png":
-        img.save(buf, format="PNG")
-    else:
-        img.save(buf, format="JPEG", quality=90)
-    return f"data:image/{image_format};base64,{base64.b64encode(buf.getvalue()).decode('ascii')}"
 
 
 def _retry_after(error: Any) -> float | None:

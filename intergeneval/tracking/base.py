@@ -10,7 +10,12 @@ import numpy as np
 
 @runtime_checkable
 class Tracker(Protocol):
-    """Tracks every object of a video jointly, forward from frame 0."""
+    """Tracks every object of a video jointly, forward from frame 0.
+
+    Two optional class attributes change how the pipeline uses a tracker: `needs_pixels = False` (it reads
+    only `frames.shape`, like a replay: it is then given a `video.SampledFrames` holding just the sampled
+    frames' pixels) and `thread_safe = True` (`track` may run for several videos at once from threads).
+    """
 
     #: False for trackers that do not need first-frame masks (a replay of given tracks).
     needs_first_masks: bool

@@ -26,6 +26,7 @@ class ReplayTracker:
     name = "replay"
     needs_first_masks = False
     thread_safe = True  # reads files or arrays it never changes
+    needs_pixels = False  # only the video's shape: the pipeline then decodes just the sampled frames' pixels
 
     def __init__(self, root: str | Path | None = None, *, arrays: Mapping[str, np.ndarray] | None = None):
         if (root is None) == (arrays is None):
@@ -80,4 +81,4 @@ class ReplayTracker:
         if masks.ndim != 4 or masks.shape[0] != t or masks.shape[2:] != (h, w):
             raise TrackingError(f"{name}: masks have shape {masks.shape}, video needs ({t}, N, {h}, {w})")
         for i in range(t):
-            yield i, masks[i] > 0
+            yield i, masks[i] if masks.dtype == bool else masks[i] > 0  # bool: a view, no copy

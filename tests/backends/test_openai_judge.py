@@ -75,16 +75,46 @@ def test_request_layout_text_then_labelled_lossless_frames_greedy_seeded():
         np.testing.assert_array_equal(img, frame)
 
 
-def test_frames_are_encoded_once_per_video(monkeypatch):
-    import intergeneval.judges.openai_chat as mod
+def test_frames_are_encoded_once_per_video_and_shared_by_its_calls(monkeypatch):
+    import intergeneval.imaging as imaging
 
     count = [0]
-    real = mod._data_url
-    monkeypatch.setattr(mod, "_data_url", lambda *a: (count.__setitem__(0, count[0] + 1), real(*a))[1])
-    judge = _judge(lambda req: httpx.Response(200, json=_reply("[]")))
+    real = imaging.encode
+    monkeypatch.setattr(imaging, "encode", lambda *a: (count.__setitem__(0, count[0] + 1), real(*a))[1])
+    bodies = []
+    judge = _judge(lambda req: (bodies.append(req.content), httpx.Response(200, json=_reply("[]")))[1])
+    video = _video()
     for _ in range(3):
-        judge.complete(_video(), REQUEST)
+        judge.complete(video, REQUEST)
     assert count[0] == len(FRAMES)
+    assert bodies[0] == bodies[1] == bodies[2]
+    judge.complete(_video("v2"), REQUEST)  # another video: its own frames
+    assert count[0] == 2 * len(FRAMES)
+
+
+def test_jpeg_at_a_stated_quality_is_an_option_and_part_of_the_fingerprint():
+    seen = []
+
+    def handler(req):
+        seen.append(json.loads(req.content))
+        return httpx.Response(200, json=_reply("[]"))
+
+    png, q90, q60 = _judge(handler), _judge(handler, image_format="jpeg"), _judge(handler, image_format="jpeg",
+                                                                              jpeg_quality=60)
+    assert "jpeg_quality" not in png.fingerprint()
+    assert (q90.fingerprint()["image_format"], q90.fingerprint()["jpeg_quality"]) == ("jpeg", 90)
+    assert len({json.dumps(j.fingerprint(), sort_keys=True) for j in (png, q90, q60)}) == 3
+    video = _video()
+    q60.complete(video, REQUEST)
+    url = seen[0]["messages"][1]["content"][2]["image_url"]["url"]
+    assert url.startswith("data:image/jpeg;base64,")
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
+    assert img.format == "JPEG" and img.size == (32, 24)
+    for bad in (0, 96, 80.5, "high", True):
+        with pytest.raises(ConfigError, match="quality"):
+            _judge(handler, image_format="jpeg", jpeg_quality=bad)
 
 
 def test_transport_failures_are_retried_with_backoff_then_succeed():

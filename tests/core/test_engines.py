@@ -249,3 +249,17 @@ def test_cli_concurrency_flag(scenes, tmp_path):
     assert bad.exit_code == 2 and "concurrency" in bad.output
     unused = replace(_cfg(scenes, tmp_path / "x"), concurrency=2)
     assert "concurrency" not in unused.public()  # how videos run never enters the summary
+
+
+def test_decoding_only_the_sampled_frames_for_a_replay_gives_the_same_results(scenes, tmp_path):
+    """A tracker that reads no pixels gets only the sampled frames decoded to RGB: results are unchanged."""
+    from intergeneval.tracking.replay import ReplayTracker
+
+    class PixelReplay(ReplayTracker):
+        needs_pixels = True  # as if it looked at the frames: the whole video is converted
+
+    evaluate(_cfg(scenes, tmp_path / "sparse"))
+    evaluate(_cfg(scenes, tmp_path / "full"), tracker=PixelReplay(scenes.tracks))
+    assert _records(tmp_path / "sparse") == _records(tmp_path / "full")
+    for f in ("summary.json", "summary.csv"):
+        assert (tmp_path / "sparse" / f).read_bytes() == (tmp_path / "full" / f).read_bytes()
