@@ -60,7 +60,7 @@ def _handler(latency: float) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_POST(self) -> None:  # noqa: N802 (the http.server API)
+        def do_POST(self) -> None:
             t = time.monotonic()
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
             text = reply_for(body)
