@@ -67,7 +67,7 @@ def alignment_scores(model, parts, dataset, *, layers=None, timesteps: int = 4, 
             noise = torch.randn(p.latents.shape, generator=g).to(device)
             x_t, t, _, _ = schedule.noisy(p.latents, noise, j.view(1))
             model.capture.begin(capture_request(p.sga, p.spa, device))
-            model(x_t, p.frame_cond, p.id_cond, p.text, t, p.image_tokens)
+            model.predict(x_t, p.frame_cond, p.id_cond, p.text, t, p.image_tokens)
             for kind, key, tracks, valid in (("v2t", "sga", span_tracks, sga_valid),
                                               ("v2v", "spa", inst_tracks, p.spa[2])):
                 sel = valid[0].nonzero().flatten()

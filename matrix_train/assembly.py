@@ -3,10 +3,11 @@
 Example:
     >>> cfg = get_preset("tiny-wan")
     >>> model = build_matrix_model(cfg, load_transformer(cfg))   # doctest: +SKIP
-    >>> pred = model(noisy, first_frame_cond, id_map_cond, text, timestep)   # doctest: +SKIP
+    >>> pred = model.predict(noisy, first_frame_cond, id_map_cond, text, timestep)   # doctest: +SKIP
 
-`MatrixModel` is one nn.Module (transformer + heads) so that accelerate can wrap it for DDP/FSDP unchanged.
-Its trainable parameters are exactly: LoRA, the patch embedding, the heads; all kept in float32.
+`MatrixModel` (model.py) is one nn.Module (transformer + heads, losses in `forward`) so that accelerate can
+wrap it for DDP/FSDP unchanged. Its trainable parameters are exactly: LoRA, the patch embedding, the heads
+(only those a loss uses); all kept in float32.
 """
 
 from __future__ import annotations
@@ -15,17 +16,13 @@ import torch
 from peft import LoraConfig
 from torch import nn
 
-from .attention_capture import CaptureContext, install_capture
-from .head import CausalMaskHead
+from .attention_capture import install_capture
+from .model import MatrixModel, patch_embedding
 from .presets import MatrixConfig
 
 # Extra input channels for the first-frame ID map: Wan 4 indicator + 16 latent (the released 36 -> 56);
 # CogVideoX 16 latent (32 -> 48), mirroring how each family already takes its first frame.
 ID_MAP_CHANNELS = {"wan": 20, "cogvideox": 16}
-
-
-def patch_embedding(transformer, family: str) -> nn.Module:
-    return transformer.patch_embedding if family == "wan" else transformer.patch_embed.proj
 
 
 def widen_patch_embedding(transformer, family: str, extra: int) -> None:
@@ -50,67 +47,36 @@ def widen_patch_embedding(transformer, family: str, extra: int) -> None:
     transformer.register_to_config(in_channels=old.in_channels + extra)
 
 
-def lora_targets(cfg: MatrixConfig) -> list[str]:
-    """Full module names: q/k/v/out of the supervised attention (and FFNs if `lora_ffn`)."""
+def lora_targets(cfg: MatrixConfig, num_blocks: int | None = None) -> list[str]:
+    """Full module names: q/k/v/out of the supervised attention (and FFNs if `lora_ffn`); with
+    `lora_layers: all`, of every attention in all `num_blocks` blocks (the paper's LoRA-only baseline)."""
     names = []
     proj = ("to_q", "to_k", "to_v", "to_out.0")
+    every = cfg.lora_layers == "all"
+    if every and num_blocks is None:
+        raise ValueError("lora_layers 'all' needs the transformer's block count")
     if cfg.family == "wan":
-        for layer, attn in [*((i, "attn2") for i in cfg.sga_layers), *((i, "attn1") for i in cfg.spa_layers)]:
+        sga = range(num_blocks) if every else cfg.sga_layers
+        spa = range(num_blocks) if every else cfg.spa_layers
+        for layer, attn in [*((i, "attn2") for i in sga), *((i, "attn1") for i in spa)]:
             names += [f"blocks.{layer}.{attn}.{p}" for p in proj]
-        ffn = [f"blocks.{i}.ffn.net.{p}" for i in {*cfg.sga_layers, *cfg.spa_layers} for p in ("0.proj", "2")]
+        ffn = [f"blocks.{i}.ffn.net.{p}" for i in {*sga, *spa} for p in ("0.proj", "2")]
     else:
-        layers = sorted({*cfg.sga_layers, *cfg.spa_layers})
+        layers = range(num_blocks) if every else sorted({*cfg.sga_layers, *cfg.spa_layers})
         names += [f"transformer_blocks.{i}.attn1.{p}" for i in layers for p in proj]
         ffn = [f"transformer_blocks.{i}.ff.net.{p}" for i in layers for p in ("0.proj", "2")]
     return sorted(set(names + (ffn if cfg.lora_ffn else [])))
 
 
-class MatrixModel(nn.Module):
-    """Transformer with MATRIX additions; `forward` returns the prediction, maps land in `capture.maps`."""
-
-    def __init__(self, cfg: MatrixConfig, transformer: nn.Module):
-        super().__init__()
-        self.cfg = cfg
-        self.transformer = transformer
-        self.capture = CaptureContext(chunk=cfg.capture_chunk)
-        self.sga_head = CausalMaskHead(cfg.head_channels, grid=cfg.loss_grid, residual=cfg.head_residual)
-        self.spa_head = CausalMaskHead(cfg.head_channels, grid=cfg.loss_grid, residual=cfg.head_residual)
-
-    def forward(self, noisy, frame_cond, id_cond, text, timestep, image_tokens=None):
-        """All latents (B, C, F, h, w); returns the prediction (B, 16, F, h, w)."""
-        x = torch.cat([noisy, frame_cond, id_cond], dim=1)
-        if self.cfg.family == "wan":
-            return self.transformer(
-                hidden_states=x, timestep=timestep, encoder_hidden_states=text,
-                encoder_hidden_states_image=image_tokens, return_dict=False,
-            )[0]
-        x = x.permute(0, 2, 1, 3, 4)  # CogVideoX takes (B, F, C, h, w)
-        out = self.transformer(
-            hidden_states=x, encoder_hidden_states=text, timestep=timestep,
-            image_rotary_emb=self.rotary(x.shape[1], *x.shape[-2:], x.device), return_dict=False,
-        )[0]
-        return out.permute(0, 2, 1, 3, 4)
-
-    def rotary(self, frames: int, h: int, w: int, device):
-        """CogVideoX 3-D RoPE exactly as its image-to-video pipeline builds it (None if the model has none)."""
-        conf = self.transformer.config
-        if not conf.use_rotary_positional_embeddings:
-            return None
-        from diffusers.models.embeddings import get_3d_rotary_pos_embed
-        from diffusers.pipelines.cogvideo.pipeline_cogvideox_image2video import get_resize_crop_region_for_grid
-
-        p = conf.patch_size
-        grid = (h // p, w // p)
-        crops = get_resize_crop_region_for_grid(grid, conf.sample_width // p, conf.sample_height // p)
-        cos, sin = get_3d_rotary_pos_embed(conf.attention_head_dim, crops, grid, frames, device=device)
-        return cos, sin
+def block_count(transformer, family: str) -> int:
+    return len(transformer.blocks if family == "wan" else transformer.transformer_blocks)
 
 
 def build_matrix_model(cfg: MatrixConfig, transformer: nn.Module) -> MatrixModel:
     """Widen the patch embedding, add LoRA on the supervised blocks, install capture there, add the heads."""
     transformer.requires_grad_(False)
     widen_patch_embedding(transformer, cfg.family, ID_MAP_CHANNELS[cfg.family])
-    targets = lora_targets(cfg)
+    targets = lora_targets(cfg, block_count(transformer, cfg.family))
     names = {n for n, _ in transformer.named_modules()}
     missing = [t for t in targets if t not in names]
     if missing:

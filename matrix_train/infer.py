@@ -157,9 +157,9 @@ def generate(
     latents = latents * getattr(sched, "init_noise_sigma", 1.0)  # flow-matching starts from unit noise
     for timestep in sched.timesteps:
         tt = timestep.expand(1).to(device)
-        cond = model(latents, frame_cond, id_cond, texts[0], tt, image_tokens)
+        cond = model.predict(latents, frame_cond, id_cond, texts[0], tt, image_tokens)
         if guidance != 1.0:
-            uncond = model(latents, frame_cond, id_cond, texts[1], tt, image_tokens)
+            uncond = model.predict(latents, frame_cond, id_cond, texts[1], tt, image_tokens)
             cond = uncond + guidance * (cond - uncond)
         latents = sched.step(cond, timestep, latents, return_dict=False)[0]
     vae = parts.vae

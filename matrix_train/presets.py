@@ -53,7 +53,12 @@ class MatrixConfig:
     spa_layers: tuple[int, ...] = field(default=(), metadata={"help": "blocks whose v2v attention is aligned"})
     lora_rank: int = field(default=16, metadata={"help": "LoRA rank"})
     lora_alpha: int = field(default=16, metadata={"help": "LoRA alpha (scale = alpha / rank)"})
-    lora_ffn: bool = field(default=False, metadata={"help": "also put LoRA on the FFNs of supervised blocks"})
+    lora_ffn: bool = field(default=False, metadata={"help": "also put LoRA on the FFNs of its blocks"})
+    lora_layers: str = field(
+        default="supervised",
+        metadata={"help": "'supervised': LoRA on the SGA/SPA blocks only (MATRIX); 'all': on every block "
+                          "(the paper's 'LoRA without layer selection' baseline)"},
+    )
     # Losses.
     lambda_sga: float = field(default=0.01, metadata={"help": "weight of the SGA loss"})
     lambda_spa: float = field(default=0.005, metadata={"help": "weight of the SPA loss"})
@@ -62,11 +67,21 @@ class MatrixConfig:
     beta_l2: float = field(default=0.0, metadata={"help": "per-map L2-on-sigmoid weight (paper form)"})
     pos_weight_cap: float = field(default=10.0, metadata={"help": "BCE pos_weight = min(neg/pos, cap)"})
     loss_grid: str = field(default="pixel", metadata={"help": "'pixel': head to 1/8 res; 'token': token grid"})
-    head_residual: bool = field(
-        default=False,
-        metadata={"help": "add a learned conv decoder to the head's positive affine map -> logits (paper-like)"},
+    head: str = field(
+        default="affine",
+        metadata={"help": "'affine': logits = positive affine of the upsampled map (2 scalars; NOT the paper's "
+                          "head); 'affine+conv': plus a zero-initialised conv residual; 'decoder': the paper's "
+                          "kind, a learned causal upsampling conv decoder"},
     )
-    head_channels: int = field(default=16, metadata={"help": "hidden channels of the head's residual decoder"})
+    head_monotone: bool = field(
+        default=True,
+        metadata={"help": "decoder head: non-negative weights and increasing activations, so more attention "
+                          "inside a mask always raises its logits (false = unconstrained, as the paper)"},
+    )
+    head_channels: int = field(default=16, metadata={"help": "hidden channels of the conv heads"})
+    head_learning_rate: float | None = field(
+        default=None, metadata={"help": "AdamW learning rate of the heads (null: learning_rate)"}
+    )
     # Diffusion objective.
     objective: str = field(default="flow", metadata={"help": "'flow' (Wan, v = eps - x0) or 'v_ddpm' (CogVideoX)"})
     flow_shift: float = field(default=5.0, metadata={"help": "flow-matching timestep shift"})
@@ -105,8 +120,12 @@ class MatrixConfig:
             problems.append(f"marker_mode must be 'strip' or 'keep', got {self.marker_mode!r}")
         if self.loss_grid not in ("pixel", "token"):
             problems.append(f"loss_grid must be 'pixel' or 'token', got {self.loss_grid!r}")
-        if self.head_residual and self.loss_grid != "pixel":
-            problems.append("head_residual needs loss_grid 'pixel'")
+        if self.head not in HEADS:
+            problems.append(f"head must be one of {HEADS}, got {self.head!r}")
+        elif self.head != "affine" and self.loss_grid != "pixel":
+            problems.append(f"head {self.head!r} needs loss_grid 'pixel'")
+        if self.lora_layers not in ("supervised", "all"):
+            problems.append(f"lora_layers must be 'supervised' or 'all', got {self.lora_layers!r}")
         if self.objective not in ("flow", "v_ddpm"):
             problems.append(f"objective must be 'flow' or 'v_ddpm', got {self.objective!r}")
         if self.lr_schedule not in ("constant", "cosine"):
@@ -130,14 +149,53 @@ class MatrixConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    @property
+    def uses_sga(self) -> bool:
+        return self.lambda_sga > 0 and bool(self.sga_layers)
+
+    @property
+    def uses_spa(self) -> bool:
+        return self.lambda_spa > 0 and bool(self.spa_layers)
+
+    @property
+    def head_lr(self) -> float:
+        return self.learning_rate if self.head_learning_rate is None else self.head_learning_rate
+
+    def deviations(self) -> list[str]:
+        """Where this run departs from the paper's MATRIX (App. D): written into every checkpoint, inference
+        record and analysis, so that results are never reported as the paper's method when they are not."""
+        out = []
+        if self.uses_sga or self.uses_spa:
+            if self.head == "affine":
+                out.append("head=affine: SGA/SPA logits are a positive affine copy of the attention map "
+                           "(2 scalars per head), not the paper's learned decoder head")
+            elif self.head == "affine+conv":
+                out.append("head=affine+conv: affine map plus a zero-initialised conv residual, not the "
+                           "paper's decoder head")
+            elif self.head_monotone:
+                out.append("head=decoder with monotone weights (the paper's decoder is unconstrained)")
+            if self.beta_dice == 0 and self.beta_l2 == 0:
+                out.append("per-map loss is BCE only (the paper: BCE + Dice + L2; the released code: BCE)")
+        else:
+            out.append("no alignment losses (lambda_sga = lambda_spa = 0 or no supervised layers): a LoRA "
+                       f"baseline with LoRA on {self.lora_layers} blocks")
+        if self.marker_mode == "keep":
+            out.append("marker_mode=keep: spans are <idK> special tokens (the released code), not words")
+        return out
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MatrixConfig:
+        data = dict(data)
+        if "head_residual" in data:  # configs written before `head` existed
+            data["head"] = "affine+conv" if data.pop("head_residual") else "affine"
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"unknown config keys {unknown}; known keys: {sorted(known)}")
         return cls(**data)
 
+
+HEADS = ("affine", "affine+conv", "decoder")
 
 _TINY_WAN = dict(
     patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=16, in_channels=36, out_channels=16,
@@ -150,6 +208,8 @@ _TINY_COGVIDEOX = dict(
 )
 _TINY_T5 = dict(vocab_size=512, d_model=32, d_kv=8, d_ff=64, num_layers=1, num_heads=4)
 
+# Heads get their own learning rate on the real presets: Adam moves a parameter by about the learning rate per
+# step, so at the Wan preset's 1e-5 the affine head's two scalars could move by 0.11 at most in 11k steps.
 PRESETS: dict[str, dict[str, Any]] = {
     # The paper's setting (App. D): SGA 7, 11; SPA 12; LoRA r128 a64; cosine schedule, 4,000 steps.
     # Revision: the hub commit that public code pins for this repo, e.g. tedlasai/gencam
@@ -160,7 +220,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         family="cogvideox", pretrained="THUDM/CogVideoX-5b-I2V",
         revision="a6f0f4858a8395e7429d82493864ce92bf73af11", height=480, width=720, num_frames=49, fps=8,
         text_len=226, sga_layers=(7, 11), spa_layers=(12,), lora_rank=128, lora_alpha=64, objective="v_ddpm",
-        lr_schedule="cosine", max_steps=4000, learning_rate=1e-4, warmup_steps=100,
+        lr_schedule="cosine", max_steps=4000, learning_rate=1e-4, warmup_steps=100, head_learning_rate=1e-3,
     ),
     # The released code's setting: SGA 20, 24; SPA 6, 8; LoRA r16 a16; lr 1e-5 constant.
     # Revision: the hub snapshot that sgl-project/sglang's MUSA CI cases loaded
@@ -172,6 +232,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         revision="b184e23a8a16b20f108f727c902e769e873ffc73", height=480, width=832, num_frames=81,
         fps=16, text_len=512, sga_layers=(20, 24), spa_layers=(6, 8), lora_rank=16, lora_alpha=16,
         objective="flow", flow_shift=5.0, learning_rate=1e-5, lr_schedule="constant", max_steps=11000,
+        head_learning_rate=1e-3,
     ),
     # Same classes, tiny configs built offline with fixed seeds: for tests and demos on CPU.
     # lambda_sga 10 and lr 3e-3: a randomly initialised tiny model has no v2t alignment to start from, and

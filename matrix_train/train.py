@@ -17,14 +17,15 @@ import json
 import logging
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from accelerate import Accelerator
-from accelerate.utils import set_seed
+from accelerate.utils import DistributedType, set_seed
 
 from .assembly import build_matrix_model, load_trainable_state_dict, trainable_state_dict
-from .checkpoints import checkpoint_dir, latest_checkpoint, load_checkpoint, save_checkpoint
+from .checkpoints import WEIGHTS, checkpoint_dir, load_checkpoint, save_checkpoint
 from .components import load_components, load_transformer
 from .data import MatrixDataset, collate
 from .losses import FlowMatchSchedule, VPredictionSchedule
@@ -46,7 +47,15 @@ def get_args(argv=None) -> argparse.Namespace:
     p.add_argument("--learning-rate", type=float, help="override learning_rate")
     p.add_argument("--checkpoint-every", type=int, help="override checkpoint_every")
     p.add_argument("--seed", type=int, help="override seed")
-    p.add_argument("--no-alignment", action="store_true", help="plain LoRA: lambda_sga = lambda_spa = 0")
+    p.add_argument("--no-alignment", action="store_true",
+                   help="plain LoRA on the supervised blocks: lambda_sga = lambda_spa = 0 (= --baseline "
+                        "lora-selected)")
+    p.add_argument("--baseline", choices=BASELINES,
+                   help="the paper's LoRA baselines: 'lora-selected' (LoRA on the MATRIX blocks, no alignment "
+                        "losses) or 'lora-all' (LoRA on every block, no alignment: 'LoRA without layer "
+                        "selection', Tables 2 and 5)")
+    p.add_argument("--report-to", choices=("tensorboard", "wandb"), action="append", default=[],
+                   help="also log losses through accelerate's tracker (repeatable); files under OUTPUT/")
     p.add_argument("--resume", help="checkpoint folder, or an output folder (its newest checkpoint)")
     p.add_argument("--num-workers", type=int, default=0, help="data loader workers")
     p.add_argument("--cache-encoded", action="store_true",
@@ -73,9 +82,38 @@ def config_from_args(args: argparse.Namespace) -> tuple[MatrixConfig, dict | Non
     for key in ("max_steps", "batch_size", "learning_rate", "checkpoint_every", "seed"):
         if getattr(args, key) is not None:
             overrides[key] = getattr(args, key)
-    if args.no_alignment:
-        overrides.update(lambda_sga=0.0, lambda_spa=0.0)
+    baseline = args.baseline or ("lora-selected" if args.no_alignment else None)
+    if args.no_alignment and baseline != "lora-selected":
+        raise SystemExit("train: --no-alignment is --baseline lora-selected; give one of them")
+    if baseline:
+        overrides.update(BASELINES[baseline])
     return apply_overrides(cfg, overrides), None
+
+
+# Config overrides of the paper's baselines (same data, steps and seed as the MATRIX run they compare with).
+BASELINES = {
+    "lora-selected": {"lambda_sga": 0.0, "lambda_spa": 0.0},
+    "lora-all": {"lambda_sga": 0.0, "lambda_spa": 0.0, "lora_layers": "all"},
+}
+
+
+def param_groups(model, cfg: MatrixConfig) -> list[dict]:
+    """AdamW groups: LoRA + patch embedding at `learning_rate`; heads at `head_lr`, their biases and scalars
+    without weight decay (decay would pull the affine head's bias and scale toward 0)."""
+    groups = {"base": [], "head": [], "head_no_decay": []}
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        if {"sga_head", "spa_head"} & set(name.split(".")):  # also under a wrapper ("module.sga_head...")
+            groups["head_no_decay" if p.ndim <= 1 else "head"].append(p)
+        else:
+            groups["base"].append(p)
+    out = [{"params": groups["base"], "lr": cfg.learning_rate, "weight_decay": cfg.weight_decay}]
+    if groups["head"]:
+        out.append({"params": groups["head"], "lr": cfg.head_lr, "weight_decay": cfg.weight_decay})
+    if groups["head_no_decay"]:
+        out.append({"params": groups["head_no_decay"], "lr": cfg.head_lr, "weight_decay": 0.0})
+    return out
 
 
 def lr_lambda(cfg: MatrixConfig):
@@ -124,12 +162,54 @@ def make_schedule(cfg: MatrixConfig):
     return VPredictionSchedule(sched)
 
 
+@dataclass
+class Trained:
+    """What `train` leaves behind: the (wrapped) model and its accelerator, for callers that go on using them."""
+
+    accelerator: Accelerator
+    model: torch.nn.Module
+    output: Path
+    step: int
+
+    @property
+    def checkpoint(self) -> Path:
+        folder = checkpoint_dir(self.output, self.step)
+        return folder if (folder / WEIGHTS).exists() else self.output
+
+
+def trainable_weights(accelerator: Accelerator, model) -> dict[str, torch.Tensor]:
+    """Full trained weights on every process (FSDP: gathered from the shards; a collective call)."""
+    raw = accelerator.unwrap_model(model)
+    names = {n for n, p in raw.named_parameters() if p.requires_grad}
+    if accelerator.distributed_type == DistributedType.FSDP:
+        state = accelerator.get_state_dict(model)
+        return {n: t.detach().cpu().contiguous() for n, t in state.items() if n in names}
+    return trainable_state_dict(raw)
+
+
+def check_in_sync(accelerator: Accelerator, weights: dict[str, torch.Tensor]) -> None:
+    """Raise if the processes' trained weights differ (they must be identical after every step)."""
+    if accelerator.num_processes == 1:
+        return
+    sums = torch.tensor([float(t.double().abs().sum()) for t in weights.values()], dtype=torch.float64)
+    every = accelerator.gather(sums.to(accelerator.device)[None]).cpu()
+    if not torch.equal(every.min(0).values, every.max(0).values):
+        bad = [n for n, lo, hi in zip(weights, every.min(0).values, every.max(0).values, strict=True) if lo != hi]
+        raise RuntimeError(f"trained weights differ between the {accelerator.num_processes} processes "
+                           f"(gradients not synchronised?): {bad[:5]}")
+
+
 def main(args: argparse.Namespace) -> Path:
+    return train(args).checkpoint
+
+
+def train(args: argparse.Namespace) -> Trained:
     cfg, state = config_from_args(args)
     output = Path(args.output)
     if state is None and (output / "loss_log.jsonl").exists():
         raise SystemExit(f"{output} already holds a run (loss_log.jsonl); use --resume {output} or a new --output")
-    accelerator = Accelerator(mixed_precision=cfg.mixed_precision)
+    accelerator = Accelerator(mixed_precision=cfg.mixed_precision, log_with=args.report_to or None,
+                              project_dir=str(output))
     set_seed(cfg.seed)
     device = accelerator.device
     dtype = torch.bfloat16 if cfg.mixed_precision == "bf16" else torch.float32
@@ -140,8 +220,7 @@ def main(args: argparse.Namespace) -> Path:
         model.transformer.enable_gradient_checkpointing()
     parts = load_components(cfg, dtype).to(device)
     schedule = make_schedule(cfg)
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+    optimizer = torch.optim.AdamW(param_groups(model, cfg))
     lr_sched = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(cfg))
     generator = torch.Generator().manual_seed(cfg.seed + accelerator.process_index)
     start = 0
@@ -152,32 +231,38 @@ def main(args: argparse.Namespace) -> Path:
         generator.set_state(state["generators"][accelerator.process_index])
         start = state["step"]
         logger.info("resumed at step %d", start)
+    # Every loss is computed in the wrapped model's forward (model.py): DDP all-reduces, FSDP can shard.
     model, optimizer = accelerator.prepare(model, optimizer)
-    raw_model = accelerator.unwrap_model(model)
 
     sampler = StepSampler(len(dataset), cfg.batch_size, cfg.seed, start, cfg.max_steps,
                           accelerator.process_index, accelerator.num_processes)
     loader = torch.utils.data.DataLoader(dataset, batch_sampler=sampler, collate_fn=collate,
                                          num_workers=args.num_workers)
+    deviations = cfg.deviations()
+    for note in deviations:
+        logger.warning("not the paper's method: %s", note)
     if accelerator.is_main_process:
         output.mkdir(parents=True, exist_ok=True)
         with (output / "skipped.jsonl").open("w") as f:
             for video, reason in dataset.skipped:
                 f.write(json.dumps({"video": video, "reason": reason}) + "\n")
-        (output / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
-    meta = {"preset": cfg.preset}
+        (output / "config.json").write_text(json.dumps({**cfg.to_dict(), "deviations": deviations}, indent=2))
+    if args.report_to:
+        accelerator.init_trackers("matrix_train", config=tracker_config(cfg))
+    meta = {"preset": cfg.preset, "deviations": json.dumps(deviations)}
     if parts.resolved_revision:
         meta["resolved_revision"] = parts.resolved_revision
 
     def save(step: int) -> None:
+        weights = trainable_weights(accelerator, model)
+        check_in_sync(accelerator, weights)
         # Every process's generator state is gathered, so a multi-process run resumes exactly too.
         gens = accelerator.gather_for_metrics([generator.get_state()], use_gather_object=True) \
             if accelerator.num_processes > 1 else [generator.get_state()]
         if accelerator.is_main_process:
             st = {"optimizer": optimizer.state_dict(), "lr_scheduler": lr_sched.state_dict(), "generators": gens,
                   "step": step}
-            save_checkpoint(checkpoint_dir(output, step), trainable_state_dict(raw_model), cfg, step,
-                            training_state=st, extra_meta=meta)
+            save_checkpoint(checkpoint_dir(output, step), weights, cfg, step, training_state=st, extra_meta=meta)
 
     progress = None
     if accelerator.is_main_process and not args.quiet:
@@ -191,21 +276,22 @@ def main(args: argparse.Namespace) -> Path:
     for batch in loader:
         t0 = time.perf_counter()
         with accelerator.autocast():
-            losses = compute_losses(raw_model if accelerator.num_processes == 1 else model.module,
-                                    parts, batch, schedule, generator, device, cache)
+            losses = compute_losses(model, parts, batch, schedule, generator, device, cache)
         accelerator.backward(losses["total"])
         optimizer.step()
         lr_sched.step()
         optimizer.zero_grad(set_to_none=True)
         step += 1
+        row = {"step": step, **{k: float(v.detach()) for k, v in losses.items()},
+               "lr": lr_sched.get_last_lr()[0], "seconds": round(time.perf_counter() - t0, 4)}
         if log is not None:
-            row = {"step": step, **{k: float(v.detach()) for k, v in losses.items()},
-                   "lr": lr_sched.get_last_lr()[0], "seconds": round(time.perf_counter() - t0, 4)}
             log.write(json.dumps(row) + "\n")
             log.flush()
+        if args.report_to:
+            accelerator.log({f"loss/{k}": row[k] for k in losses} | {"lr": row["lr"]}, step=step)
         if progress is not None:
             progress.update(1)
-            progress.set_postfix(loss=f"{float(losses['total'].detach()):.4f}")
+            progress.set_postfix(loss=f"{row['total']:.4f}")
         if step % cfg.checkpoint_every == 0 or step == cfg.max_steps:
             save(step)
     if step == start and start < cfg.max_steps:
@@ -214,5 +300,12 @@ def main(args: argparse.Namespace) -> Path:
         log.close()
     if progress is not None:
         progress.close()
+    if args.report_to:
+        accelerator.end_training()
     accelerator.wait_for_everyone()
-    return latest_checkpoint(output) if (output / f"checkpoint-{step:06d}").exists() else output
+    return Trained(accelerator, model, output, step)
+
+
+def tracker_config(cfg: MatrixConfig) -> dict:
+    """The config as flat scalars (trackers such as TensorBoard's hparams take no lists or dicts)."""
+    return {k: v if isinstance(v, int | float | str | bool) else json.dumps(v) for k, v in cfg.to_dict().items()}

@@ -28,7 +28,7 @@ def test_step_zero_reproduces_base_model(preset):
         else:
             ref = base(x.permute(0, 2, 1, 3, 4), text, t, image_rotary_emb=model.rotary(f, h, w, "cpu")).sample
             ref = ref.permute(0, 2, 1, 3, 4)
-        got = model(x[:, :16], x[:, 16:], id_cond, text, t)
+        got = model.predict(x[:, :16], x[:, 16:], id_cond, text, t)
     assert got.shape == ref.shape
     assert torch.allclose(got, ref, atol=1e-5), (got - ref).abs().max()
 

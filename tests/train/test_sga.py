@@ -9,7 +9,8 @@ from matrix_train.assembly import build_matrix_model
 from matrix_train.components import load_components, load_transformer
 from matrix_train.data import MatrixDataset, collate
 from matrix_train.presets import apply_overrides, get_preset
-from matrix_train.step import alignment_loss, layer_mean_maps, losses_from_prepared, prepare_batch
+from matrix_train.model import alignment_loss, layer_mean_maps
+from matrix_train.step import losses_from_prepared, prepare_batch
 from matrix_train.targets import capture_request, pixel_tracks, token_grid_tracks
 from matrix_train.train import make_schedule
 
@@ -38,8 +39,8 @@ def _fixed_noise(p, schedule, seed):
 def _sga_maps(model, p, schedule, seed):
     x_t, t, _, _ = _fixed_noise(p, schedule, seed)
     model.capture.begin(capture_request(p.sga, p.spa))
-    model(x_t, p.frame_cond, p.id_cond, p.text, t)
-    maps = layer_mean_maps(model, "sga", model.cfg.sga_layers)
+    model.predict(x_t, p.frame_cond, p.id_cond, p.text, t)
+    maps = layer_mean_maps(model.capture, "sga", model.cfg.sga_layers)
     model.capture.release()
     return maps
 
@@ -51,7 +52,7 @@ def _eval(model, prepared, schedule):
         for i, p in enumerate(prepared):
             maps = _sga_maps(model, p, schedule, i)
             tracks, valid = _span_tracks(p)
-            losses.append(float(alignment_loss(model, model.sga_head, maps, tracks, valid, GRID).mean()))
+            losses.append(float(alignment_loss(model.cfg, model.sga_head, maps, tracks, valid, GRID).mean()))
             sel = valid[0].nonzero().flatten()
             tok = token_grid_tracks(tracks[0, sel], GRID).flatten(1)
             inside.append(float(mass_inside(maps[0, sel], tok).mean()))
@@ -76,7 +77,7 @@ def test_sga_gradient_reaches_lora_and_points_to_the_masks(sga_setup):
     # a gradient nearly orthogonal to the masks, and the v2t attention never moved.
     maps = _sga_maps(model, p, schedule, 0).detach().requires_grad_()
     tracks, valid = _span_tracks(p)
-    loss = alignment_loss(model, model.sga_head, maps, tracks, valid, GRID).sum()
+    loss = alignment_loss(model.cfg, model.sga_head, maps, tracks, valid, GRID).sum()
     (grad_map,) = torch.autograd.grad(loss, maps)
     # Share of each token's head-output cells (its pixel frames x 2x2) inside the pixel-grid target.
     pix = pixel_tracks(tracks).float()  # (B, S, T, 8, 8)
