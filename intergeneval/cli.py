@@ -81,7 +81,8 @@ def score(
                                                 "or tracker is left unnamed) or tiny.")] = None,
     stride: Annotated[int, typer.Option(help="Frame sampling stride.")] = config.STRIDE,
     attempts: Annotated[int, typer.Option(help="Judge attempts per call.")] = config.JUDGE_ATTEMPTS,
-    limit: Annotated[int | None, typer.Option(help="Score only the first N scenarios.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Score only the first N scenarios (a partial run: not "
+                                              "comparable with full ones).")] = None,
     cache: Annotated[Path | None, typer.Option(help="Result cache folder (default OUT/cache).")] = None,
     evidence: Annotated[bool, typer.Option(help="Save the overlay frames the judge saw.")] = True,
     concurrency: Annotated[int, typer.Option(help="Videos in flight at once (results do not change).")] = 1,

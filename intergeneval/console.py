@@ -138,6 +138,9 @@ def print_summary(console: Console, summary: dict[str, Any], out: Path, report: 
             say(console, f"  … and {len(unused) - 20} more (all in summary.json, videos.unused_files)")
     if not summary.get("complete", True):
         say(console, "the run is incomplete: not every scenario was scored (see above)", "bold yellow")
+    if summary.get("not_comparable"):
+        say(console, "not comparable with full runs (a model is ranked only with every scenario scored): "
+                     + "; ".join(summary["not_comparable"]), "yellow")
     _warn(console, warnings)
     say(console, f"results: {out / 'summary.json'}  {out / 'summary.csv'}  {out / 'per_video.jsonl'}")
     if report is not None:

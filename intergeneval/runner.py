@@ -85,7 +85,7 @@ def evaluate(
     if cfg.max_side is not None:  # only when used: results of earlier runs keep their cache keys
         pipeline["max_side"] = cfg.max_side
     cache = ResultCache(Path(cfg.cache_dir) if cfg.cache_dir else out / "cache")
-    scenarios = suite.scenarios[: cfg.limit] if cfg.limit else suite.scenarios
+    scenarios = suite.scenarios[: cfg.limit] if cfg.limit is not None else suite.scenarios
     per_video = out / "per_video.jsonl"
     previous = {r.get("cache_key"): r for r in read_jsonl(per_video)}
     atomic_write_text(per_video, "")  # rewritten below: stale lines (other judge, changed video) are dropped

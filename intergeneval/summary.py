@@ -1,8 +1,9 @@
 """The run summary: metric means with bootstrap CIs, coverage, categories, diagnostics, provenance.
 
 Only videos with status `scored` enter the means (a video whose IF is missing counts as failed in
-coverage, never as 0 or 1). The summary holds no timestamps or timings, so the same inputs and fingerprints
-give byte-identical `summary.json` and `summary.csv`.
+coverage, never as 0 or 1). `comparable` says whether every scenario of the suite was scored (the ranking
+rule); `not_comparable` says why not (a `--limit`, a stop, videos not scored). The summary holds no
+timestamps or timings, so the same inputs and fingerprints give byte-identical `summary.json` and `summary.csv`.
 """
 
 from __future__ import annotations
@@ -41,6 +42,12 @@ def summarise(
     rows = [{**r["scores"], **r["category"]} for r in scored]
     failed = [r for r in records if r.get("status") != "scored"]
     not_run = [sid for sid in expected if sid not in {r["scenario_id"] for r in records}]
+    in_run = set(expected)
+    # every category of the suite is kept, with how many of its videos this run expected (0 when --limit
+    # left them out) and how many it scored
+    expected_per = {key: {**dict.fromkeys(sorted({getattr(s, key) for s in suite.scenarios}), 0),
+                          **Counter(getattr(s, key) for s in suite.scenarios if s.id in in_run)}
+                    for key in CATEGORY_KEYS}
     return {
         "schema_version": RESULT_SCHEMA_VERSION,
         "protocol": config.PROTOCOL_ID,
@@ -49,6 +56,7 @@ def summarise(
         "fingerprints": fingerprints,
         "config": run_config,
         "complete": not stopped and not not_run,
+        **_comparability(len(scored), len(expected), len(suite.scenarios), stopped or bool(not_run)),
         "videos": {
             "expected": len(expected),
             "scored": len(scored),
@@ -61,12 +69,30 @@ def summarise(
         },
         "metrics": aggregate(rows, samples=samples, seed=seed, level=config.CI_LEVEL),
         "metric_names": list(METRICS),
-        "categories": {key: per_category(rows, key) for key in CATEGORY_KEYS},
+        "categories": {key: per_category(rows, key, expected=expected_per[key]) for key in CATEGORY_KEYS},
         "diagnostics": rates([{**r["scores"], **r["diagnostics"]} for r in records if "diagnostics" in r],
                              expected=len(expected)),
         "bootstrap": {"samples": samples, "seed": seed, "level": config.CI_LEVEL},
         "warnings": _notes(fingerprints),
     }
+
+
+def _comparability(scored: int, expected: int, suite_size: int, stopped: bool) -> dict[str, Any]:
+    """Whether the run can be compared with other models' runs: every scenario of the suite scored.
+
+    A model is ranked only on the full suite (protocol Part I); a run limited to some scenarios (`--limit`),
+    stopped early or with videos not scored says so, with why.
+    """
+    why = []
+    if expected < suite_size:
+        why.append(f"the run covered {expected} of the suite's {suite_size} scenarios (--limit)")
+    if stopped:
+        why.append("the run was stopped before every video was scored")
+    if scored < expected:
+        why.append(f"{expected - scored} of {expected} videos were not scored")
+    return {"coverage": {"scored": scored, "expected": expected, "suite_scenarios": suite_size,
+                         "ratio": scored / suite_size if suite_size else None},
+            "comparable": not why, "not_comparable": why}
 
 
 def _notes(value: Any, where: str = "") -> list[str]:

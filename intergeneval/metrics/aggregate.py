@@ -1,4 +1,4 @@
-"""From per-video scores to model scores: means, per-category means, bootstrap CIs, Rank(UB), rates.
+"""From per-video scores to model scores: means, per-category means, bootstrap CIs, the ranking rule, rates.
 
 Example:
     >>> rows = [{"kisa": 1.0, "if": 0.5}, {"kisa": 0.5, "if": None}]
@@ -43,6 +43,8 @@ METRIC_INFO: dict[str, MetricInfo] = {
 }
 METRICS: tuple[str, ...] = tuple(METRIC_INFO)
 
+#: A confidence interval needs at least this many scored videos; with fewer it is absent (None).
+MIN_CI_VIDEOS = 2
 # Resampled index matrices are drawn in chunks of at most this many entries to bound memory.
 _MAX_DRAWS = 4_000_000
 
@@ -76,21 +78,22 @@ def bootstrap_ci(
         level: coverage of the interval, in (0, 1).
 
     Returns:
-        (low, high). A single value, or values that are all equal, give (v, v).
+        (low, high). Values that are all equal give (v, v).
 
     Raises:
-        ValueError: no values, a value that is not finite, or samples/level out of range.
+        ValueError: fewer than `MIN_CI_VIDEOS` (2) values (one video says nothing about the spread: its
+            "interval" would have zero width), a value that is not finite, or samples/level out of range.
 
     Example:
         >>> lo, hi = bootstrap_ci([0.2, 0.4, 0.6, 0.8], samples=500, seed=0)
         >>> 0.2 <= lo < 0.5 < hi <= 0.8
         True
-        >>> bootstrap_ci([0.7])
+        >>> bootstrap_ci([0.7, 0.7])
         (0.7, 0.7)
     """
     arr = np.asarray([float(v) for v in values], dtype=np.float64)
-    if arr.size == 0:
-        raise ValueError("bootstrap_ci needs at least one value, but got none")
+    if arr.size < MIN_CI_VIDEOS:
+        raise ValueError(f"bootstrap_ci needs at least {MIN_CI_VIDEOS} values, but got {arr.size}")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"bootstrap_ci needs finite values, but got {arr[~np.isfinite(arr)][:3].tolist()}")
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
@@ -123,7 +126,9 @@ def aggregate(
     """Model scores: for each metric, the plain mean over the videos that have it, with a bootstrap CI.
 
     A video whose metric is None (or absent from its row) is left out of that metric's mean and counted in
-    no `n`; the caller reports coverage. Categories are pooled (use `per_category` for the breakdown).
+    no `n`; the caller reports coverage. Categories are pooled (use `per_category` for the breakdown). The CI
+    needs at least `MIN_CI_VIDEOS` videos: with one, `ci_low` and `ci_high` are None (absent, never a
+    zero-width interval that Rank(UB) would trust).
 
     Args:
         rows: one mapping per video with the keys of `METRICS` (values float or None).
@@ -136,31 +141,36 @@ def aggregate(
         when no video has the metric.
 
     Example:
-        >>> agg = aggregate([{"spi": 1.0}, {"spi": -1.0}, {"spi": None}], samples=100)
+        >>> agg = aggregate([{"spi": 1.0}, {"spi": -1.0}, {"spi": None}, {"if": 0.9}], samples=100)
         >>> agg["spi"]["mean"], agg["spi"]["n"], agg["spi"]["ci_low"] <= 0.0 <= agg["spi"]["ci_high"]
         (0.0, 2, True)
+        >>> agg["if"]
+        {'mean': 0.9, 'ci_low': None, 'ci_high': None, 'n': 1}
     """
     out: dict[str, dict[str, Any]] = {}
     for m in METRICS:
         vals = [float(r[m]) for r in rows if r.get(m) is not None]
-        if not vals:
-            out[m] = {"mean": None, "ci_low": None, "ci_high": None, "n": 0}
-            continue
-        lo, hi = bootstrap_ci(vals, samples=samples, seed=seed, level=level)
+        lo = hi = None
+        if len(vals) >= MIN_CI_VIDEOS:
+            lo, hi = bootstrap_ci(vals, samples=samples, seed=seed, level=level)
         out[m] = {"mean": _mean(vals), "ci_low": lo, "ci_high": hi, "n": len(vals)}
     return out
 
 
-def per_category(rows: Sequence[Mapping[str, Any]], key: str) -> dict[str, dict[str, Any]]:
-    """Per-category means, e.g. by ``"interaction_type"`` or ``"pairing"``.
+def per_category(rows: Sequence[Mapping[str, Any]], key: str, *,
+                 expected: Mapping[Any, int] | None = None) -> dict[str, dict[str, Any]]:
+    """Per-category means, e.g. by ``"interaction_type"`` or ``"pairing"``, with expected and scored counts.
 
     Args:
-        rows: one mapping per video holding `key` and the metrics of `METRICS` (float or None).
+        rows: one mapping per scored video holding `key` and the metrics of `METRICS` (float or None).
         key: the category field.
+        expected: videos expected per category (the suite's). Every category in it is kept, with its
+            means None, even when none of its videos was scored; without it, the rows' categories only.
 
     Returns:
-        ``{category: {"videos": number of rows in it, "metrics": {metric: mean or None}}}``, categories
-        sorted; each mean is over the category's videos that have the metric.
+        ``{category: {"expected", "scored", "videos", "metrics": {metric: mean or None}}}``, categories
+        sorted; `scored` (and its older name `videos`) counts the category's rows; each mean is over the
+        category's videos that have the metric.
 
     Raises:
         KeyError: a row lacks `key` (the message gives its position).
@@ -168,17 +178,23 @@ def per_category(rows: Sequence[Mapping[str, Any]], key: str) -> dict[str, dict[
     Example:
         >>> rows = [{"pairing": "human-object", "if": 0.5}, {"pairing": "human-human", "if": None},
         ...         {"pairing": "human-object", "if": 0.25}]
-        >>> cats = per_category(rows, "pairing")
-        >>> list(cats), cats["human-object"]["videos"], cats["human-object"]["metrics"]["if"]
-        (['human-human', 'human-object'], 2, 0.375)
+        >>> cats = per_category(rows, "pairing", expected={"human-object": 3, "human-human": 1,
+        ...                                                "human-animal": 2})
+        >>> list(cats), cats["human-object"]["scored"], cats["human-object"]["metrics"]["if"]
+        (['human-animal', 'human-human', 'human-object'], 2, 0.375)
+        >>> animal = cats["human-animal"]
+        >>> animal["expected"], animal["scored"], animal["metrics"]["if"]
+        (2, 0, None)
     """
-    groups: dict[Any, list[Mapping[str, Any]]] = {}
+    groups: dict[Any, list[Mapping[str, Any]]] = {cat: [] for cat in (expected or {})}
     for i, r in enumerate(rows):
         if key not in r:
             raise KeyError(f"per_category: row {i} has no {key!r} field (it has {sorted(r)})")
         groups.setdefault(r[key], []).append(r)
     return {
         cat: {
+            "expected": (expected or {}).get(cat, len(g)),
+            "scored": len(g),
             "videos": len(g),
             "metrics": {m: _mean([float(r[m]) for r in g if r.get(m) is not None]) for m in METRICS},
         }
@@ -212,6 +228,49 @@ def rank_ub(cis: Mapping[str, tuple[float, float]]) -> dict[str, int]:
         name: 1 + sum(1 for other, (lo, _) in cis.items() if other != name and lo > hi)
         for name, (_, hi) in cis.items()
     }
+
+
+def rank_models(models: Mapping[Any, Mapping[str, Any]]) -> dict[Any, dict[str, Any]]:
+    """The ranking rule of protocol Part I: only models with every scenario of the suite scored are ranked.
+
+    A model is *ranked* when it is complete: ``scored == expected > 0`` (coverage 1.0), its run was not
+    stopped (``complete`` not False) and it has a mean. `rank` orders the ranked models by mean, higher first
+    (equal means share a rank: 1, 1, 3); `rank_ub` is `rank_ub` over the ranked models that have a CI (one
+    without, e.g. a suite of one video, has none). Unranked (incomplete) models get neither and never count
+    in another model's Rank(UB): a model scored on 1 of 100 videos cannot outrank one scored on all 100.
+
+    Args:
+        models: ``{key: {"mean", "ci_low", "ci_high", "scored", "expected"[, "complete"]}}``, one metric, one
+            comparable group (same suite hash, judge fingerprint and protocol).
+
+    Returns:
+        ``{key: {"ranked", "rank", "rank_ub", "coverage"}}`` with coverage = scored / expected (None when
+        nothing was expected).
+
+    Example:
+        >>> out = rank_models({
+        ...     "all": {"mean": 0.5, "ci_low": 0.4, "ci_high": 0.6, "scored": 100, "expected": 100},
+        ...     "one": {"mean": 0.95, "ci_low": None, "ci_high": None, "scored": 1, "expected": 100}})
+        >>> out["all"]
+        {'ranked': True, 'rank': 1, 'rank_ub': 1, 'coverage': 1.0}
+        >>> out["one"]
+        {'ranked': False, 'rank': None, 'rank_ub': None, 'coverage': 0.01}
+    """
+    out: dict[Any, dict[str, Any]] = {}
+    for k, m in models.items():
+        scored, expected = int(m.get("scored") or 0), int(m.get("expected") or 0)
+        ranked = expected > 0 and scored == expected and m.get("complete", True) is not False \
+            and m.get("mean") is not None
+        out[k] = {"ranked": ranked, "rank": None, "rank_ub": None,
+                  "coverage": scored / expected if expected else None}
+    ranked = [k for k in models if out[k]["ranked"]]
+    for k in ranked:
+        out[k]["rank"] = 1 + sum(1 for o in ranked if models[o]["mean"] > models[k]["mean"])
+    cis = {k: (models[k]["ci_low"], models[k]["ci_high"]) for k in ranked
+           if models[k].get("ci_low") is not None and models[k].get("ci_high") is not None}
+    for k, ub in rank_ub(cis).items():
+        out[k]["rank_ub"] = ub
+    return out
 
 
 def _ratio(num: float, den: float) -> float | None:

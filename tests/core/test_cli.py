@@ -93,3 +93,18 @@ def test_suite_build_freezes_questions_from_templates(tmp_path):
     assert built.content_hash in res.output
     res = runner.invoke(app, ["suite", "build", str(src), "--out", str(tmp_path / "b2"), "--questions", "keep"])
     assert res.exit_code == 2
+
+
+@pytest.mark.parametrize("limit", ["0", "-3"])
+def test_limit_zero_or_negative_is_a_usage_error(scenes, tmp_path, limit):
+    res = _score(scenes, tmp_path, None, "--limit", limit)
+    assert res.exit_code == 2 and "limit must be at least 1" in " ".join(res.output.split())
+    assert not (tmp_path / "summary.json").exists()
+
+
+def test_limit_summary_says_n_of_m_and_not_comparable(scenes, tmp_path):
+    res = _score(scenes, tmp_path, None, "--limit", "2")
+    text = " ".join(res.output.split())
+    assert res.exit_code == 0, res.output
+    assert "2/2 videos scored" in text and "not comparable" in text
+    assert "covered 2 of the suite's 3 scenarios" in text

@@ -228,3 +228,35 @@ def test_a_video_with_missing_answers_is_recomputed_by_the_next_run(scenes, tmp_
     judge = ScriptedJudge(partial)
     evaluate(_cfg(scenes, tmp_path / "out"), judge=judge)
     assert {c[0] for c in judge.calls} == {sid}
+
+
+def test_every_category_of_the_suite_is_kept_with_expected_and_scored_counts(scenes, tmp_path):
+    from intergeneval.formats import load_suite
+
+    suite = load_suite(scenes.suite)
+    pairing = suite.scenarios[0].pairing
+    gone = [s.id for s in suite.scenarios if s.pairing == pairing]
+    videos = tmp_path / "videos"
+    shutil.copytree(scenes.videos, videos)
+    for sid in gone:  # every video of this category fails
+        (videos / f"{sid}.mp4").unlink()
+    summary = evaluate(replace(_cfg(scenes, tmp_path / "out"), videos=videos))
+    cat = summary["categories"]["pairing"][pairing]
+    assert (cat["expected"], cat["scored"], cat["metrics"]["if"]) == (len(gone), 0, None)
+    assert sum(c["expected"] for c in summary["categories"]["pairing"].values()) == len(suite.scenarios)
+    assert summary["comparable"] is False
+    assert f"{len(gone)} of 4 videos were not scored" in summary["not_comparable"][0]
+
+
+def test_limit_says_n_of_m_and_not_comparable(scenes, tmp_path):
+    from intergeneval.errors import ConfigError
+
+    summary = evaluate(_cfg(scenes, tmp_path / "two", limit=2))
+    assert summary["videos"]["scored"] == 2 and summary["coverage"]["suite_scenarios"] == 4
+    assert summary["comparable"] is False
+    assert "covered 2 of the suite's 4 scenarios" in summary["not_comparable"][0]
+    full = evaluate(_cfg(scenes, tmp_path / "all"))
+    assert full["comparable"] is True and full["not_comparable"] == [] and full["coverage"]["ratio"] == 1.0
+    for bad in (0, -1):  # never "score everything", never "0/0 scored"
+        with pytest.raises(ConfigError, match="limit must be at least 1"):
+            evaluate(_cfg(scenes, tmp_path / f"bad{bad}", limit=bad))

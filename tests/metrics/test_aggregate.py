@@ -14,6 +14,7 @@ from intergeneval.metrics import (
     aggregate,
     bootstrap_ci,
     per_category,
+    rank_models,
     rank_ub,
     rates,
     round_reference,
@@ -63,6 +64,8 @@ def test_aggregate_means_match_naive_on_random_rows():
             assert agg[m]["n"] == n
             if want is None:
                 assert agg[m] == {"mean": None, "ci_low": None, "ci_high": None, "n": 0}
+            elif n == 1:
+                assert agg[m] == {"mean": pytest.approx(want), "ci_low": None, "ci_high": None, "n": 1}
             else:
                 assert agg[m]["mean"] == pytest.approx(want, rel=1e-12, abs=1e-12)
                 assert agg[m]["ci_low"] <= agg[m]["ci_high"]
@@ -101,15 +104,30 @@ def test_bootstrap_is_deterministic_and_seeded():
     assert a != bootstrap_ci(values, samples=1000, seed=1)
 
 
-def test_bootstrap_single_and_constant_values():
-    assert bootstrap_ci([0.3]) == (0.3, 0.3)
+def test_bootstrap_constant_values():
     assert bootstrap_ci([0.1] * 9) == (0.1, 0.1)
+
+
+def test_a_ci_needs_two_scored_videos_else_it_is_absent():
+    with pytest.raises(ValueError, match="at least 2 values"):
+        bootstrap_ci([0.3])  # one video: a zero-width "interval" that Rank(UB) would trust
+    agg = aggregate([{"if": 0.95, "kisa": 0.5}, {"kisa": 0.7, "if": None}], samples=100)
+    assert agg["if"] == {"mean": 0.95, "ci_low": None, "ci_high": None, "n": 1}
+    assert agg["kisa"]["n"] == 2 and agg["kisa"]["ci_low"] == pytest.approx(0.5)
+
+
+def test_per_category_keeps_every_expected_category_with_counts():
+    rows = [{"pairing": "human-object", "if": 0.5}]
+    cats = per_category(rows, "pairing", expected={"human-object": 2, "human-animal": 3})
+    assert cats["human-animal"] == {"expected": 3, "scored": 0, "videos": 0,
+                                    "metrics": dict.fromkeys(METRICS)}  # all its videos failed: still shown
+    assert (cats["human-object"]["expected"], cats["human-object"]["scored"]) == (2, 1)
 
 
 @pytest.mark.parametrize(
     ("values", "kwargs", "message"),
     [
-        ([], {}, "at least one value"),
+        ([], {}, "at least 2 values"),
         ([0.1, float("nan")], {}, "finite values"),
         ([0.1, 0.2], {"samples": 0}, "samples must be an integer >= 1"),
         ([0.1, 0.2], {"level": 1.0}, r"level must be in \(0, 1\)"),
@@ -173,6 +191,34 @@ def test_rank_ub_matches_naive_on_random_intervals():
             a, b = rng.uniform(-1, 1), rng.uniform(-1, 1)
             cis[f"m{i}"] = (min(a, b), max(a, b))
         assert rank_ub(cis) == naive_rank(cis)
+
+
+def _model(mean, scored, expected, ci=0.05):
+    return {"mean": mean, "ci_low": None if scored < 2 else mean - ci,
+            "ci_high": None if scored < 2 else mean + ci, "scored": scored, "expected": expected}
+
+
+def test_a_model_with_one_of_100_videos_is_not_ranked_above_a_complete_one():
+    out = rank_models({"one": _model(0.95, 1, 100), "all": _model(0.50, 100, 100)})
+    assert out["all"] == {"ranked": True, "rank": 1, "rank_ub": 1, "coverage": 1.0}
+    assert out["one"] == {"ranked": False, "rank": None, "rank_ub": None, "coverage": 0.01}
+
+
+def test_rank_ub_is_computed_among_complete_models_only():
+    # the partial model's high, narrow CI would push both complete models down if it counted
+    out = rank_models({"a": _model(0.6, 10, 10), "b": _model(0.3, 10, 10),
+                       "partial": {**_model(0.99, 2, 10), "ci_low": 0.98, "ci_high": 0.99}})
+    assert [out[k]["rank_ub"] for k in ("a", "b", "partial")] == [1, 2, None]
+    assert [out[k]["rank"] for k in ("a", "b", "partial")] == [1, 2, None]
+
+
+def test_ranking_rule_edge_cases():
+    out = rank_models({"stopped": {**_model(0.9, 5, 5), "complete": False}, "none": _model(None, 0, 0),
+                       "tie1": _model(0.4, 3, 3), "tie2": _model(0.4, 3, 3), "low": _model(0.1, 3, 3),
+                       "single": _model(0.2, 1, 1)})
+    assert not out["stopped"]["ranked"] and not out["none"]["ranked"] and out["none"]["coverage"] is None
+    assert [out[k]["rank"] for k in ("tie1", "tie2", "single", "low")] == [1, 1, 3, 4]
+    assert out["single"]["rank_ub"] is None  # complete, but one video has no CI: ranked by mean only
 
 
 def test_rank_ub_rejects_inverted_interval():
