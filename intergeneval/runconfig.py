@@ -68,7 +68,8 @@ class EvalConfig:
             if getattr(self, name) < low:
                 raise ConfigError(f"{name} must be at least {low}, got {getattr(self, name)}")
         if self.limit is not None and self.limit < 1:  # 0 is not "everything": say what was meant
-            raise ConfigError(f"limit must be at least 1 (leave it out to score every scenario), got {self.limit}")
+            raise ConfigError(f"limit must be at least 1 (leave it out to score every scenario); got "
+                              f"{self.limit}")
         if self.max_side is not None and self.max_side < 64:
             raise ConfigError(f"max_side must be at least 64 pixels, got {self.max_side}")
         if self.mask_resize not in ("stretch", "cover"):
