@@ -312,23 +312,65 @@ def submit(
         raise typer.Exit(2 if e.status and 400 <= e.status < 500 else 1) from None
     finally:
         client.close()
+    _print_job_end(job)
+
+
+def _print_job_end(job: dict[str, Any]) -> None:
+    """A finished job's scores; exit 1 unless it succeeded (an incomplete job lists its failed videos)."""
     if job["status"] != "succeeded":
         typer.echo(f"job {job['id']} {job['status']}: {job.get('error') or ''}", err=True)
+        for f in job.get("failed_videos") or []:
+            typer.echo(f"  not scored {f.get('scenario_id')}: {f.get('status')}: {f.get('reason')}", err=True)
+        if job["status"] == "incomplete":
+            typer.echo(f"retry the failed videos: intergeneval retry {job['id']}", err=True)
         raise typer.Exit(1)
     scores = job.get("scores") or {}
     for m in ("kisa", "sgi", "spi", "kisa_spi", "sgi_spi", "if"):
         s = scores.get(m) or {}
         if s.get("mean") is None:
             typer.echo(f"{m:9s} —")
+        elif s.get("ci_low") is None:  # one video: no CI
+            typer.echo(f"{m:9s} {s['mean']:.4f}")
         else:
             typer.echo(f"{m:9s} {s['mean']:.4f}  [{s['ci_low']:.4f}, {s['ci_high']:.4f}]")
 
 
+def retry(
+    job_id: Annotated[int, typer.Argument(help="The incomplete or failed job to retry.", min=1)],
+    server: Annotated[str, typer.Option(envvar="INTERGENEVAL_SERVER", help="Server URL.")],
+    token: Annotated[str, typer.Option(envvar="INTERGENEVAL_TOKEN", help="API token.")],
+    wait: Annotated[bool, typer.Option("--wait", help="Poll until the job is done; print its scores.")] = False,
+    poll: Annotated[float, typer.Option(help="Seconds between polls with --wait.")] = 5.0,
+    timeout: Annotated[float | None, typer.Option(help="Give up waiting after this many seconds.")] = None,
+) -> None:
+    """Requeue an incomplete (or failed) job: only its videos that were not scored are computed again."""
+    from .client import SubmitClient, SubmitError
+
+    try:
+        client = SubmitClient(server, token=token)
+    except SubmitError as e:
+        raise _err(str(e)) from None
+    try:
+        job = client.retry(job_id)
+        typer.echo(f"job {job['id']}: {job['status']}", err=True)
+        typer.echo(f"{client.server}{job['links']['self']}")
+        if not wait:
+            return
+        job = client.wait(job_id, poll_s=poll, timeout_s=timeout)
+    except SubmitError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2 if e.status and 400 <= e.status < 500 else 1) from None
+    finally:
+        client.close()
+    _print_job_end(job)
+
+
 def register(app: typer.Typer) -> None:
-    """Add `serve`, `worker`, `admin` and `submit` to the `intergeneval` command."""
+    """Add `serve`, `worker`, `admin`, `submit` and `retry` to the `intergeneval` command."""
     app.command("serve")(serve)
     app.command("worker")(worker)
     app.command("submit")(submit)
+    app.command("retry")(retry)
     app.add_typer(admin_app, name="admin")
 
 

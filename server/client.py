@@ -20,7 +20,7 @@ import httpx
 
 log = logging.getLogger(__name__)
 
-FINAL = ("succeeded", "failed", "cancelled")
+FINAL = ("succeeded", "incomplete", "failed", "cancelled")
 
 
 class SubmitError(Exception):
@@ -133,6 +133,10 @@ class SubmitClient:
     def job(self, job_id: int) -> dict[str, Any]:
         """The job's current state."""
         return self._request("GET", f"/api/v1/jobs/{job_id}")
+
+    def retry(self, job_id: int) -> dict[str, Any]:
+        """Requeue an incomplete or failed job (only its videos not scored are computed again)."""
+        return self._request("POST", f"/api/v1/jobs/{job_id}/retry")
 
     def results(self, job_id: int) -> dict[str, Any]:
         """The job's results."""

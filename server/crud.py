@@ -258,19 +258,25 @@ def metric_block(metrics: dict[str, Any] | None) -> dict[str, dict[str, float | 
 def job_public(session: Session, job: Job, *, model: Model | None = None,
                summary: JobSummary | None = None, admin: bool = False) -> JobPublic:
     """API body of a job; `lease_owner` (a worker's host and process) only for admins, the error without
-    server paths."""
+    server paths; scores when it succeeded or is incomplete, the videos not scored when incomplete or
+    failed."""
     model = model or session.get(Model, job.model_id)
-    scores = None
-    if job.status == JobStatus.succeeded:
+    scores = failed_videos = None
+    if job.status in (JobStatus.succeeded, JobStatus.incomplete, JobStatus.failed):
         summary = summary or session.exec(select(JobSummary).where(JobSummary.job_id == job.id)).first()
-        if summary is not None:
-            scores = metric_block(summary.summary.get("metrics"))
+    if summary is not None and job.status in (JobStatus.succeeded, JobStatus.incomplete):
+        scores = metric_block(summary.summary.get("metrics"))  # an incomplete job's: over its scored videos
+    if summary is not None and job.status in (JobStatus.incomplete, JobStatus.failed):
+        failed_videos = [{"scenario_id": str(f.get("scenario_id")), "status": str(f.get("status")),
+                          "reason": redact_paths(str(f.get("reason") or ""))}
+                         for f in (summary.summary.get("videos") or {}).get("failures") or []]
     return JobPublic(
         id=job.id, submission_id=job.submission_id, model_id=job.model_id,
         model_name=model.name if model else "?", suite_id=job.suite_id, suite_version=job.suite_version,
         status=JobStatus(job.status), progress={"done": job.progress_done, "total": job.progress_total},
         attempts=job.attempts, max_attempts=job.max_attempts, error=redact_paths(job.error),
         cancel_requested=job.cancel_requested, queue_position=queue_position(session, job),
+        failed_videos=failed_videos,
         lease_owner=job.lease_owner if admin else None, lease_expires_at=job.lease_expires_at,
         created_at=job.created_at,
         started_at=job.started_at, finished_at=job.finished_at, scores=scores,

@@ -1,8 +1,10 @@
-"""Leaderboard rows: each visible model's latest succeeded job per group, ranked by IF with CI and Rank(UB).
+"""Leaderboard rows: each visible model's latest finished job per group, ranked by IF with CI and Rank(UB).
 
 A group is (suite id, suite version, suite hash, protocol, judge fingerprint): rows made with different
-judges or suite contents are never ranked together (protocol Part I). Reference rows (the paper's reported
-numbers, `baselines.paper_results.reference_rows()`) are appended, flagged `reference: true`, never ranked.
+judges or suite contents are never ranked together (protocol Part I). Within a group only complete rows
+(every scenario of the suite scored) are ranked (`intergeneval.metrics.rank_models`); an incomplete job's row
+is shown unranked, `status: "incomplete"`, with its coverage. Reference rows (the paper's reported numbers,
+`baselines.paper_results.reference_rows()`) are appended, flagged `reference: true`, never ranked.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from intergeneval.formats import csv_cell
+from intergeneval.metrics.aggregate import rank_models
 
 from . import crud
 from .crud import METRICS, Viewer
@@ -37,7 +40,8 @@ def leaderboard(session: Session, *, viewer: Viewer, suite: str | None = None, s
     """The leaderboard body (see docs/api.md): rows, groups, filters, metric names, count."""
     latest = (select(func.max(JobSummary.id))
               .join(Job, Job.id == JobSummary.job_id).join(Model, Model.id == Job.model_id)
-              .where(Job.status == JobStatus.succeeded, crud.visible_models_clause(viewer)))
+              .where(Job.status.in_([JobStatus.succeeded, JobStatus.incomplete]),
+                     crud.visible_models_clause(viewer)))
     if suite:
         latest = latest.where(JobSummary.suite_id == suite)
     if suite_version:
@@ -62,16 +66,18 @@ def leaderboard(session: Session, *, viewer: Viewer, suite: str | None = None, s
             "metrics": list(METRICS), "count": len(rows)}
 
 
-def data_version(session: Session) -> tuple:
-    """Changes whenever the leaderboard may change: a job finished, a summary was stored, a model was edited.
+def data_version(session: Session) -> tuple[tuple, tuple]:
+    """(models part, results part): changes whenever the leaderboard may change.
 
-    Aggregates over indexed columns only (no table scan), far cheaper than building the board, which parses
-    every row's summary JSON. A retried job's summary replaces the row in place; its finish time changes.
+    The models part changes when a model is created or edited (hidden, made private, flagged, its card); the
+    results part when a job finished or a summary was stored (a retried job's summary replaces its row in
+    place; its finish time changes). Aggregates over indexed columns only (no table scan), far cheaper than
+    building the board, which parses every row's summary JSON.
     """
     jobs = session.exec(select(func.max(Job.finished_at), func.count(Job.finished_at))).one()
     summaries = session.exec(select(func.max(JobSummary.id))).one()
     models = session.exec(select(func.max(Model.updated_at), func.count(Model.id))).one()
-    return (*jobs, summaries, *models)
+    return (tuple(models), (*jobs, summaries))
 
 
 class BoardCache:
@@ -96,18 +102,25 @@ class BoardCache:
             self._items.move_to_end(key)
             return hit[1]
 
-    def get_or_build(self, key: tuple, version: tuple, build: Callable[[], bytes]) -> tuple[bytes, bytes]:
-        """The cached answer, or build it. One thread builds a given answer at a time: while it does, the
-        others get the previous version's answer if there is one (stale by the build's duration, well under a
-        second) or wait for the build; a herd of pollers never builds it many times at once."""
+    def get_or_build(self, key: tuple, version: tuple[tuple, tuple],
+                     build: Callable[[], bytes]) -> tuple[bytes, bytes]:
+        """The cached answer, or build it. One thread builds a given answer at a time; a herd of pollers never
+        builds it many times at once.
+
+        `version` is `data_version`'s (models part, results part). While one thread rebuilds, the others get
+        the previous answer at once when only results changed since it was built (stale by the build's
+        duration, well under a second); when a model changed (hidden, made private) they wait for the build:
+        an answer listing a model that may no longer be shown is never served again.
+        """
         with self._lock:
             hit = self._items.get(key)
             if hit is not None and hit[0] == version:
                 self._items.move_to_end(key)
                 return hit[1]
             key_lock = self._building.setdefault(key, threading.Lock())
-        if not key_lock.acquire(blocking=hit is None):
-            return hit[1]  # another thread is rebuilding it: serve the previous answer meanwhile
+        stale_ok = hit is not None and hit[0][0] == version[0]
+        if not key_lock.acquire(blocking=not stale_ok):
+            return hit[1]  # another thread is rebuilding it after new results: serve the previous answer
         try:
             fresh = self.get(key, version)  # built by another thread while this one waited
             if fresh is not None:
@@ -147,22 +160,29 @@ def render(session: Session, cache: BoardCache, viewer: Viewer, *, suite: str | 
 
 
 def categories(summary: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per-category means in the API's shape: `n` (= `scored`) videos scored of `expected` (every category of
+    the suite, even one whose videos all failed: its means are null)."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for key, cats in (summary.get("categories") or {}).items():
-        out[key] = {str(cat): {"n": v.get("videos"), **{m: (v.get("metrics") or {}).get(m) for m in METRICS}}
+        out[key] = {str(cat): {"n": v.get("videos"), "scored": v.get("scored", v.get("videos")),
+                               "expected": v.get("expected"),
+                               **{m: (v.get("metrics") or {}).get(m) for m in METRICS}}
                     for cat, v in (cats or {}).items()}
     return out
 
 
 def _row(s: JobSummary, job: Job, model: Model) -> dict[str, Any]:
     return {
-        "rank": None, "rank_ub": None, "reference": False,
+        "rank": None, "rank_ub": None, "reference": False, "ranked": False, "status": "incomplete",
+        # not stopped early, not limited (read, then dropped, by _rank)
+        "_complete": bool(s.complete) and s.summary.get("comparable", True) is not False,
         "model_id": model.id, "model_name": model.name, "organisation": model.organisation,
         "model_link": model.link, "flagged": model.flagged,
         "suite_id": s.suite_id, "suite_version": s.suite_version, "suite_hash": s.suite_hash,
         "protocol": s.protocol, "judge_fingerprint": s.judge_fingerprint, "judge_label": s.judge_label,
         "metrics": crud.metric_block(s.summary.get("metrics")),
-        "coverage": {"scored": s.scored, "expected": s.expected},
+        "coverage": {"scored": s.scored, "expected": s.expected,
+                     "ratio": s.scored / s.expected if s.expected else None},
         "categories": categories(s.summary),
         "date": iso(job.finished_at or s.created_at), "job_id": job.id,
         "links": {"job": f"/api/v1/jobs/{job.id}", "results": f"/api/v1/jobs/{job.id}/results",
@@ -170,16 +190,11 @@ def _row(s: JobSummary, job: Job, model: Model) -> dict[str, Any]:
     }
 
 
-def _rank_ub(cis: dict[int, tuple[float, float]]) -> dict[int, int]:
-    try:
-        from intergeneval.metrics.aggregate import rank_ub
-    except ImportError:  # the metrics module predates rank_ub: same definition, inline
-        return {k: 1 + sum(1 for o, (lo, _) in cis.items() if o != k and lo > hi) for k, (_, hi) in cis.items()}
-    return rank_ub(cis)
-
-
 def _rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rank rows in place within their group and sort them; returns the groups."""
+    """Rank rows in place within their group (complete rows only) and sort them; returns the groups.
+
+    Ranked rows come first by rank, then the incomplete ones by coverage (higher first); ties by name.
+    """
     by_group: dict[tuple, list[dict[str, Any]]] = {}
     for r in rows:
         by_group.setdefault(tuple(r[k] for k in GROUP_KEYS), []).append(r)
@@ -187,24 +202,17 @@ def _rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ordered: list[dict[str, Any]] = []
     for key in sorted(by_group, key=lambda k: tuple(str(x) for x in k)):
         members = by_group[key]
-        members.sort(key=lambda r: (r["metrics"]["if"]["mean"] is None, -(r["metrics"]["if"]["mean"] or 0.0),
+        ranking = rank_models({i: {**r["metrics"]["if"], **r["coverage"], "complete": r.pop("_complete")}
+                               for i, r in enumerate(members)})
+        for i, r in enumerate(members):
+            got = ranking[i]
+            r.update(rank=got["rank"], rank_ub=got["rank_ub"], ranked=got["ranked"],
+                     status="ranked" if got["ranked"] else "incomplete")
+        members.sort(key=lambda r: (not r["ranked"], r["rank"] or 0, -(r["coverage"]["ratio"] or 0.0),
                                     r["model_name"]))
-        rank = 0
-        previous = object()
-        for i, r in enumerate(members, 1):
-            mean = r["metrics"]["if"]["mean"]
-            if mean is None:
-                continue
-            if mean != previous:
-                rank, previous = i, mean
-            r["rank"] = rank
-        cis = {i: (r["metrics"]["if"]["ci_low"], r["metrics"]["if"]["ci_high"]) for i, r in enumerate(members)
-               if r["metrics"]["if"]["ci_low"] is not None and r["metrics"]["if"]["ci_high"] is not None}
-        for i, ub in _rank_ub(cis).items():
-            members[i]["rank_ub"] = ub
         ordered += members
         groups.append({**dict(zip(GROUP_KEYS, key, strict=True)), "judge_label": members[0]["judge_label"],
-                       "num_rows": len(members)})
+                       "num_rows": len(members), "num_ranked": sum(r["ranked"] for r in members)})
     rows[:] = ordered
     return groups
 
@@ -231,7 +239,8 @@ def _reference_row(r: dict[str, Any]) -> dict[str, Any]:
         return v.get("mean") if isinstance(v, dict) else v
 
     return {
-        "rank": None, "rank_ub": None, "reference": True, "model_id": None, "job_id": None,
+        "rank": None, "rank_ub": None, "reference": True, "ranked": False, "status": "reference",
+        "model_id": None, "job_id": None,
         "model_name": r.get("model_name") or r.get("model") or r.get("name"),
         "organisation": r.get("organisation"), "model_link": r.get("link"), "flagged": False,
         "suite_id": r.get("suite_id"), "suite_version": r.get("suite_version"), "suite_hash": r.get("suite_hash"),
@@ -252,7 +261,7 @@ def to_csv(body: dict[str, Any]) -> str:
     header = ["rank", "rank_ub", "reference", "model_name", "organisation", "model_id", "suite_id",
               "suite_version", "suite_hash", "protocol", "judge_label", "judge_fingerprint"]
     header += [f"{m}_{k}" for m in METRICS for k in ("mean", "ci_low", "ci_high")]
-    header += ["scored", "expected", "date", "job_id"] + [f"cat_{c}_if" for _, c in cats]
+    header += ["status", "scored", "expected", "date", "job_id"] + [f"cat_{c}_if" for _, c in cats]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
@@ -260,7 +269,7 @@ def to_csv(body: dict[str, Any]) -> str:
         line = [r.get(k) for k in header[:12]]
         line += [r["metrics"][m][k] for m in METRICS for k in ("mean", "ci_low", "ci_high")]
         cov = r.get("coverage") or {}
-        line += [cov.get("scored"), cov.get("expected"), r.get("date"), r.get("job_id")]
+        line += [r.get("status"), cov.get("scored"), cov.get("expected"), r.get("date"), r.get("job_id")]
         line += [((r.get("categories") or {}).get(k) or {}).get(c, {}).get("if") for k, c in cats]
         w.writerow(["" if v is None else csv_cell(v) for v in line])  # names are users' text: no formulas
     return buf.getvalue()

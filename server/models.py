@@ -38,16 +38,24 @@ def iso(dt: datetime | None) -> str | None:
 
 
 class JobStatus(StrEnum):
-    """Where a job is in its life; the last three are final."""
+    """Where a job is in its life; the last four are final.
+
+    `succeeded`: every video of the suite scored. `incomplete`: some videos failed because of the evaluator
+    (judge, tracker, detector, out of memory, a stored file gone): the row is shown unranked with its
+    coverage, and a retry rescores only the failed videos. `failed`: no video scored, or attempts ran out.
+    """
 
     queued = "queued"
     running = "running"
     succeeded = "succeeded"
+    incomplete = "incomplete"
     failed = "failed"
     cancelled = "cancelled"
 
 
-FINAL_JOB_STATUSES = (JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled)
+FINAL_JOB_STATUSES = (JobStatus.succeeded, JobStatus.incomplete, JobStatus.failed, JobStatus.cancelled)
+#: Final statuses a retry may requeue (its scored videos come from the result cache).
+RETRYABLE_JOB_STATUSES = (JobStatus.incomplete, JobStatus.failed)
 
 
 class _Public(SQLModel):
@@ -305,6 +313,8 @@ class JobPublic(_Public):
     error: str | None
     cancel_requested: bool
     queue_position: int | None
+    #: Videos not scored (incomplete or failed jobs): scenario id, status and reason, from the job's summary.
+    failed_videos: list[dict[str, str]] | None = None
     lease_owner: str | None
     lease_expires_at: datetime | None
     created_at: datetime

@@ -1,4 +1,4 @@
-"""The durable job queue, on the `jobs` table: claim with a lease, heartbeat, finish, requeue, cancel.
+"""The durable job queue, on the `jobs` table: claim with a lease, heartbeat, finish, requeue, retry, cancel.
 
 Example:
     >>> from server.queue import claim  # doctest: +SKIP
@@ -23,7 +23,7 @@ from enum import StrEnum
 from sqlalchemy import String, and_, cast, func, select, update
 from sqlalchemy.engine import Engine
 
-from .models import Job, JobStatus, utcnow
+from .models import RETRYABLE_JOB_STATUSES, Job, JobStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def heartbeat(engine: Engine, *, job_id: int, worker_id: str, lease_s: float,
 
 
 def finish(engine: Engine, *, job_id: int, worker_id: str, status: JobStatus, error: str | None = None) -> bool:
-    """Mark a held job final (succeeded, failed or cancelled); False when the lease was lost meanwhile."""
+    """Mark a held job final (succeeded, incomplete, failed or cancelled); False when the lease was lost."""
     now = utcnow()
     values: dict = {"status": status, "lease_owner": None, "lease_expires_at": None, "finished_at": now,
                     "updated_at": now}
@@ -143,6 +143,23 @@ def release(engine: Engine, *, job_id: int, worker_id: str, error: str | None,
             return JobStatus.failed
         n = conn.execute(update(Job).where(held).values(status=JobStatus.queued, **base)).rowcount
     return JobStatus.queued if n else None
+
+
+def retry(engine: Engine, *, job_id: int) -> bool:
+    """Requeue an incomplete or failed job with fresh attempts; False when it is in another state.
+
+    The job keeps its output folder and the workers share the result cache, so only the videos that were not
+    scored are computed again. Its last error stays until the retry finishes.
+    """
+    now = utcnow()
+    with engine.begin() as conn:
+        n = conn.execute(
+            update(Job).where(Job.id == job_id, Job.status.in_(RETRYABLE_JOB_STATUSES))
+            .values(status=JobStatus.queued, attempts=0, cancel_requested=False, lease_owner=None,
+                    lease_expires_at=None, finished_at=None, progress_done=0, updated_at=now)).rowcount
+    if n:
+        log.info("job %d requeued for a retry", job_id)
+    return n == 1
 
 
 def cancel(engine: Engine, *, job_id: int) -> str | None:

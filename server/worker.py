@@ -248,19 +248,24 @@ class Worker:
             return queue.release(self.engine, job_id=job_id, worker_id=self.worker_id, error=None,
                                  count_attempt=False)
         videos = summary.get("videos") or {}
-        if videos.get("expected") and not videos.get("scored"):
-            reasons = "; ".join(f"{f['scenario_id']}: {f.get('reason') or f.get('status')}"
-                                for f in (videos.get("failures") or [])[:3])
-            with session_scope(self.engine) as session:
-                crud.store_summary(session, job_id=job_id, summary=summary)
-            queue.finish(self.engine, job_id=job_id, worker_id=self.worker_id, status=JobStatus.failed,
-                         error=f"no video could be scored ({videos.get('failed', 0)} failed): "
-                               f"{redact_paths(reasons)}")
-            return JobStatus.failed
+        expected, scored = int(videos.get("expected") or 0), int(videos.get("scored") or 0)
+        reasons = "; ".join(f"{f['scenario_id']}: {f.get('reason') or f.get('status')}"
+                            for f in (videos.get("failures") or [])[:3])
         with session_scope(self.engine) as session:
             crud.store_summary(session, job_id=job_id, summary=summary)
-        ok = queue.finish(self.engine, job_id=job_id, worker_id=self.worker_id, status=JobStatus.succeeded)
-        return JobStatus.succeeded if ok else None
+        if expected and not scored:
+            status = JobStatus.failed
+            error = f"no video could be scored ({videos.get('failed', 0)} failed): {redact_paths(reasons)}"
+        elif scored < expected or not summary.get("complete", True):
+            # The uploads were checked before queueing, so what failed here is the evaluator's failure (judge,
+            # tracker, detector, memory, a stored file gone): not a success, and not the model's score either.
+            status = JobStatus.incomplete
+            error = (f"{expected - scored} of {expected} videos not scored; the model is not ranked until a "
+                     f"retry scores them (POST /api/v1/jobs/{job_id}/retry): {redact_paths(reasons)}")
+        else:
+            status, error = JobStatus.succeeded, None
+        ok = queue.finish(self.engine, job_id=job_id, worker_id=self.worker_id, status=status, error=error)
+        return status if ok else None
 
 
 class _JobState:

@@ -129,7 +129,7 @@ class Service:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             j = self.client.get(f"/api/v1/jobs/{job_id}").json()
-            if j["status"] in ("succeeded", "failed", "cancelled"):
+            if j["status"] in ("succeeded", "incomplete", "failed", "cancelled"):
                 return j
             time.sleep(0.05)
         raise AssertionError(f"job {job_id} did not finish in {timeout} s: {j}")

@@ -17,12 +17,14 @@ from server.models import Job, JobStatus, Model, utcnow
 METRICS = ("kisa", "sgi", "spi", "kisa_spi", "sgi_spi", "if")
 
 
-def _summary(if_mean: float, half: float, *, judge: str = "qwen", suite_version: str = "1") -> dict:
-    metrics = {m: {"mean": if_mean, "ci_low": if_mean - half, "ci_high": if_mean + half, "n": 10} for m in METRICS}
+def _summary(if_mean: float, half: float, *, judge: str = "qwen", suite_version: str = "1", scored: int = 10,
+             expected: int = 10) -> dict:
+    ci = (if_mean - half, if_mean + half) if scored >= 2 else (None, None)
+    metrics = {m: {"mean": if_mean, "ci_low": ci[0], "ci_high": ci[1], "n": scored} for m in METRICS}
     return {"protocol": "intergeneval-v1", "complete": True,
             "suite": {"id": "s", "version": suite_version, "content_hash": f"hash-{suite_version}"},
             "fingerprints": {"judge": {"backend": judge, "model": f"org/{judge}-7b"}, "tracker": {"backend": "sam2"}},
-            "metrics": metrics, "videos": {"expected": 10, "scored": 9, "failed": 1},
+            "metrics": metrics, "videos": {"expected": expected, "scored": scored, "failed": expected - scored},
             "categories": {"interaction_type": {"contact": {"videos": 4, "metrics": {"if": if_mean + 0.01}}},
                            "pairing": {"human-object": {"videos": 9, "metrics": {"if": if_mean}}}}}
 
@@ -67,7 +69,8 @@ def test_ranking_rank_ub_and_groups(service, board):
     assert gpt == [("d", 1, 1, "gpt:gpt-7b")]
     assert sorted(g["num_rows"] for g in body["groups"]) == [1, 3]
     row = body["rows"][0]
-    assert set(row["metrics"]) == set(METRICS) and row["coverage"] == {"scored": 9, "expected": 10}
+    assert set(row["metrics"]) == set(METRICS) and row["coverage"] == {"scored": 10, "expected": 10, "ratio": 1.0}
+    assert row["ranked"] is True and row["status"] == "ranked"
     assert row["categories"]["interaction_type"]["contact"]["n"] == 4
     assert len(row["judge_fingerprint"]) == 64 and row["job_id"] and row["date"].endswith("Z")
 
@@ -79,6 +82,28 @@ def test_latest_job_per_model_ties_and_failed_jobs(service, board):
     board("c", _summary(0.9, 0.1), status=JobStatus.failed)  # not a result
     got = [(r["model_name"], r["rank"]) for r in _rows(service)["rows"]]
     assert got == [("a", 1), ("b", 1)]
+
+
+def test_a_model_with_1_of_100_videos_is_shown_incomplete_below_a_complete_one(service, board):
+    # the case: IF 0.95 on 1 of 100 videos ranked 1st above IF 0.50 on 100 of 100
+    board("one-video", _summary(0.95, 0.0, scored=1, expected=100))
+    board("all-videos", _summary(0.50, 0.05, scored=100, expected=100))
+    rows = _rows(service)["rows"]
+    assert [(r["model_name"], r["rank"], r["rank_ub"], r["status"]) for r in rows] == [
+        ("all-videos", 1, 1, "ranked"), ("one-video", None, None, "incomplete")]
+    assert rows[1]["coverage"] == {"scored": 1, "expected": 100, "ratio": 0.01} and not rows[1]["ranked"]
+    assert _rows(service)["groups"][0]["num_ranked"] == 1
+
+
+def test_rank_ub_counts_complete_rows_only(service, board):
+    board("a", _summary(0.60, 0.05))
+    board("b", _summary(0.40, 0.05))
+    # 2 of 4 videos (two stored videos deleted mid-job), a high narrow CI: it must not push a and b down
+    board("partial", _summary(0.99, 0.001, scored=2, expected=4))  # stored "succeeded", as it once was
+    rows = _rows(service)["rows"]
+    assert {r["model_name"]: (r["rank"], r["rank_ub"]) for r in rows} == {
+        "a": (1, 1), "b": (2, 2), "partial": (None, None)}
+    assert [r["status"] for r in rows] == ["ranked", "ranked", "incomplete"]
 
 
 def test_filters(service, board):
@@ -124,7 +149,7 @@ def test_csv(service, board):
     assert len(rows) == 1
     row = rows[0]
     got = (row["rank"], row["model_name"], row["if_mean"], row["scored"], row["expected"])
-    assert got == ("1", "a", "0.5", "9", "10")
+    assert got == ("1", "a", "0.5", "10", "10") and row["status"] == "ranked"
     assert float(row["if_ci_low"]) == pytest.approx(0.4) and row["cat_contact_if"] == "0.51"
     # The JSON and CSV carry the same rows.
     body = _rows(service)
@@ -153,7 +178,50 @@ def test_cached_answers_follow_every_change(service, board):
     assert [r["model_name"] for r in _rows(service, headers=admin)["rows"]] == ["b", "a"]  # admins see hidden
 
 
+@pytest.mark.parametrize("change", ["hidden by an admin", "made private by its owner"])
+def test_a_hidden_or_private_model_leaves_the_very_next_answers_under_20_concurrent_requests(
+        service, board, monkeypatch, change):
+    import threading
+    import time
+
+    from server import leaderboard as lb
+
+    board("secret", _summary(0.6, 0.05))
+    board("other", _summary(0.4, 0.05))
+    assert [r["model_name"] for r in _rows(service)["rows"]] == ["secret", "other"]  # cached, lists it
+    build = lb.leaderboard
+
+    def slow_build(*args, **kwargs):  # a board that takes a while to build, as a large one does
+        time.sleep(0.3)
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(lb, "leaderboard", slow_build)
+    if change == "hidden by an admin":
+        r = service.client.patch("/api/v1/models/1", json={"hidden": True},
+                                 headers=service.auth("root", scopes=("admin",), admin=True))
+    else:
+        r = service.client.patch("/api/v1/models/1", json={"public": False}, headers=service.auth("alice"))
+    assert r.status_code == 200, r.text
+    seen: list[list[str]] = []
+    lock = threading.Lock()
+    start = threading.Barrier(20)
+
+    def ask():
+        start.wait()
+        names = [r["model_name"] for r in _rows(service)["rows"]]
+        with lock:
+            seen.append(names)
+
+    threads = [threading.Thread(target=ask) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(seen) == 20 and all(names == ["other"] for names in seen), seen
+
+
 def test_board_cache_builds_once_and_serves_the_previous_answer_while_rebuilding():
+    import gzip
     import threading
     import time
 
@@ -162,6 +230,7 @@ def test_board_cache_builds_once_and_serves_the_previous_answer_while_rebuilding
     cache = BoardCache()
     builds = []
     release = threading.Event()
+    v1, v2 = (("models-1",), (1,)), (("models-1",), (2,))  # v2: only results changed
 
     def slow(data: bytes):
         def build() -> bytes:
@@ -172,7 +241,7 @@ def test_board_cache_builds_once_and_serves_the_previous_answer_while_rebuilding
 
     # Ten concurrent first requests: one build, everyone gets its answer.
     got = []
-    threads = [threading.Thread(target=lambda: got.append(cache.get_or_build(("k",), (1,), slow(b"v1"))[0]))
+    threads = [threading.Thread(target=lambda: got.append(cache.get_or_build(("k",), v1, slow(b"v1"))[0]))
                for _ in range(10)]
     for t in threads:
         t.start()
@@ -181,17 +250,46 @@ def test_board_cache_builds_once_and_serves_the_previous_answer_while_rebuilding
     for t in threads:
         t.join()
     assert builds == [b"v1"] and got == [b"v1"] * 10
-    # The data changed: while one thread rebuilds, the others get v1 at once instead of waiting.
+    # New results: while one thread rebuilds, the others get v1 at once instead of waiting.
     release.clear()
-    rebuilding = threading.Thread(target=lambda: cache.get_or_build(("k",), (2,), slow(b"v2")))
+    rebuilding = threading.Thread(target=lambda: cache.get_or_build(("k",), v2, slow(b"v2")))
     rebuilding.start()
     time.sleep(0.1)
     start = time.perf_counter()
-    assert cache.get_or_build(("k",), (2,), slow(b"never"))[0] == b"v1"
+    assert cache.get_or_build(("k",), v2, slow(b"never"))[0] == b"v1"
     assert time.perf_counter() - start < 0.5
     release.set()
     rebuilding.join()
-    assert cache.get_or_build(("k",), (2,), slow(b"never"))[0] == b"v2" and builds == [b"v1", b"v2"]
-    import gzip
+    assert cache.get_or_build(("k",), v2, slow(b"never"))[0] == b"v2" and builds == [b"v1", b"v2"]
+    assert gzip.decompress(cache.get(("k",), v2)[1]) == b"v2"
 
-    assert gzip.decompress(cache.get(("k",), (2,))[1]) == b"v2"
+
+def test_board_cache_never_serves_an_answer_from_before_a_model_changed():
+    import threading
+    import time
+
+    from server.leaderboard import BoardCache
+
+    cache = BoardCache()
+    release = threading.Event()
+
+    def slow(data: bytes):
+        def build() -> bytes:
+            release.wait(5)
+            return data
+        return build
+
+    cache.get_or_build(("k",), (("m1",), (1,)), lambda: b"lists the model")
+    hidden = (("m2",), (1,))  # a model was hidden: the models part changed
+    rebuilding = threading.Thread(target=lambda: cache.get_or_build(("k",), hidden, slow(b"without it")))
+    rebuilding.start()
+    time.sleep(0.1)
+    got = []
+    waiter = threading.Thread(target=lambda: got.append(cache.get_or_build(("k",), hidden, slow(b"x"))[0]))
+    waiter.start()
+    time.sleep(0.2)
+    assert got == []  # waits for the build instead of answering with the old board
+    release.set()
+    rebuilding.join()
+    waiter.join()
+    assert got == [b"without it"]

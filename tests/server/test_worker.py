@@ -93,7 +93,7 @@ def test_end_to_end_real_runner_results_evidence_leaderboard(service_factory, sc
     assert any(e for e, _ in flagged.values()) and any(d for _, d in flagged.values())
     board = svc.client.get("/api/v1/leaderboard?include_reference=false").json()
     assert [r["model_name"] for r in board["rows"]] == ["m1"] and board["rows"][0]["rank"] == 1
-    assert board["rows"][0]["coverage"] == {"scored": 6, "expected": 6}
+    assert board["rows"][0]["coverage"] == {"scored": 6, "expected": 6, "ratio": 1.0}
     csv = svc.client.get("/api/v1/leaderboard?format=csv&include_reference=false")
     assert csv.headers["content-type"].startswith("text/csv")
     assert csv.text.splitlines()[1].startswith("1,1,False,m1,Lab")
@@ -280,3 +280,70 @@ def test_four_workers_on_sqlite_run_each_job_exactly_once(tmp_path, scenes, scen
     ids = add_jobs_to(engine, catalog, 40)
     runs = _run_workers(url, make_settings(tmp_path, scenes, poll_seconds=0.01), catalog, 4, 40)
     assert sorted(int(k) for k in runs) == ids and set(runs.values()) == {1}
+
+
+# --------------------------------------------------------------------------------------------- incomplete jobs
+class _FlakyJudge(ScriptedJudge):
+    """Fails on the scenarios in `broken` (as a judge out of GPU memory would) until they are removed."""
+
+    def __init__(self, answers, broken):
+        super().__init__(answers)
+        self.broken = set(broken)
+
+    def complete(self, video, request):
+        from intergeneval.errors import JudgeError
+
+        if video.scenario.id in self.broken:
+            raise JudgeError(f"out of GPU memory on scenario {video.scenario.id!r}")
+        return super().complete(video, request)
+
+
+def test_evaluator_failures_end_incomplete_unranked_and_a_retry_rescores_only_them(service_factory, scenes,
+                                                                                   zipper):
+    broken = sorted(p.stem for p in scenes.videos.glob("*.mp4"))[:2]
+    judge = _FlakyJudge(scenes.answers, broken)
+    svc = service_factory(worker=True, worker_kwargs={"backends": {
+        "judge": judge, "tracker": ReplayTracker(scenes.tracks), "detector": None}})
+    headers = svc.auth()
+    jid = svc.submit(headers, zipper(scenes.videos)).json()["job"]["id"]
+    job = svc.wait(jid)
+    assert job["status"] == "incomplete", job  # not "succeeded" with 4 of 6
+    assert sorted(f["scenario_id"] for f in job["failed_videos"]) == broken
+    assert "out of GPU memory" in job["failed_videos"][0]["reason"] and "2 of 6 videos not scored" in job["error"]
+    assert job["scores"]["if"]["mean"] is not None  # what was scored is shown, with its coverage
+    row = svc.client.get("/api/v1/leaderboard?include_reference=false").json()["rows"][0]
+    assert (row["status"], row["rank"], row["rank_ub"], row["coverage"]["scored"]) == ("incomplete", None, None, 4)
+
+    other = svc.auth("mallory")
+    assert svc.client.post(f"/api/v1/jobs/{jid}/retry", headers=other).status_code == 403
+    judge.broken.clear()  # the judge recovered
+    judge.calls.clear()
+    r = svc.client.post(f"/api/v1/jobs/{jid}/retry", headers=headers)
+    assert r.status_code == 200 and r.json()["status"] == "queued", r.text
+    job = svc.wait(jid)
+    assert job["status"] == "succeeded" and job["failed_videos"] is None
+    assert {sid for sid, *_ in judge.calls} == set(broken)  # only the failed videos were judged again
+    row = svc.client.get("/api/v1/leaderboard?include_reference=false").json()["rows"][0]
+    assert (row["status"], row["rank"], row["coverage"]["scored"]) == ("ranked", 1, 6)
+    r = svc.client.post(f"/api/v1/jobs/{jid}/retry", headers=headers)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "conflict"  # nothing left to retry
+
+
+def test_stored_videos_gone_mid_job_leave_it_incomplete_not_succeeded(service_factory, scenes, zipper):
+    from server.models import Submission
+
+    svc = service_factory()  # no worker yet: the files go missing between queueing and scoring
+    jid = svc.submit(svc.auth(), zipper(scenes.videos)).json()["job"]["id"]
+    with Session(svc.engine) as s:
+        folder = svc.storage.path(s.get(Submission, s.get(Job, jid).submission_id).folder)
+    gone = sorted(folder.glob("*.mp4"))[:2]
+    for p in gone:
+        p.unlink()
+    worker = Worker(svc.engine, svc.settings, backends={
+        "judge": ScriptedJudge(scenes.answers), "tracker": ReplayTracker(scenes.tracks), "detector": None})
+    assert worker.run_once()
+    job = svc.client.get(f"/api/v1/jobs/{jid}").json()
+    assert job["status"] == "incomplete"
+    assert sorted(f["scenario_id"] for f in job["failed_videos"]) == sorted(p.stem for p in gone)
+    row = svc.client.get("/api/v1/leaderboard?include_reference=false").json()["rows"][0]
+    assert row["rank"] is None and row["status"] == "incomplete" and row["coverage"]["scored"] == 4

@@ -13,10 +13,10 @@ from ... import crud, queue
 from ...fingerprints import fingerprint_hash, judge_label
 from ...leaderboard import categories
 from ...redact import redact_paths
-from ...models import (FINAL_JOB_STATUSES, NO_NUL, Job, JobPublic, JobsPublic, JobStatus, JobSummary, Model,
-                       VideoResult)
+from ...models import (FINAL_JOB_STATUSES, NO_NUL, RETRYABLE_JOB_STATUSES, Job, JobPublic, JobsPublic,
+                       JobStatus, JobSummary, Model, VideoResult)
 from ..deps import (DB_INT_MAX, AuthCaller, JobId, Limit, Offset, OptionalCaller, ServicesDep, SessionDep,
-                    TOKEN_OPTIONAL, viewer_of)
+                    SubmitCaller, TOKEN_OPTIONAL, viewer_of)
 from ..errors import ApiError, error_responses, not_found
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
@@ -68,6 +68,31 @@ def cancel_job(job_id: JobId, caller: AuthCaller, session: SessionDep, services:
     if job.status in FINAL_JOB_STATUSES:
         raise ApiError(409, "conflict", f"job {job_id} is already {job.status}")
     queue.cancel(services.engine, job_id=job_id)
+    session.expire_all()
+    return crud.job_public(session, session.get(Job, job_id), model=model, admin=caller.is_admin)
+
+
+@router.post("/{job_id}/retry", response_model=JobPublic, summary="Retry an incomplete or failed job",
+             responses=error_responses(401, 403, 404, 409, 422, 429))
+def retry_job(job_id: JobId, caller: SubmitCaller, session: SessionDep, services: ServicesDep) -> JobPublic:
+    """Requeue an incomplete (or failed) job: only its videos that were not scored are computed again (the
+    others come from the result cache). Owner or admin, with the submit scope; counts against the
+    concurrent-jobs quota."""
+    job, model = _visible_job(session, job_id, caller)
+    if not (caller.is_admin or job.owner_id == caller.user.id):
+        raise ApiError(403, "forbidden", f"job {job_id} belongs to another user")
+    if job.status not in RETRYABLE_JOB_STATUSES:
+        raise ApiError(409, "conflict", f"job {job_id} is {job.status}: only an incomplete or failed job can "
+                       "be retried")
+    limit = caller.user.concurrent_jobs if caller.user.concurrent_jobs is not None else \
+        services.settings.concurrent_jobs
+    active = crud.active_jobs(session, owner_id=caller.user.id)
+    if not caller.is_admin and active >= limit:
+        raise ApiError(429, "quota_exceeded", f"you have {active} queued or running jobs; the quota is "
+                       f"{limit}: wait for one to finish", {"quota": "concurrent_jobs", "limit": limit,
+                                                            "used": active})
+    if not queue.retry(services.engine, job_id=job_id):
+        raise ApiError(409, "conflict", f"job {job_id} changed state meanwhile: read it again")
     session.expire_all()
     return crud.job_public(session, session.get(Job, job_id), model=model, admin=caller.is_admin)
 

@@ -35,7 +35,7 @@ def get_model(model_id: ModelId, caller: OptionalCaller, session: SessionDep) ->
         raise not_found(f"model {model_id}")
     rows = board.leaderboard(session, viewer=viewer_of(caller), include_reference=False)["rows"]
     results = [{k: r[k] for k in ("suite_id", "suite_version", "judge_fingerprint", "judge_label", "job_id", "date",
-                                  "metrics", "coverage", "rank", "rank_ub")}
+                                  "metrics", "coverage", "rank", "rank_ub", "ranked", "status")}
                for r in rows if r["model_id"] == model_id]
     return crud.model_public(session, m, results=results)
 
