@@ -253,3 +253,47 @@ def test_save_jpegs_writes_every_frame(tmp_path):
     video.save_jpegs([])  # nothing to do
     with pytest.raises(FileNotFoundError):
         video.save_jpegs([(tmp_path / "no-such-folder" / "x.jpg", frames[0])] * 2, workers=2)
+
+
+# ------------------------------------------------------------------------------------ memory bound
+@pytest.fixture(scope="module")
+def big_clip(tmp_path_factory):
+    """A 4000x4000 video of 4 frames (cheap: one flat frame repeated, fastest preset): 183 MB decoded."""
+    frame = np.full((4000, 4000, 3), 120, np.uint8)
+    frame[1000:2000, 1000:3000] = (200, 10, 10)
+    path = tmp_path_factory.mktemp("big") / "big.mp4"
+    return video.encode_video(path, [frame] * 4, preset="ultrafast")
+
+
+def test_max_side_decodes_big_videos_small_without_holding_them_whole(big_clip):
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        d = video.decode(big_clip, max_side=512)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert d.frames.shape == (4, 512, 512, 3)
+    assert (d.info.width, d.info.height, d.info.frames) == (4000, 4000, 4)  # the video's own size
+    assert peak < 20 << 20  # one full frame alone is 48 MB; the whole video 183 MB
+    red = d.frames[0, 200, 250]  # the red block, scaled with the frame
+    assert red[0] > 150 and red[1] < 60
+
+
+def test_a_video_over_the_memory_limit_is_refused_before_decoding(big_clip):
+    e = _status(big_clip, max_bytes=100 << 20)
+    assert e.status == "too_large" and "4 frames at 4000x4000 need 183 MB decoded" in e.reason
+    assert "over the limit of 100 MB" in e.reason and "--max-side" in e.reason
+    assert video.decode(big_clip, max_side=1024, max_bytes=100 << 20).frames.shape == (4, 1024, 1024, 3)
+
+
+def test_the_limit_holds_when_the_header_understates_the_frames(big_clip):
+    import av
+
+    # decode() sizes its buffer from the header; a header stating 1 frame must not let 4 through
+    with av.open(str(big_clip)) as container:
+        with pytest.raises(VideoError) as e:
+            video._decode_all(container, container.streams.video[0], big_clip, capacity=1, size=(4000, 4000),
+                              max_bytes=100 << 20)
+    assert e.value.status == "too_large" and "more frames than the header states" in e.value.reason
