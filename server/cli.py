@@ -28,9 +28,40 @@ log = logging.getLogger(__name__)
 admin_app = typer.Typer(help="Administer the service's database (tokens).", no_args_is_help=True)
 
 
+@admin_app.callback()
+def _admin() -> None:
+    """Administer the service's database (tokens)."""
+    _require("admin")
+
+
 def _err(message: str, code: int = 2) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
+
+
+#: What each command needs beyond the core install, and the extra that brings it.
+_NEEDS = {"serve": ("server", ("fastapi", "uvicorn", "sqlmodel", "pydantic_settings", "multipart")),
+          "worker": ("server", ("sqlmodel", "pydantic_settings")),
+          "admin": ("server", ("sqlmodel", "pydantic_settings")),
+          "submit": ("client", ("httpx",))}
+
+
+def _require(command: str) -> None:
+    """Exit 2 naming the extra to install when `command`'s packages are missing (a core install)."""
+    import importlib.util
+
+    extra, modules = _NEEDS[command]
+    missing = []
+    for m in modules:
+        try:
+            found = importlib.util.find_spec(m) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(m)
+    if missing:
+        raise _err(f"`intergeneval {command}` needs packages that are not installed ({', '.join(missing)}): "
+                   f"pip install 'intergeneval[{extra}]'")
 
 
 def _options(pairs: list[str] | None, flag: str) -> dict[str, Any]:
@@ -85,6 +116,7 @@ def serve(
     log_level: Annotated[str, typer.Option(help="Logging level.")] = "info",
 ) -> None:
     """Run the API, the leaderboard page and one worker (SQLite under --data-dir unless --database-url)."""
+    _require("serve")
     import uvicorn
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -119,6 +151,7 @@ def worker(
     log_level: Annotated[str, typer.Option(help="Logging level.")] = "info",
 ) -> None:
     """Claim and score jobs from the database queue; models are loaded once and kept for every job."""
+    _require("worker")
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = _settings(data_dir=data_dir, database_url=database_url, storage=storage, profile=profile,
                          judge=judge, judge_options=_options(judge_option, "--judge-option"), tracker=tracker,
@@ -260,7 +293,11 @@ def submit(
     poll: Annotated[float, typer.Option(help="Seconds between polls with --wait.")] = 5.0,
     timeout: Annotated[float | None, typer.Option(help="Give up waiting after this many seconds.")] = None,
 ) -> None:
-    """Upload videos for scoring (for CI): prints the job URL; with --wait, the scores. Exit 1 if the job failed."""
+    """Upload videos for scoring (for CI): prints the job URL; with --wait, the scores. Exit 1 if the job failed.
+
+    Needs only the light `client` extra (httpx). While waiting, a server that answers 502/503/504 or cannot
+    be reached is asked again with growing pauses (a restart or a proxy hiccup does not end the wait)."""
+    _require("submit")
     from .client import SubmitClient, SubmitError
 
     card: dict[str, Any] = {}
@@ -282,7 +319,7 @@ def submit(
 
     def progress(done: int, total: int) -> None:
         pct = int(100 * done / total) if total else 100
-        if pct >= shown["pct"] + 10 or done == total:
+        if pct >= shown["pct"] + 10 or (done == total and shown["pct"] != pct):
             shown["pct"] = pct
             typer.echo(f"uploading: {pct}% ({done}/{total} bytes)", err=True)
 
@@ -303,7 +340,10 @@ def submit(
                 last["s"] = line
                 typer.echo(line, err=True)
 
-        job = client.wait(job["id"], poll_s=poll, timeout_s=timeout, on_update=update)
+        def retry(why: str, pause: float) -> None:
+            typer.echo(f"job {job['id']}: server answered {why}; asking again in {pause:g} s", err=True)
+
+        job = client.wait(job["id"], poll_s=poll, timeout_s=timeout, on_update=update, on_retry=retry)
     except SubmitError as e:
         typer.echo(f"error: {e}", err=True)
         for p in e.problems:

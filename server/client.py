@@ -21,17 +21,22 @@ import httpx
 log = logging.getLogger(__name__)
 
 FINAL = ("succeeded", "incomplete", "failed", "cancelled")
+#: Answers (and None: the server could not be reached) after which `wait` asks again, with backoff.
+RETRY_STATUSES = (502, 503, 504, None)
+RETRIES = 8
+MAX_BACKOFF_S = 60.0
 
 
 class SubmitError(Exception):
     """The server refused a request or could not be reached; `problems` lists validation problems."""
 
     def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
-                 problems: list[dict[str, Any]] | None = None):
+                 problems: list[dict[str, Any]] | None = None, retry_after: float | None = None):
         super().__init__(message)
         self.status = status
         self.code = code
         self.problems = problems or []
+        self.retry_after = retry_after  # seconds, from a Retry-After header
 
 
 def pack_videos(folder: Path, dest: Path) -> int:
@@ -47,6 +52,14 @@ def pack_videos(folder: Path, dest: Path) -> int:
         for p in videos:
             z.write(p, arcname=p.name)
     return len(videos)
+
+
+def _seconds(value: str | None) -> float | None:
+    """A Retry-After header given in seconds (the HTTP-date form is not used by this service)."""
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
 
 
 class _Progress:
@@ -89,10 +102,12 @@ class SubmitClient:
             body = None
         if r.status_code >= 400:
             err = (body or {}).get("error") if isinstance(body, dict) else None
+            after = _seconds(r.headers.get("Retry-After"))
             if isinstance(err, dict):
                 raise SubmitError(f"{r.status_code} {err.get('code')}: {err.get('message')}", status=r.status_code,
-                                  code=err.get("code"), problems=(err.get("details") or {}).get("problems"))
-            raise SubmitError(f"{r.status_code}: {r.text[:300]}", status=r.status_code)
+                                  code=err.get("code"), problems=(err.get("details") or {}).get("problems"),
+                                  retry_after=after)
+            raise SubmitError(f"{r.status_code}: {r.text[:300]}", status=r.status_code, retry_after=after)
         if not isinstance(body, dict):
             raise SubmitError(f"unexpected answer from {r.request.url}: {r.text[:200]}")
         return body
@@ -143,15 +158,36 @@ class SubmitClient:
         return self._request("GET", f"/api/v1/jobs/{job_id}/results")
 
     def wait(self, job_id: int, *, poll_s: float = 5.0, timeout_s: float | None = None,
-             on_update: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+             on_update: Callable[[dict[str, Any]], None] | None = None,
+             on_retry: Callable[[str, float], None] | None = None) -> dict[str, Any]:
         """Poll until the job is final; returns it.
 
+        A poll the server answers with 502, 503 or 504, or that cannot reach it, is retried after a pause
+        that doubles from `poll_s` up to `MAX_BACKOFF_S` (or the server's Retry-After), as long as the
+        timeout allows and at most `RETRIES` times in a row; `on_retry(why, pause)` is told each time.
+
         Raises:
-            SubmitError: the timeout passed first.
+            SubmitError: the timeout passed first, another error answer, or the retries ran out.
         """
         start = time.monotonic()
+        failures = 0
         while True:
-            job = self.job(job_id)
+            try:
+                job = self.job(job_id)
+            except SubmitError as e:
+                if e.status not in RETRY_STATUSES or failures >= RETRIES:
+                    raise
+                failures += 1
+                pause = e.retry_after if e.retry_after is not None else max(poll_s, 1.0) * 2 ** (failures - 1)
+                pause = min(pause, MAX_BACKOFF_S)
+                if timeout_s is not None and time.monotonic() - start + pause > timeout_s:
+                    raise SubmitError(f"job {job_id}: still no answer after {timeout_s:g} s ({e})",
+                                      status=e.status) from None
+                if on_retry is not None:
+                    on_retry(str(e), pause)
+                time.sleep(pause)
+                continue
+            failures = 0
             if on_update is not None:
                 on_update(job)
             if job["status"] in FINAL:
