@@ -137,10 +137,11 @@ def test_large_videos_are_bounded(ige, scenes, tmp_path):
     videos = tmp_path / "videos"
     shutil.copytree(scenes.videos, videos)
     sid = scenes.ids[0]
-    # 1280x960 x 11 frames = 40 MB decoded: over a 16 MB limit (cheap to encode: flat grey)
+    # 1280x960: the 3 sampled frames a replay run keeps of 11 need 11 MB, over an 8 MB limit (cheap to
+    # encode: flat grey)
     encode_video(videos / f"{sid}.mp4", np.full((11, 960, 1280, 3), 90, np.uint8), preset="ultrafast")
-    res = _score(ige, scenes, tmp_path / "out", "--max-decoded-mb", "16", videos=videos)
+    res = _score(ige, scenes, tmp_path / "out", "--max-decoded-mb", "8", videos=videos)
     assert res.returncode == 1
-    assert f"failed {sid}: too_large:" in res.stdout and "over the limit of 16 MB" in res.stdout
+    assert f"failed {sid}: too_large:" in res.stdout and "over the limit of 8 MB" in res.stdout
     assert "--max-side" in res.stdout
 
