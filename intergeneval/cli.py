@@ -99,10 +99,17 @@ def score(
                                                 "(MB).")] = 4096,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout (progress and "
                                           "messages stay on stderr).")] = False,
+    controls: Annotated[bool, typer.Option(help="Also score the judge's negative controls (summary.json "
+                                           "`controls`; docs/judge-trust.md).")] = False,
+    control_kinds: Annotated[str, typer.Option(help="Control kinds, comma-separated.")]
+    = "frozen,reversed,swapped",
+    control_sample: Annotated[int | None, typer.Option(help="Scenarios given controls (default: all).")]
+    = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details (and the models' own "
                                           "loading output).")] = False,
 ) -> None:
     """Score a folder of generated videos against a suite."""
+    from .controls import parse_kinds
     from .runconfig import EvalConfig
 
     judge_options = _options(judge_option, "--judge-option")
@@ -119,9 +126,91 @@ def score(
         "--detector-option"), profile=profile, stride=stride, attempts=attempts, limit=limit, cache_dir=cache,
         evidence=evidence, max_side=max_side, max_decoded_mb=max_decoded_mb, engine=engine,
         concurrency=concurrency, address=address, engine_options=_options(engine_option, "--engine-option"),
+        controls=_kinds(control_kinds, parse_kinds) if controls else (), controls_sample=control_sample,
     )
     summary = _run(cfg, write_report=report, as_json=as_json, verbose=verbose)
+    if summary.get("controls") and not as_json:
+        print_controls(summary["controls"])
     raise typer.Exit(0 if summary["videos"]["scored"] == summary["videos"]["expected"] else 1)
+
+
+def _kinds(text: str, parse: Any) -> tuple[str, ...]:
+    try:
+        return parse(text)
+    except ConfigError as e:
+        raise _fail(str(e)) from None
+
+
+@app.command("controls")
+def controls_command(
+    videos: Annotated[Path, typer.Argument(help="Folder of <scenario id>.mp4 videos to derive them from.")],
+    prompts: Annotated[str, typer.Option("--prompts", "--suite", help="Suite file/folder or shipped name.")],
+    out: Annotated[Path, typer.Option(help="Output folder (controls.json, controls.jsonl).")]
+    = Path("intergeneval-controls"),
+    kinds: Annotated[str, typer.Option(help="Control kinds, comma-separated.")] = "frozen,reversed,swapped",
+    sample: Annotated[int | None, typer.Option(help="Give controls to a fixed sample of this many scenarios "
+                                               "(default: all).")] = None,
+    judge: Annotated[str | None, typer.Option(help="Judge backend: qwen, openai, scripted.")] = None,
+    judge_option: Annotated[list[str] | None, typer.Option(help="Judge option key=value.")] = None,
+    answers: Annotated[Path | None, typer.Option(help="Scripted answers (implies --judge scripted).")] = None,
+    tracker: Annotated[str | None, typer.Option(help="Tracker backend: sam2, sam2-meta.")] = None,
+    tracker_option: Annotated[list[str] | None, typer.Option(help="Tracker option key=value.")] = None,
+    detector: Annotated[str | None, typer.Option(help="Detector for suites without masks.")] = None,
+    detector_option: Annotated[list[str] | None, typer.Option(help="Detector option key=value.")] = None,
+    profile: Annotated[str | None, typer.Option(help="Model profile: default or tiny.")] = None,
+    stride: Annotated[int, typer.Option(help="Frame sampling stride.")] = config.STRIDE,
+    attempts: Annotated[int, typer.Option(help="Judge attempts per call.")] = config.JUDGE_ATTEMPTS,
+    cache: Annotated[Path | None, typer.Option(help="Result cache folder (default OUT/cache).")] = None,
+    evidence: Annotated[bool, typer.Option(help="Save the overlay frames the judge saw.")] = True,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
+) -> None:
+    """Score only the judge's negative controls (frozen, reversed, swapped videos derived from VIDEOS)."""
+    from .controls import parse_kinds
+    from .runconfig import EvalConfig
+    from .runner import evaluate
+
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
+    judge_options = _options(judge_option, "--judge-option")
+    if answers is not None:
+        judge, judge_options = judge or "scripted", {**judge_options, "answers": str(answers)}
+    if profile is None and (judge is None or tracker is None):
+        profile = "default"
+    cfg = EvalConfig(
+        videos=videos, suite=prompts, out=out, judge=judge, judge_options=judge_options, tracker=tracker,
+        tracker_options=_options(tracker_option, "--tracker-option"), detector=detector,
+        detector_options=_options(detector_option, "--detector-option"), profile=profile, stride=stride,
+        attempts=attempts, cache_dir=cache, evidence=evidence, controls=_kinds(kinds, parse_kinds),
+        controls_only=True, controls_sample=sample)
+    try:
+        with console.status("negative controls") as status:
+            def progress(event: Any) -> None:
+                if getattr(event, "kind", None) == "stage" and event.seconds is None:
+                    status.update(f"negative controls: {event.scenario_id}: {event.stage}")
+
+            body = evaluate(cfg, progress=progress)
+    except InterGenEvalError as e:
+        raise _fail(str(e)) from None
+    print_controls(body["controls"])
+    out_console.print(f"results: {out / 'controls.json'}, {out / 'controls.jsonl'}")
+
+
+def print_controls(report: dict[str, Any]) -> None:
+    """The controls table: per kind, the yes-rate on questions whose right answer is "no", and the flag."""
+    table = Table(title="negative controls · yes-rate where the right answer is \"no\"")
+    for col, justify in (("kind", "left"), ("slots", "left"), ("videos", "right"), ("yes-rate", "right"),
+                         ("95% CI", "right"), ("flag", "left"), ("failed", "right")):
+        table.add_column(col, justify=justify)
+    for kind, block in report["by_kind"].items():
+        exp = block["expected_no"]
+        failed = str(len(block["failures"]))
+        if exp is None:
+            table.add_row(kind, "none (see docs)", str(block["judged"]), "—", "—", "not flagged", failed)
+            continue
+        flag = {True: "[red]FLAGGED[/red]", False: "ok", None: "too few videos"}[exp["flagged"]]
+        table.add_row(kind, ",".join(map(str, exp["slots"])), str(exp["videos"]), _fmt(exp["yes_rate"]),
+                      _ci([exp["ci_low"], exp["ci_high"]]), flag, failed)
+    out_console.print(table)
+    out_console.print(report["flag_rule"]["text"], highlight=False)
 
 
 def _run(cfg: Any, *, write_report: bool = True, as_json: bool = False,

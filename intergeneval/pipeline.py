@@ -49,13 +49,19 @@ StageHook = Callable[[str, str, "float | None"], None]
 
 @dataclass(frozen=True, slots=True)
 class VideoJob:
-    """A video to score: its scenario, file, content digest and cache key, and its place in the suite."""
+    """A video to score: its scenario, file, content digest and cache key, and its place in the suite.
+
+    `controls` are negative controls derived from this video's decoded frames (`intergeneval.controls`);
+    `score` is False when only they are wanted (the video's own result is cached, or a controls-only run).
+    """
 
     index: int
     scenario: Scenario
     path: Path
     digest: str
     key: str
+    controls: tuple[Any, ...] = ()
+    score: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +89,8 @@ class Scored:
     job: VideoJob
     record: dict[str, Any]
     evidence: dict[str, bytes] = field(default_factory=dict)
+    #: The results of the job's negative controls (never the model's own results).
+    controls: list[Scored] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -102,6 +110,9 @@ class Tracked:
     judge_video: JudgeVideo
     base: dict[str, Any]
     timings: dict[str, float]
+    #: The tracker's input and its masks at the sampled frames (negative controls start from them).
+    first_masks: np.ndarray | None = None
+    masks_at: dict[int, np.ndarray] | None = None
 
 
 def score_video(job: VideoJob, backends: Backends, options: PipelineOptions, hook: StageHook | None = None,
@@ -111,6 +122,10 @@ def score_video(job: VideoJob, backends: Backends, options: PipelineOptions, hoo
     `frames_slot` is held while the decoded frames are (decode and tracking), to bound the memory of
     videos decoded ahead.
     """
+    if job.controls:  # the same work, plus controls derived from the same decoded frames
+        from .controls import score_with_controls
+
+        return score_with_controls(job, backends, options, hook, frames_slot)
     t0 = time.perf_counter()
     try:
         with frames_slot or contextlib.nullcontext():
@@ -210,14 +225,19 @@ def decode_stage(job: VideoJob, options: PipelineOptions, hook: StageHook | None
 
 
 def track_stage(job: VideoJob, step: Decoded, backends: Backends, options: PipelineOptions,
-                hook: StageHook | None = None) -> Tracked | Scored:
-    """First-frame masks, one joint tracking pass, and the overlay of the sampled frames."""
+                hook: StageHook | None = None, *, first: np.ndarray | None = None) -> Tracked | Scored:
+    """First-frame masks, one joint tracking pass, and the overlay of the sampled frames.
+
+    `first`: masks to start from instead of the suite's or the detector's (a control derived from a video
+    that is already tracked).
+    """
     sc, frames, timings = job.scenario, step.frames, step.timings
     clock = _Clock(sc.id, timings, hook)
     try:
-        if getattr(backends.tracker, "needs_first_masks", True):
-            clock.start("detect")  # the suite's masks, or the detector's
-        first = _first_masks(sc, frames, options, backends)
+        if first is None:
+            if getattr(backends.tracker, "needs_first_masks", True):
+                clock.start("detect")  # the suite's masks, or the detector's
+            first = _first_masks(sc, frames, options, backends)
         clock.start("track")
         masks_at = _track(sc, frames, first, backends, set(step.sampled))
     except (TrackingError, DetectionError) as e:
@@ -230,7 +250,7 @@ def track_stage(job: VideoJob, step: Decoded, backends: Backends, options: Pipel
     clock.end()
     jv = JudgeVideo(key=job.digest, scenario=sc, frame_indices=tuple(step.sampled), frames=tuple(overlays),
                     colors=colors)
-    return Tracked(jv, step.base, timings)
+    return Tracked(jv, step.base, timings, first, masks_at)
 
 
 def judge_stage(job: VideoJob, step: Tracked, backends: Backends, options: PipelineOptions,

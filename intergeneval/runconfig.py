@@ -46,13 +46,17 @@ class EvalConfig:
     concurrency: int = field(default=1, metadata={"help": "videos in flight at once"})
     address: str | None = field(default=None, metadata={"help": "Ray cluster address (engine ray)"})
     engine_options: dict[str, Any] = field(default_factory=dict, metadata={"help": "engine options"})
+    # Negative controls of the judge (intergeneval.controls); reported apart, never in the model's scores.
+    controls: tuple[str, ...] = field(default=(), metadata={"help": "kinds: frozen, reversed, swapped"})
+    controls_only: bool = field(default=False, metadata={"help": "only the controls (OUT/controls.json)"})
+    controls_sample: int | None = field(default=None, metadata={"help": "scenarios given controls (None: all)"})
 
     def public(self) -> dict[str, Any]:
         """The options that shape results, as recorded in the summary (no paths: they vary per machine)."""
         d = asdict(self)
         for k in ("videos", "suite", "out", "cache_dir", "limit", "judge_options", "tracker_options",
                   "detector_options", "evidence", "engine", "concurrency", "address", "engine_options",
-                  "max_decoded_mb"):
+                  "max_decoded_mb", "controls", "controls_only", "controls_sample"):
             d.pop(k)
         if d["max_side"] is None:  # absent unless used, so earlier summaries stay comparable
             d.pop("max_side")

@@ -29,7 +29,8 @@ from .cache import ResultCache, cache_key, is_final, link_or_copy
 from .engines import make_engine
 from .errors import ConfigError
 from .events import Progress, ProgressEvent
-from .formats import append_jsonl, atomic_write_text, load_suite, read_jsonl
+from .formats import (RESULT_SCHEMA_VERSION, append_jsonl, atomic_write_text, load_suite, read_jsonl,
+                      write_json)
 from .hashing import sha256_file
 from .judges.base import Judge
 from .pipeline import OVERLAY, PipelineOptions, Scored, VideoJob, record
@@ -88,8 +89,18 @@ def evaluate(
     scenarios = suite.scenarios[: cfg.limit] if cfg.limit is not None else suite.scenarios
     per_video = out / "per_video.jsonl"
     previous = {r.get("cache_key"): r for r in read_jsonl(per_video)}
-    atomic_write_text(per_video, "")  # rewritten below: stale lines (other judge, changed video) are dropped
+    # rewritten below: stale lines (other judge, changed video) are dropped
+    if not cfg.controls_only:
+        atomic_write_text(per_video, "")
     files = video_folder.scan(cfg.videos, [s.id for s in suite.scenarios])
+    plan = None
+    if cfg.controls:  # negative controls derived from the same decoded videos (intergeneval.controls)
+        from .controls import ControlPlan
+
+        plan = ControlPlan(cfg.controls, scenarios, sample=cfg.controls_sample,
+                           locate=lambda sc: files.path(sc.id) if sc.id in files.paths else None,
+                           tracker=backends.tracker, fingerprints=fingerprints, pipeline=pipeline, out=out,
+                           cache=cache)
 
     events.total = len(scenarios)
     records: dict[int, dict[str, Any]] = {}  # by position in the suite
@@ -110,21 +121,45 @@ def evaluate(
             path = files.path(sc.id)
             if sc.id not in files.paths:
                 why = f"{files.folder}: {files.missing_reason(sc.id)}"
-                finished(index, record(sc, path, status="missing", reason=why))
+                if not cfg.controls_only:
+                    finished(index, record(sc, path, status="missing", reason=why))
                 continue
             digest = sha256_file(path)
             key = cache_key(video_sha256=digest, scenario_hash=sc.content_hash,
                             fingerprints={**fingerprints, "pipeline": pipeline}, protocol=config.PROTOCOL_ID)
-            hit = previous.get(key) or cache.get(key)
-            if hit is not None and is_final(hit):
-                _restore_evidence(hit, cache.entry(key), out)
-                finished(index, {**hit, "cached": True})
+            controls: list[Any] = []
+            if plan is not None:
+                controls, hits = plan.jobs_for(sc, digest)
+                for rec, control_key in hits:
+                    _restore_evidence(rec, cache.entry(control_key), out)
+                    plan.finished(rec)
+            hit = None if cfg.controls_only else previous.get(key) or cache.get(key)
+            if cfg.controls_only or (hit is not None and is_final(hit)):
+                if hit is not None:
+                    _restore_evidence(hit, cache.entry(key), out)
+                    finished(index, {**hit, "cached": True})
+                if controls:  # the video is decoded for its controls only
+                    yield VideoJob(index, sc, path, digest, key, tuple(controls), score=False)
                 continue
-            yield VideoJob(index, sc, path, digest, key)
+            yield VideoJob(index, sc, path, digest, key, tuple(controls))
 
     for scored in engine.run(uncached(), backends, PipelineOptions.from_config(cfg), events.stage):
-        _keep(scored, out, cache)
-        finished(scored.job.index, scored.record)
+        if scored.job.score:
+            _keep(scored, out, cache)
+            finished(scored.job.index, scored.record)
+        for control in scored.controls:
+            _keep(control, out, cache)
+            plan.finished(control.record)
+
+    boot = {"samples": cfg.bootstrap_samples, "seed": cfg.bootstrap_seed}
+    if cfg.controls_only:
+        body = {"schema_version": RESULT_SCHEMA_VERSION, "protocol": config.PROTOCOL_ID,
+                "package_version": __version__, "suite": {"id": suite.suite_id, "version": suite.version,
+                                                          "content_hash": suite.content_hash},
+                "fingerprints": fingerprints, "config": {**cfg.public(), **pipeline}, "complete": not stopped,
+                "controls": plan.report(**boot)}
+        write_json(out / "controls.json", body)
+        return body
 
     summary = summarise(
         [records[i] for i in sorted(records)],
@@ -138,6 +173,8 @@ def evaluate(
         stopped=stopped,
         unused_files=files.unused,
     )
+    if plan is not None:  # under its own key, never mixed into the model's scores
+        summary["controls"] = plan.report([records[i] for i in sorted(records)], **boot)
     write_summary(out, summary)
     return summary
 
