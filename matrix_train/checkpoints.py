@@ -47,7 +47,8 @@ def save_checkpoint(
     tmp = folder / (WEIGHTS + ".tmp")
     save_file(weights, str(tmp), metadata={k: str(v) for k, v in meta.items()})
     tmp.replace(folder / WEIGHTS)  # never leave a half-written checkpoint under the real name
-    (folder / "config.json").write_text(json.dumps({**cfg.to_dict(), "step": step, **(extra_meta or {})}, indent=2))
+    record = {**cfg.to_dict(), "step": step, **(extra_meta or {}), "deviations": cfg.deviations()}
+    (folder / "config.json").write_text(json.dumps(record, indent=2))
     if training_state is not None:
         torch.save(training_state, folder / "training_state.pt")
     return folder

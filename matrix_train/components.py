@@ -74,6 +74,10 @@ class Components:
         if self._hf_tokenizer:
             enc = self.tokenizer(text, max_length=n, truncation=True, return_offsets_mapping=True)
             ids, offsets = enc["input_ids"], [tuple(o) for o in enc["offset_mapping"]]
+            # A lone word-start piece (SentencePiece "▁", byte-level "Ġ") carries no part of the word, yet its
+            # offsets overlap the word's first character: give it an empty range so no span selects it.
+            pieces = self.tokenizer.convert_ids_to_tokens(ids)
+            offsets = [(0, 0) if not piece.strip("▁Ġ ") else o for piece, o in zip(pieces, offsets, strict=True)]
             pad = self.tokenizer.pad_token_id
         else:
             ids, offsets = self.tokenizer(text, n)

@@ -29,6 +29,7 @@ from .checkpoints import WEIGHTS, checkpoint_dir, load_checkpoint, save_checkpoi
 from .components import load_components, load_transformer
 from .data import MatrixDataset, collate
 from .losses import FlowMatchSchedule, VPredictionSchedule
+from .prompts import parse_markers
 from .presets import MatrixConfig, apply_overrides, get_preset, load_config_file, parse_set_flags
 from .step import compute_losses
 
@@ -247,6 +248,7 @@ def train(args: argparse.Namespace) -> Trained:
             for video, reason in dataset.skipped:
                 f.write(json.dumps({"video": video, "reason": reason}) + "\n")
         (output / "config.json").write_text(json.dumps({**cfg.to_dict(), "deviations": deviations}, indent=2))
+        write_spans(output / "spans.jsonl", dataset, cfg.marker_mode)
     if args.report_to:
         accelerator.init_trackers("matrix_train", config=tracker_config(cfg))
     meta = {"preset": cfg.preset, "deviations": json.dumps(deviations)}
@@ -304,6 +306,15 @@ def train(args: argparse.Namespace) -> Trained:
         accelerator.end_training()
     accelerator.wait_for_everyone()
     return Trained(accelerator, model, output, step)
+
+
+def write_spans(path: Path, dataset: MatrixDataset, mode: str) -> None:
+    """Every clip's supervised spans as text (the noun-phrase chunker is a heuristic: let people read it)."""
+    with path.open("w") as f:
+        for sample in dataset.samples:
+            text, spans = parse_markers(sample["prompt"], mode)
+            f.write(json.dumps({"video": sample["name"], "text": text,
+                                "spans": [[text[a:b], list(ids)] for a, b, ids in spans]}) + "\n")
 
 
 def tracker_config(cfg: MatrixConfig) -> dict:

@@ -1,6 +1,12 @@
+import sys
+from pathlib import Path
+
 import pytest
 
 from matrix_train.synth import write_synthetic_dataset
+
+# The helpers beside these tests (`train_tiny_pipelines`) are imported by name.
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture(scope="session")

@@ -97,7 +97,19 @@ def test_palette_and_id_map():
          [("dog", (1,)), ("chases", (1, 2)), ("cat", (2,))]),
         ("a <id1> dog <id1+id2> chases a <id2> cat", "keep", "a <id1> dog <id1+id2> chases a <id2> cat",
          [("<id1>", (1,)), ("<id1+id2>", (1, 2)), ("<id2>", (2,))]),
-        ("<id3> bird-like drone.", "strip", "bird-like drone.", [("bird-like", (3,))]),
+        ("<id3> bird-like drone.", "strip", "bird-like drone.", [("bird-like drone", (3,))]),
+        # The whole noun phrase after a marker (it was the next word only: "young").
+        ("a <id1> young woman hands a cup to <id2> old man.", "strip", "a young woman hands a cup to old man.",
+         [("young woman", (1,)), ("old man", (2,))]),
+        ("a <id1> person passes a ball to another <id2> person", "strip",
+         "a person passes a ball to another person", [("person", (1,)), ("person", (2,))]),
+        ("<id1> the dog chases <id2> red ball", "strip", "the dog chases red ball",
+         [("dog", (1,)), ("red ball", (2,))]),
+        ("a <id1> man holding a <id2> coffee cup", "strip", "a man holding a coffee cup",
+         [("man", (1,)), ("coffee cup", (2,))]),
+        ("<id1> two dogs chase <id2> cat", "strip", "two dogs chase cat", [("dogs", (1,)), ("cat", (2,))]),
+        ("a <id1> man in a black shirt hugs <id2> wedding ring", "strip",
+         "a man in a black shirt hugs wedding ring", [("man", (1,)), ("wedding ring", (2,))]),
     ],
 )
 def test_parse_markers(prompt, mode, text, marked):

@@ -34,6 +34,11 @@ def test_two_steps_write_a_checkpoint(preset, synth_data, tmp_path):
     assert [r["step"] for r in rows] == [1, 2]
     assert all(set(r) >= {"total", "diffusion", "sga", "spa", "lr"} for r in rows)
     assert all(r["sga"] > 0 and r["spa"] > 0 and r["total"] == r["total"] for r in rows)  # finite, supervised
+    spans = [json.loads(x) for x in (tmp_path / "spans.jsonl").read_text().splitlines()]
+    assert len(spans) == 4 and all(s["spans"][0][1] == [1] and s["spans"][1][1] == [1, 2] for s in spans)
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert any("head=affine" in d for d in config["deviations"])  # flagged wherever results are recorded
+    assert any("head=affine" in d for d in json.loads((ckpt / "config.json").read_text())["deviations"])
 
 
 def test_resume_is_bit_for_bit(synth_data, tmp_path):
