@@ -23,6 +23,22 @@ def sha256_json(value: Any) -> str:
     return sha256_text(canonical_json(value))
 
 
+#: The key under which a backend fingerprint records what its remote server reported during a run (served
+#: model names, `system_fingerprint`s): provenance, left out of every identity (cache keys, leaderboard
+#: groups), since it may change from call to call and a resumed run must still find its finished videos.
+SERVED_KEY = "served"
+
+
+def fingerprint_identity(fingerprint: dict[str, Any] | None) -> dict[str, Any]:
+    """A fingerprint without its `served` provenance: what identifies the backend.
+
+    Example:
+        >>> fingerprint_identity({"backend": "openai", "model": "m", "served": {"models": ["m-2024"]}})
+        {'backend': 'openai', 'model': 'm'}
+    """
+    return {k: v for k, v in (fingerprint or {}).items() if k != SERVED_KEY}
+
+
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     """Hex sha256 of a file's bytes, read in chunks."""
     h = hashlib.sha256()

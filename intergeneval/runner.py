@@ -31,7 +31,7 @@ from .errors import ConfigError
 from .events import Progress, ProgressEvent
 from .formats import (RESULT_SCHEMA_VERSION, append_jsonl, atomic_write_text, load_suite, read_jsonl,
                       write_json)
-from .hashing import sha256_file
+from .hashing import SERVED_KEY, sha256_file
 from .judges.base import Judge
 from .pipeline import OVERLAY, PipelineOptions, Scored, VideoJob, record
 from .runconfig import EvalConfig
@@ -156,7 +156,8 @@ def evaluate(
         body = {"schema_version": RESULT_SCHEMA_VERSION, "protocol": config.PROTOCOL_ID,
                 "package_version": __version__, "suite": {"id": suite.suite_id, "version": suite.version,
                                                           "content_hash": suite.content_hash},
-                "fingerprints": fingerprints, "config": {**cfg.public(), **pipeline}, "complete": not stopped,
+                "fingerprints": _with_served(fingerprints, backends.judge), "config": {**cfg.public(), **pipeline},
+                "complete": not stopped,
                 "controls": plan.report(**boot)}
         write_json(out / "controls.json", body)
         return body
@@ -165,7 +166,7 @@ def evaluate(
         [records[i] for i in sorted(records)],
         expected=[s.id for s in scenarios],
         suite=suite,
-        fingerprints=fingerprints,
+        fingerprints=_with_served(fingerprints, backends.judge),
         run_config={**cfg.public(), **pipeline},
         package_version=__version__,
         samples=cfg.bootstrap_samples,
@@ -177,6 +178,16 @@ def evaluate(
         summary["controls"] = plan.report([records[i] for i in sorted(records)], **boot)
     write_summary(out, summary)
     return summary
+
+
+def _with_served(fingerprints: dict[str, Any], judge: Any) -> dict[str, Any]:
+    """The fingerprints to record with the results: the judge's with what its server reported during the run
+    (`served`, e.g. the openai judge's served model and `system_fingerprint`s). Provenance only: the cache
+    keys above were made without it (`hashing.fingerprint_identity`)."""
+    served = getattr(judge, "served", None)
+    if not served:
+        return fingerprints
+    return {**fingerprints, "judge": {**(fingerprints.get("judge") or {}), SERVED_KEY: served}}
 
 
 class _Events:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from intergeneval.hashing import sha256_json
+from intergeneval.hashing import fingerprint_identity, sha256_json
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +21,12 @@ ROLES = ("judge", "tracker", "detector")
 
 
 def fingerprint_hash(fingerprint: dict[str, Any] | None) -> str:
-    """sha256 of a fingerprint's canonical JSON (results are ranked together only when these match)."""
-    return sha256_json(fingerprint or {})
+    """sha256 of a fingerprint's canonical JSON (results are ranked together only when these match).
+
+    What a remote judge's server reported during the run (`served`: model names, `system_fingerprint`s) is
+    recorded with the results but is not part of the hash: one run's calls may report several.
+    """
+    return sha256_json(fingerprint_identity(fingerprint))
 
 
 def _head(backend: str, model: str) -> str:

@@ -7,8 +7,19 @@ call sends the system instruction, the user text, then every frame as `Frame <in
 connections) are retried with exponential backoff inside one call; that is separate from the judge's
 validation attempts (`ChatJudge`), which re-ask when a reply does not validate. The judge serves several
 threads at once (`--concurrency N` keeps the calls of N videos in flight); `max_concurrency` can bound the
-requests in flight below that. The served model name and `system_fingerprint` of the last response are kept
-in `served`.
+requests in flight below that.
+
+Structured output: QA and emergence calls carry their answer schema as `response_format` (`json_schema`,
+strict; vLLM and SGLang turn it into guided decoding): the ids asked, the three answers, a shown frame after
+every "yes". With `structured="auto"` (default) a server that refuses it (HTTP 400/422, while the same call
+without it works) is asked without it for the rest of the run; `served["structured_output"]` says which
+happened. Either way every reply goes through the same validation.
+
+`served` collects what the server reported during the run: the served model names, the `system_fingerprint`s
+and the structured-output outcome. The runner writes it into the judge fingerprint recorded with the results
+(`fingerprints.judge.served`), as provenance only: it is not part of the judge's identity (cache keys,
+leaderboard groups), because a `system_fingerprint` may change from one call to the next and a resumed run
+must still find its finished videos.
 
 Frames are encoded once per video (`JudgeVideo.encoded`) and every call about the video reuses the bytes:
 lossless PNG by default (fast: zlib level 1, see `intergeneval.imaging`), or `image_format="jpeg"` at
@@ -40,6 +51,8 @@ ENV_MODEL = "INTERGENEVAL_OPENAI_MODEL"
 ENV_API_KEY = "OPENAI_API_KEY"
 #: HTTP statuses worth retrying: rate limited, or the server failed.
 _RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+#: Values of the `structured` option.
+STRUCTURED_MODES = ("auto", "on", "off")
 
 
 class OpenAIJudge(ChatJudge):
@@ -58,6 +71,8 @@ class OpenAIJudge(ChatJudge):
         jpeg_quality: JPEG quality (1-95) when `image_format="jpeg"`; 90 is also the evidence images'
             quality, so they reuse the judge's bytes.
         max_tokens: bound on the reply length.
+        structured: "auto" (send the answer schema as `response_format`; fall back to plain replies where the
+            server refuses it), "on" (always send it; a refusal is an error) or "off".
         attempts: validation attempts per call (ChatJudge).
         http_client: an `httpx.Client` to send requests with (proxies, tests).
     """
@@ -78,6 +93,7 @@ class OpenAIJudge(ChatJudge):
         image_format: str = "png",
         jpeg_quality: int = 90,
         max_tokens: int = 2048,
+        structured: str = "auto",
         attempts: int = config.JUDGE_ATTEMPTS,
         http_client: Any = None,
     ):
@@ -103,6 +119,9 @@ class OpenAIJudge(ChatJudge):
             self.jpeg_quality = imaging.check_jpeg_quality(jpeg_quality)
         except ValueError as e:
             raise ConfigError(f"openai judge: {e}") from None
+        if structured not in STRUCTURED_MODES:
+            raise ConfigError(f"openai judge: structured must be one of {', '.join(STRUCTURED_MODES)}, got "
+                              f"{structured!r}")
         if (max_concurrency is not None and max_concurrency < 1) or max_retries < 0 or timeout <= 0:
             raise ConfigError("openai judge: needs max_concurrency ≥ 1 (or none), max_retries ≥ 0 and "
                               "timeout > 0")
@@ -110,6 +129,7 @@ class OpenAIJudge(ChatJudge):
         self.timeout, self.max_retries, self.backoff = float(timeout), int(max_retries), float(backoff)
         self.max_concurrency, self.max_tokens = max_concurrency, int(max_tokens)
         self.image_format = image_format
+        self.structured = structured
         self._openai = openai
         from openai.types.chat import ChatCompletion
 
@@ -120,36 +140,64 @@ class OpenAIJudge(ChatJudge):
         self._slots = (threading.BoundedSemaphore(max_concurrency) if max_concurrency is not None
                        else contextlib.nullcontext())
         self._lock = threading.Lock()
-        self._served: dict[str, Any] = {"model": None, "system_fingerprint": None}
+        self._models: set[str] = set()
+        self._system_fingerprints: set[str] = set()
+        self._refused: str | None = None  # why the server refused the schema (structured="auto")
         self.requests_sent = 0
 
     # -- identity -------------------------------------------------------------------------------------
     def fingerprint(self) -> dict[str, Any]:
-        """Backend, model, revision (as declared), image encoding and decoding parameters."""
+        """Backend, model, revision (as declared), image encoding and decoding parameters (with the structured
+        output mode asked for; what the server did is in `served`)."""
         return {
             **super().fingerprint(),
             "model": self.model,
             "revision": self.revision,
             "image_format": self.image_format,
             **({"jpeg_quality": self.jpeg_quality} if self.image_format == "jpeg" else {}),
-            "decoding": {"temperature": 0, "seed": config.JUDGE_SEED, "max_tokens": self.max_tokens},
+            "decoding": {"temperature": 0, "seed": config.JUDGE_SEED, "max_tokens": self.max_tokens,
+                         "structured_output": self.structured},
         }
 
     @property
     def served(self) -> dict[str, Any]:
-        """The `model` and `system_fingerprint` the server reported in its last response."""
+        """What the server reported so far: served model names and `system_fingerprint`s (sorted, each once),
+        and whether the answer schema was sent (`json_schema`), refused (`plain (...)`) or not asked
+        (`off`)."""
         with self._lock:
-            return dict(self._served)
+            if self.structured == "off":
+                mode = "off"
+            elif self._refused is not None:
+                mode = f"plain (the server refused json_schema: {self._refused})"
+            else:
+                mode = "json_schema"
+            return {"models": sorted(self._models), "system_fingerprints": sorted(self._system_fingerprints),
+                    "structured_output": mode}
 
     # -- one call -------------------------------------------------------------------------------------
     def complete(self, video: JudgeVideo, request: JudgeRequest) -> str:
         """Send one chat call (retrying transport failures) and return the reply text."""
-        body = self._body(video, request)
-        with self._slots:
-            response = self._send(body, video.scenario.id)
         with self._lock:
-            self._served = {"model": getattr(response, "model", None),
-                            "system_fingerprint": getattr(response, "system_fingerprint", None)}
+            schema = None if self.structured == "off" or self._refused else answer_schema(video, request)
+        sid = video.scenario.id
+        with self._slots:
+            try:
+                response = self._send(self._body(video, request, schema), sid)
+            except _ClientError as e:
+                if schema is None or self.structured != "auto" or e.status not in (400, 422):
+                    raise
+                # the server may not take json_schema: if the same call without it works, it did not
+                response = self._send(self._body(video, request, None), sid)
+                with self._lock:
+                    if self._refused is None:
+                        log.warning("openai judge: the server refused response_format json_schema (%s); "
+                                    "asking for plain JSON replies from now on", e)
+                    self._refused = f"HTTP {e.status}"
+        with self._lock:
+            if isinstance(getattr(response, "model", None), str):
+                self._models.add(response.model)
+            if isinstance(getattr(response, "system_fingerprint", None), str):
+                self._system_fingerprints.add(response.system_fingerprint)
         try:
             text = response.choices[0].message.content
         except (AttributeError, IndexError) as e:
@@ -159,14 +207,17 @@ class OpenAIJudge(ChatJudge):
             raise JudgeError(f"openai judge: empty reply for scenario {video.scenario.id!r}")
         return text
 
-    def _body(self, video: JudgeVideo, request: JudgeRequest) -> bytes:
-        """The JSON request body: system message, then the user text and `Frame <index>:` + image per frame.
+    def _body(self, video: JudgeVideo, request: JudgeRequest, schema: dict[str, Any] | None = None) -> bytes:
+        """The JSON request body: system message, then the user text and `Frame <index>:` + image per frame,
+        with `schema` as `response_format` when given.
 
         The frames' base64 is spliced in as it is (it needs no JSON escaping): JSON-encoding the same 5 MB of
         images again for every call of a video cost more than all the rest of the call's preparation.
         """
-        params = {"model": self.model, "temperature": 0, "seed": config.JUDGE_SEED,
-                  "max_tokens": self.max_tokens}
+        params: dict[str, Any] = {"model": self.model, "temperature": 0, "seed": config.JUDGE_SEED,
+                                  "max_tokens": self.max_tokens}
+        if schema is not None:
+            params["response_format"] = {"type": "json_schema", "json_schema": schema}
         url = f"data:image/{self.image_format};base64,".encode()
         parts = [json.dumps({"type": "text", "text": request.user}).encode()]
         images = video.encoded.base64(self.image_format, self.jpeg_quality)
@@ -188,8 +239,8 @@ class OpenAIJudge(ChatJudge):
                                          options={"headers": {"Content-Type": "application/json"}})
             except openai.APIStatusError as e:
                 if e.status_code not in _RETRY_STATUS:
-                    raise JudgeError(f"openai judge: HTTP {e.status_code} for scenario {scenario_id!r}: "
-                                     f"{str(e)[:300]}") from None
+                    raise _ClientError(e.status_code, f"openai judge: HTTP {e.status_code} for scenario "
+                                       f"{scenario_id!r}: {str(e)[:300]}") from None
                 wait = _retry_after(e) or wait
                 reason = f"HTTP {e.status_code}"
             except (openai.APITimeoutError, openai.APIConnectionError) as e:
@@ -201,6 +252,55 @@ class OpenAIJudge(ChatJudge):
                         retry + 1, self.max_retries, wait)
             time.sleep(wait)
         raise AssertionError("unreachable")
+
+
+class _ClientError(JudgeError):
+    """The server answered a call with a status not worth retrying as is (400, 401, 404, 422, ...)."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def answer_schema(video: JudgeVideo, request: JudgeRequest) -> dict[str, Any] | None:
+    """The `json_schema` of a call's reply (OpenAI structured outputs, strict), or None for kinds without one.
+
+    QA: `{"answers": [...]}` (the wrapper the validator accepts; strict schemas need an object at the top)
+    with exactly one item per question id asked, each `yes` with a shown frame, each `no` or
+    `no (visually implausible)` with a shown frame or null. Changes: the emergence/disappearance object with
+    frame lists of compared frames. What a schema cannot say (each id once, flags agreeing with lists) the
+    validator still checks.
+    """
+    shown = sorted(set(video.frame_indices))
+    if request.kind == "qa" and request.interaction is not None:
+        ids = list(range(1, len(video.scenario.key_interactions[request.interaction].questions) + 1))
+
+        def item(answers: list[str], frame: dict[str, Any]) -> dict[str, Any]:
+            return {"type": "object", "additionalProperties": False,
+                    "required": ["question_id", "answer", "frame_index"],
+                    "properties": {"question_id": {"type": "integer", "enum": ids},
+                                   "answer": {"type": "string", "enum": answers}, "frame_index": frame}}
+
+        frame = {"type": "integer", "enum": shown}
+        others = [a for a in config.ANSWERS if a != "yes"]
+        no_frame = {"anyOf": [frame, {"type": "null"}]}
+        answers = {"type": "array", "minItems": len(ids), "maxItems": len(ids),
+                   "items": {"anyOf": [item(["yes"], frame), item(others, no_frame)]}}
+        return {"name": "intergeneval_qa", "strict": True,
+                "schema": {"type": "object", "additionalProperties": False, "required": ["answers"],
+                           "properties": {"answers": answers}}}
+    if request.kind == "changes":
+        compared = [f for f in shown if f != 0]
+        props: dict[str, Any] = {}
+        for kind in ("emergence", "disappearance"):
+            props[kind] = {"type": "string", "enum": ["yes", "no"]}
+            props[f"{kind}_frames"] = ({"type": "array", "items": {"type": "integer", "enum": compared}}
+                                       if compared else {"type": "array", "maxItems": 0})
+            props[f"{kind}_reason"] = {"type": "string"}
+        return {"name": "intergeneval_changes", "strict": True,
+                "schema": {"type": "object", "additionalProperties": False, "required": list(props),
+                           "properties": props}}
+    return None
 
 
 def _retry_after(error: Any) -> float | None:

@@ -130,15 +130,24 @@ def test_transport_failures_are_retried_with_backoff_then_succeed():
     judge = _judge(handler)
     assert judge.complete(_video(), REQUEST) == "ok"
     assert len(calls) == 3 and judge.requests_sent == 3
-    assert judge.served == {"model": "served-model", "system_fingerprint": "fp_42"}
+    assert judge.served == {"models": ["served-model"], "system_fingerprints": ["fp_42"],
+                            "structured_output": "json_schema"}
 
 
 def test_client_errors_are_not_retried_and_persistent_server_errors_give_up():
     calls = []
-    judge = _judge(lambda req: (calls.append(1), httpx.Response(400, json={"error": {"message": "bad"}}))[1])
+
+    def bad(req):
+        calls.append(1)
+        return httpx.Response(400, json={"error": {"message": "bad"}})
+
     with pytest.raises(JudgeError, match="HTTP 400.*'s1'"):
-        judge.complete(_video(), REQUEST)
+        _judge(bad, structured="off").complete(_video(), REQUEST)
     assert len(calls) == 1
+    calls.clear()
+    with pytest.raises(JudgeError, match="HTTP 400.*'s1'"):  # with the schema: one more, plain, to tell
+        _judge(bad).complete(_video(), REQUEST)               # a refused schema from a bad call
+    assert len(calls) == 2
     calls.clear()
     judge = _judge(lambda req: (calls.append(1), httpx.Response(500, json={"error": {"message": "down"}}))[1],
                    max_retries=2)
@@ -245,6 +254,141 @@ def test_against_transformers_serve_on_loopback(served_tiny_qwen, monkeypatch):
     video = _video()
     reply = judge.complete(video, REQUEST)
     assert isinstance(reply, str) and reply  # a random model's text, but a real HTTP round trip
-    assert judge.served["model"].startswith(folder)
+    assert judge.served["models"][0].startswith(folder)
     outcome = judge.answer(video, 0)  # random text never validates: missing, never a success
     assert outcome.missing == 10 and outcome.attempts == 3
+
+
+# ------------------------------------------------------------------------------ structured output, provenance
+def _qa_reply(answers: list[tuple[str, int | None]]) -> str:
+    return json.dumps({"answers": [{"question_id": k + 1, "answer": a, "frame_index": f}
+                                   for k, (a, f) in enumerate(answers)]})
+
+
+def test_the_answer_schema_is_sent_and_accepts_exactly_the_valid_replies():
+    import random
+
+    from jsonschema import Draft202012Validator
+
+    from intergeneval import config
+    from intergeneval.errors import JudgeParseError
+    from intergeneval.judges.base import parse_qa_reply
+
+    seen = []
+    reply = _qa_reply([("yes", 5)] + [("no", None)] * 9)
+
+    def handler(req):
+        seen.append(json.loads(req.content))
+        return httpx.Response(200, json=_reply(reply))
+
+    judge = _judge(handler)
+    out = judge.answer(_video(), 0)
+    assert out.missing == 0 and [a.answer for a in out.answers] == ["yes"] + ["no"] * 9
+    fmt = seen[0]["response_format"]
+    assert fmt["type"] == "json_schema" and fmt["json_schema"]["strict"] is True
+    schema = Draft202012Validator(fmt["json_schema"]["schema"])
+    rng = random.Random(0)
+    for _ in range(400):  # the schema and the validator agree on random replies, valid or not
+        n = rng.choice((9, 10))
+        ids = list(range(1, n + 1))
+        if rng.random() < 0.3:
+            ids[-1] = ids[0]  # an id twice: a schema cannot forbid it, the validator does
+        items = [{"question_id": i, "answer": rng.choice(config.ANSWERS),
+                  "frame_index": rng.choice((None, 0, 5, 7))} for i in ids]
+        text = json.dumps({"answers": items})
+        try:
+            parse_qa_reply(text, frames=FRAMES)
+            valid = True
+        except JudgeParseError:
+            valid = False
+        assert valid == (schema.is_valid(json.loads(text)) and len(set(ids)) == len(ids)), text
+    bad = json.loads(_qa_reply([("yes", None)] + [("no", None)] * 9))
+    assert not schema.is_valid(bad)  # yes without its frame
+
+
+def test_changes_calls_carry_their_schema_too():
+    from jsonschema import Draft202012Validator
+
+    from intergeneval.judges.base import CHANGES_INSTRUCTION
+
+    seen = []
+    ok = {"emergence": "yes", "emergence_frames": [5], "emergence_reason": "", "disappearance": "no",
+          "disappearance_frames": [], "disappearance_reason": ""}
+    def handler(req):
+        seen.append(json.loads(req.content))
+        return httpx.Response(200, json=_reply(json.dumps(ok)))
+
+    judge = _judge(handler)
+    assert judge.changes(_video()).changes.emergence == (5,)
+    schema = Draft202012Validator(seen[0]["response_format"]["json_schema"]["schema"])
+    assert seen[0]["messages"][0]["content"] == CHANGES_INSTRUCTION
+    assert schema.is_valid(ok) and not schema.is_valid({**ok, "emergence_frames": [0]})
+    assert not schema.is_valid({**ok, "disappearance_frames": [7]})
+
+
+def test_a_server_that_refuses_the_schema_is_asked_without_it_and_the_fallback_is_recorded():
+    sent = []
+
+    def handler(req):
+        body = json.loads(req.content)
+        sent.append("response_format" in body)
+        if "response_format" in body:
+            return httpx.Response(400, json={"error": {"message": "json_schema not supported"}})
+        return httpx.Response(200, json=_reply(_qa_reply([("no", None)] * 10)))
+
+    judge = _judge(handler)
+    fingerprint = judge.fingerprint()
+    assert judge.answer(_video(), 0).missing == 0
+    assert judge.answer(_video("v2"), 0).missing == 0
+    assert sent == [True, False, False]  # refused once, then plain for the rest of the run
+    assert judge.served["structured_output"].startswith("plain (the server refused json_schema: HTTP 400")
+    assert judge.fingerprint() == fingerprint  # what identifies the judge (and keys the cache) did not move
+    strict = _judge(handler, structured="on")
+    assert strict.answer(_video(), 0).missing == 10  # "on": a refusal is the call's failure, never plain
+    off = _judge(handler, structured="off")
+    assert off.answer(_video(), 0).missing == 0 and sent[-1] is False
+    assert off.served["structured_output"] == "off"
+    assert off.fingerprint() != fingerprint
+    with pytest.raises(ConfigError, match="structured"):
+        _judge(handler, structured="yes")
+
+
+def test_served_model_and_system_fingerprints_are_recorded_with_results_without_breaking_resume(tmp_path):
+    from intergeneval.hashing import fingerprint_identity
+    from intergeneval.runconfig import EvalConfig
+    from intergeneval.runner import evaluate
+    from intergeneval.synthetic import make_scene_set
+    from server.fingerprints import fingerprint_hash
+
+    scenes = make_scene_set(tmp_path / "scenes", n_videos=2, frames=11, size=(32, 48), seed=5)
+    calls = []
+
+    def handler(req):
+        body = json.loads(req.content)
+        calls.append(1)
+        if body["messages"][0]["content"] == QA_INSTRUCTION:
+            text = _qa_reply([("no", None)] * 10)
+        else:
+            text = json.dumps({"emergence": "no", "emergence_frames": [], "disappearance": "no",
+                               "disappearance_frames": []})
+        # the served name differs from the one asked for; the fingerprint changes from call to call
+        served = _reply(text, model="m-2025-01-01", fingerprint=f"fp_{len(calls) % 3}")
+        return httpx.Response(200, json=served)
+
+    def run():
+        cfg = EvalConfig(videos=scenes.videos, suite=scenes.suite, out=tmp_path / "out", tracker="replay",
+                         tracker_options={"root": str(scenes.tracks)}, bootstrap_samples=50)
+        return evaluate(cfg, judge=_judge(handler))
+
+    first = run()
+    judge_fp = first["fingerprints"]["judge"]
+    assert judge_fp["served"]["models"] == ["m-2025-01-01"]
+    assert judge_fp["served"]["system_fingerprints"] == ["fp_0", "fp_1", "fp_2"]
+    assert judge_fp["served"]["structured_output"] == "json_schema" and judge_fp["model"] == "m"
+    on_disk = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert on_disk["fingerprints"]["judge"]["served"] == judge_fp["served"]
+    assert first["videos"]["scored"] == 2 and len(calls) == 4
+    second = run()  # a new process, other system_fingerprints: every video still comes from the cache
+    assert len(calls) == 4 and second["videos"]["scored"] == 2
+    # and the leaderboard groups both runs together
+    assert fingerprint_hash(judge_fp) == fingerprint_hash(fingerprint_identity(judge_fp))
