@@ -156,9 +156,8 @@ def evaluate(
         body = {"schema_version": RESULT_SCHEMA_VERSION, "protocol": config.PROTOCOL_ID,
                 "package_version": __version__, "suite": {"id": suite.suite_id, "version": suite.version,
                                                           "content_hash": suite.content_hash},
-                "fingerprints": _with_served(fingerprints, backends.judge), "config": {**cfg.public(), **pipeline},
-                "complete": not stopped,
-                "controls": plan.report(**boot)}
+                "fingerprints": _with_served(fingerprints, backends.judge),
+                "config": {**cfg.public(), **pipeline}, "complete": not stopped, "controls": plan.report(**boot)}
         write_json(out / "controls.json", body)
         return body
 
