@@ -5,6 +5,12 @@ Layout::
     checkpoint-000500/matrix_weights.safetensors   LoRA + patch embedding + heads (float32), metadata = config
     checkpoint-000500/config.json                  the full MatrixConfig (also in the safetensors metadata)
     checkpoint-000500/training_state.pt            optimizer, LR schedule, RNG state, step (for --resume)
+    checkpoint-000500/diffusers_lora/pytorch_lora_weights.safetensors
+                                                   the LoRA alone, in the PEFT/diffusers format that
+                                                   `pipe.load_lora_weights(folder)` of the stock pipeline loads
+
+The diffusers copy has no widened patch embedding and no heads: a stock pipeline has no ID-map input, so it
+runs the trained LoRA without the first-frame layout conditioning (`infer` runs the whole model).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from safetensors.torch import save_file
 from .presets import MatrixConfig
 
 WEIGHTS = "matrix_weights.safetensors"
+DIFFUSERS_LORA = "diffusers_lora"
 FORMAT = "matrix_train/1"
 
 
@@ -52,6 +59,25 @@ def save_checkpoint(
     if training_state is not None:
         torch.save(training_state, folder / "training_state.pt")
     return folder
+
+
+def export_diffusers_lora(folder: Path, weights: dict[str, torch.Tensor], cfg: MatrixConfig) -> Path | None:
+    """Write the LoRA of `weights` where `pipe.load_lora_weights(folder / DIFFUSERS_LORA)` finds it, with its
+    rank and alpha as adapter metadata (so the scale alpha / rank is kept). None when there is no LoRA."""
+    from diffusers import CogVideoXImageToVideoPipeline, WanImageToVideoPipeline
+    from peft import LoraConfig
+
+    lora = {k.removeprefix("transformer.").replace(".default.", "."): v for k, v in weights.items()
+            if k.startswith("transformer.") and ".lora_" in k}
+    if not lora:
+        return None
+    targets = sorted({k.split(".lora_")[0] for k in lora})
+    meta = LoraConfig(r=cfg.lora_rank, lora_alpha=cfg.lora_alpha, target_modules=targets).to_dict()
+    meta = json.loads(json.dumps(meta, default=lambda x: sorted(x) if isinstance(x, set) else str(x)))
+    pipe_cls = WanImageToVideoPipeline if cfg.family == "wan" else CogVideoXImageToVideoPipeline
+    out = folder / DIFFUSERS_LORA
+    pipe_cls.save_lora_weights(out, transformer_lora_layers=lora, transformer_lora_adapter_metadata=meta)
+    return out
 
 
 def load_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], MatrixConfig, dict]:

@@ -25,7 +25,7 @@ from accelerate import Accelerator
 from accelerate.utils import DistributedType, set_seed
 
 from .assembly import build_matrix_model, load_trainable_state_dict, trainable_state_dict
-from .checkpoints import WEIGHTS, checkpoint_dir, load_checkpoint, save_checkpoint
+from .checkpoints import WEIGHTS, checkpoint_dir, export_diffusers_lora, load_checkpoint, save_checkpoint
 from .components import load_components, load_transformer
 from .data import MatrixDataset, collate
 from .losses import FlowMatchSchedule, VPredictionSchedule
@@ -264,7 +264,9 @@ def train(args: argparse.Namespace) -> Trained:
         if accelerator.is_main_process:
             st = {"optimizer": optimizer.state_dict(), "lr_scheduler": lr_sched.state_dict(), "generators": gens,
                   "step": step}
-            save_checkpoint(checkpoint_dir(output, step), weights, cfg, step, training_state=st, extra_meta=meta)
+            folder = save_checkpoint(checkpoint_dir(output, step), weights, cfg, step, training_state=st,
+                                     extra_meta=meta)
+            export_diffusers_lora(folder, weights, cfg)
 
     progress = None
     if accelerator.is_main_process and not args.quiet:

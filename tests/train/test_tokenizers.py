@@ -89,3 +89,33 @@ def test_tiny_wan_i2v_pipeline_folder_trains(wan_folder, synth_data, tmp_path):
     assert len(rows) == 2 and all(r["sga"] > 0 and r["spa"] > 0 and r["total"] == r["total"] for r in rows)
     config = json.loads((ckpt / "config.json").read_text())
     assert config["use_clip_image"] and config["text_len"] == 512
+
+
+def test_lora_loads_into_the_stock_pipeline(wan_folder, synth_data, tmp_path):
+    """The checkpoint's diffusers_lora/ loads with pipe.load_lora_weights: with the base patch embedding and a
+    zero ID-map input, the MATRIX model and the stock transformer + loaded LoRA compute the same prediction.
+    (MATRIX also trains the patch embedding, which a stock pipeline cannot take: docs/training.md.)"""
+    from diffusers import WanImageToVideoPipeline
+
+    from matrix_train.infer import load_model
+
+    sets = [f"pretrained={wan_folder}", "revision=null", "use_clip_image=true", "text_len=512"]
+    ckpt = main(get_args(["--preset", "tiny-wan", "--data", str(synth_data), "--output", str(tmp_path / "run"),
+                          "--max-steps", "2", "--learning-rate", "0.05", "--quiet",
+                          *sum((["--set", s] for s in sets), [])]))
+    model, _, _ = load_model(ckpt)
+    assert any(p.abs().sum() > 0 for n, p in model.named_parameters() if "lora_B" in n)
+    pipe = WanImageToVideoPipeline.from_pretrained(wan_folder)
+    g = torch.Generator().manual_seed(0)
+    x, text = torch.randn(1, 36, 3, 8, 8, generator=g), torch.randn(1, 512, 32, generator=g)
+    image, t = torch.randn(1, 17, 24, generator=g), torch.tensor([500.0])
+    with torch.no_grad():
+        patch = model.transformer.patch_embedding
+        patch.weight[:, :36] = pipe.transformer.patch_embedding.weight
+        patch.bias.copy_(pipe.transformer.patch_embedding.bias)
+        ours = model.predict(x[:, :16], x[:, 16:], torch.zeros(1, 20, 3, 8, 8), text, t, image)
+        before = pipe.transformer(x, t, text, encoder_hidden_states_image=image).sample
+        pipe.load_lora_weights(ckpt / "diffusers_lora")
+        after = pipe.transformer(x, t, text, encoder_hidden_states_image=image).sample
+    assert not torch.allclose(before, ours, atol=1e-4)  # the trained LoRA matters ...
+    assert torch.allclose(after, ours, atol=1e-5)  # ... and the stock pipeline now applies it exactly

@@ -109,3 +109,35 @@ def test_cached_encodings_equal_fresh_ones(synth_data):
         assert torch.equal(getattr(first, name), getattr(fresh, name)), name
         assert torch.equal(getattr(mixed, name)[1:], getattr(fresh, name)), name
     assert mixed.latents.shape[0] == 2 and not torch.equal(mixed.latents[0], mixed.latents[1])
+
+
+def test_tensorboard_tracker_logs_the_losses(synth_data, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    _run(["--preset", "tiny-wan", "--data", str(synth_data), "--output", str(tmp_path), "--max-steps", "2",
+          "--report-to", "tensorboard"])
+    events = list(tmp_path.rglob("events.out.tfevents.*"))
+    assert events, "no TensorBoard event file under the output folder"
+    acc = EventAccumulator(str(events[0].parent)).Reload()
+    rows = _log(tmp_path)
+    for key in ("total", "diffusion", "sga", "spa"):
+        got = [(e.step, e.value) for e in acc.Scalars(f"loss/{key}")]
+        assert got == [(r["step"], pytest.approx(r[key], rel=1e-6)) for r in rows], key
+
+
+@pytest.mark.parametrize(("flags", "lora_blocks", "heads"), [
+    ([], {"0", "1"}, True),  # tiny-wan: SGA on block 1, SPA on block 0
+    (["--baseline", "lora-selected"], {"0", "1"}, False),
+    (["--baseline", "lora-all"], {"0", "1", "2", "3"}, False),
+])
+def test_baselines_train_the_paper_configurations(flags, lora_blocks, heads, synth_data, tmp_path):
+    """'LoRA without layer selection' puts LoRA on every block: tiny-wan widened to 4 blocks shows it."""
+    ckpt = _run(["--preset", "tiny-wan", "--data", str(synth_data), "--output", str(tmp_path), "--max-steps", "1",
+                 "--set", "tiny_transformer={num_layers: 4, patch_size: [1, 2, 2], num_attention_heads: 2, "
+                 "attention_head_dim: 16, in_channels: 36, out_channels: 16, text_dim: 32, freq_dim: 32, "
+                 "ffn_dim: 64, cross_attn_norm: true, rope_max_seq_len: 64}", *flags])
+    weights, cfg, _ = load_checkpoint(ckpt)
+    assert {k.split(".")[2] for k in weights if "lora_" in k} == lora_blocks
+    assert any(k.startswith(("sga_head.", "spa_head.")) for k in weights) == heads
+    rows = _log(tmp_path)
+    assert (rows[0]["sga"] > 0) == heads
