@@ -457,6 +457,8 @@ def suite_build(
     say(out_console, f"{report.path}: {len(s.scenarios)} scenarios, {s.content_hash}")
     say(out_console, f"masks made for {len(report.masks_made)}, "
                      f"questions written for {len(report.questions_made)}")
+    for line in report.notes:
+        say(out_console, f"note: {line}")
     for line in report.skipped:
         say(out_console, f"skipped {line}")
     if report.skipped:

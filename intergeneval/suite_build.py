@@ -8,7 +8,9 @@ For every scenario:
 - questions: kept when the source has them (frozen questions are never regenerated), else written ONCE from
   the deterministic templates over the scenario's structured `fields` (`intergeneval.questions`), or by the
   judge (`questions="judge"`): ten questions per key interaction, every entity written
-  `appearance (colour bbox)`, validated and retried, then an error naming the scenario.
+  `appearance (colour bbox)`, validated and retried, then an error naming the scenario. Questions say
+  "the <appearance>", so a leading article of an appearance ("a man in a blue coat") is dropped first, and
+  the report lists each one dropped.
 
 The result is `OUT/suite.json` with its content hash (`formats.write_suite`), loadable by `score`.
 
@@ -19,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -70,6 +73,7 @@ class BuildReport:
     masks_made: list[str] = field(default_factory=list)
     questions_made: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # "<id>: why" (only with keep_going)
+    notes: list[str] = field(default_factory=list)  # changes made to the source, e.g. articles dropped
 
 
 def build_suite(
@@ -119,13 +123,16 @@ def build_suite(
     report_made_questions: list[str] = []
     problems: list[str] = []
     scenarios: list[dict[str, Any]] = []
+    notes: list[str] = []
     for n, sc in enumerate(source.scenarios):
+        if not sc.key_interactions:  # its questions are written here: appearances without articles
+            sc = _without_articles(sc, notes)
         try:
             item, made_masks, made_questions = _build_scenario(sc, out, attach.get(sc.id), judge=judge,
                                                                detector=detector, questions=questions)
         except (InterGenEvalError, OSError, ValueError) as e:
             problems.append(f"{sc.id}: {e}")
-            log.warning("suite build: scenario %s: %s", sc.id, e)
+            log.info("suite build: scenario %s: %s", sc.id, e)  # reported by the caller
         else:
             scenarios.append(item)
             if made_masks:
@@ -145,7 +152,7 @@ def build_suite(
         "description": description if description is not None else source.description,
     }
     suite = write_suite(out / "suite.json", suite_to_dict(meta, scenarios))
-    return BuildReport(suite, out / "suite.json", report_made_masks, report_made_questions, problems)
+    return BuildReport(suite, out / "suite.json", report_made_masks, report_made_questions, problems, notes)
 
 
 def _build_scenario(
@@ -197,6 +204,35 @@ def _build_scenario(
         raise DataFormatError("has no frozen questions (build with questions='templates' or 'judge')")
     item["key_interactions"] = kis
     return item, masks_made, made_questions
+
+
+_ARTICLE = re.compile(r"^(a|an|the)\s+(?=\S)", re.IGNORECASE)
+
+
+def _without_articles(sc: Scenario, notes: list[str]) -> Scenario:
+    """`sc` with each appearance's leading article dropped (questions add their own "the"); notes each.
+
+    >>> from intergeneval.records import ObjectSpec
+    >>> notes = []
+    >>> sc = Scenario("s", "p", (ObjectSpec("man", "A man in a coat"), ObjectSpec("door", "red door")),
+    ...               "contact", "unidirectional", "human-object", ())
+    >>> [o.appearance for o in _without_articles(sc, notes).objects]
+    ['man in a coat', 'red door']
+    >>> print(notes[0])  # doctest: +NORMALIZE_WHITESPACE
+    s: object 1 appearance 'A man in a coat' is written 'man in a coat'
+    (questions say 'the man in a coat (red bbox)')
+    """
+    objects = []
+    for k, o in enumerate(sc.objects):
+        bare = _ARTICLE.sub("", o.appearance.strip())
+        if bare != o.appearance:
+            from .questions import color_name
+
+            notes.append(f"{sc.id}: object {k + 1} appearance {o.appearance!r} is written {bare!r} "
+                         f"(questions say 'the {bare} ({color_name(k)} bbox)')")
+            o = dataclasses.replace(o, appearance=bare)
+        objects.append(o)
+    return dataclasses.replace(sc, objects=tuple(objects))
 
 
 # ------------------------------------------------------------------------------- questions by the judge

@@ -50,7 +50,7 @@ def test_suite_loads_and_varies_its_categories(scenes):
     suite = load_suite(scenes.suite)
     assert [s.id for s in suite.scenarios] == list(scenes.ids)
     assert {s.interaction_type for s in suite.scenarios} == set(config.INTERACTION_TYPES)
-    assert {s.pairing for s in suite.scenarios[:4]} == set(config.PAIRINGS)
+    assert {s.pairing for s in suite.scenarios[:4]} == set(config.HUMAN_PAIRINGS)
     for sc in suite.scenarios:
         assert len(sc.objects) == 2 and sc.masks is not None and len(sc.masks) == 2
         (ki,) = sc.key_interactions

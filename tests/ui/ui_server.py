@@ -133,7 +133,7 @@ def seed_result(data: Path, *, name: str, organisation: str, suite: dict[str, An
         rows.append({"kisa": kisa, "sgi": sgi, "spi": 1.0, "kisa_spi": kisa, "sgi_spi": sgi,
                      "if": (kisa + sgi) / 2,
                      "interaction_type": config.INTERACTION_TYPES[i % len(config.INTERACTION_TYPES)],
-                     "pairing": config.PAIRINGS[i % len(config.PAIRINGS)]})
+                     "pairing": config.HUMAN_PAIRINGS[i % len(config.HUMAN_PAIRINGS)]})
     summary = {"protocol": config.PROTOCOL_ID, "complete": True, "metric_names": list(METRICS),
                "suite": {"id": suite["suite_id"], "version": suite["version"],
                          "content_hash": suite["content_hash"]},
