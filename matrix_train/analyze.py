@@ -25,6 +25,7 @@ from .assembly import build_matrix_model
 from .attention_capture import install_capture
 from .components import load_components, load_transformer
 from .data import MatrixDataset, collate
+from .devices import add_device_flags, place, resolve_device
 from .presets import get_preset
 from .step import prepare_batch
 from .targets import capture_request, token_grid_tracks
@@ -106,17 +107,20 @@ def get_args(argv=None) -> argparse.Namespace:
     p.add_argument("--timesteps", type=int, default=4, help="noise levels per clip")
     p.add_argument("--clips", type=int, help="only the first N clips")
     p.add_argument("--pick", type=int, default=2, help="layers to propose per kind")
+    add_device_flags(p)
     return p.parse_args(argv)
 
 
 def main(args: argparse.Namespace) -> dict:
+    device, dtype = resolve_device(args.device, args.dtype)
     if args.checkpoint:
         from .infer import load_model
 
-        model, parts, _ = load_model(args.checkpoint, args.preset)
+        model, parts, _ = load_model(args.checkpoint, args.preset, device, dtype)
     else:
         cfg = get_preset(args.preset)
-        model, parts = build_matrix_model(cfg, load_transformer(cfg)).eval(), load_components(cfg)
+        model = build_matrix_model(cfg, load_transformer(cfg, dtype)).eval()
+        model, parts = place(model, load_components(cfg, dtype), device, dtype)
     cfg = model.cfg
     dataset = MatrixDataset(args.data, height=cfg.height, width=cfg.width, num_frames=cfg.num_frames)
     scores = alignment_scores(model, parts, dataset, timesteps=args.timesteps, clips=args.clips, seed=cfg.seed)
@@ -133,7 +137,8 @@ def main(args: argparse.Namespace) -> dict:
             proposal[kind] = best
             for layer, s in stats.items():
                 w.writerow([kind, layer, f"{s['mean_aas']:.6f}", f"{s['top_freq']:.4f}", s["rank_sum"]])
-    (out / "proposal.json").write_text(json.dumps({"preset": cfg.preset, "proposed": proposal}, indent=2))
+    (out / "proposal.json").write_text(json.dumps({"preset": cfg.preset, "proposed": proposal,
+                                                   "deviations": cfg.deviations()}, indent=2))
     try:
         import matplotlib
 

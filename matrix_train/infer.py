@@ -24,6 +24,7 @@ from .assembly import MatrixModel, build_matrix_model, load_trainable_state_dict
 from .checkpoints import load_checkpoint
 from .components import Components, load_components, load_transformer
 from .data import id_map_from_masks, read_mask, resize_cover_crop, write_mp4
+from .devices import add_device_flags, place, resolve_device
 
 logger = logging.getLogger(__name__)
 
@@ -94,16 +95,21 @@ def get_args(argv=None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=42, help="sampling seed (the released inference used 42)")
     p.add_argument("--negative-prompt", default="", help="negative prompt for CFG")
     p.add_argument("--limit", type=int, help="only the first N scenarios")
+    add_device_flags(p)
     return p.parse_args(argv)
 
 
-def load_model(checkpoint: str | Path, preset: str | None = None) -> tuple[MatrixModel, Components, dict]:
+def load_model(checkpoint: str | Path, preset: str | None = None, device=None, dtype=None,
+               ) -> tuple[MatrixModel, Components, dict]:
+    """The checkpoint's model and frozen parts, on `device` in `dtype` (default: CPU, float32)."""
     weights, cfg, meta = load_checkpoint(checkpoint)
     if preset and preset != cfg.preset:
         raise ValueError(f"--preset {preset} but checkpoint {meta['folder']} was trained with {cfg.preset}")
-    model = build_matrix_model(cfg, load_transformer(cfg))
+    dtype = dtype or torch.float32
+    model = build_matrix_model(cfg, load_transformer(cfg, dtype))
     load_trainable_state_dict(model, weights)
-    return model.eval(), load_components(cfg), meta
+    model, parts = place(model.eval(), load_components(cfg, dtype), torch.device(device or "cpu"), dtype)
+    return model, parts, meta
 
 
 def _image(path: Path, height: int, width: int) -> torch.Tensor:
@@ -174,7 +180,8 @@ def generate(
 
 
 def main(args: argparse.Namespace) -> list[Path]:
-    model, parts, meta = load_model(args.checkpoint, args.preset)
+    device, dtype = resolve_device(args.device, args.dtype)
+    model, parts, meta = load_model(args.checkpoint, args.preset, device, dtype)
     cfg = model.cfg
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -199,5 +206,6 @@ def main(args: argparse.Namespace) -> list[Path]:
     (out / "generation.json").write_text(json.dumps({
         "checkpoint": meta["folder"], "step": int(meta["step"]), "config": cfg.to_dict(), "seed": args.seed,
         "steps": steps, "guidance": guidance, "videos": [p.name for p in written], "skipped": skipped,
+        "device": str(device), "dtype": str(dtype).removeprefix("torch."), "deviations": cfg.deviations(),
     }, indent=2))
     return written

@@ -68,3 +68,32 @@ def test_preset_mismatch_is_an_error(synth_data, tmp_path):
                            "--max-steps", "1", "--quiet"]))
     with pytest.raises(ValueError, match="trained with tiny-wan"):
         load_model(tmp_path, "tiny-cogvideox")
+
+
+def test_device_and_dtype_flags(synth_data, tmp_path, monkeypatch):
+    from matrix_train.analyze import get_args as analyze_args
+    from matrix_train.analyze import main as analyze_main
+    from matrix_train.devices import resolve_device
+
+    run = tmp_path / "run"
+    train_main(train_args(["--preset", "tiny-wan", "--data", str(synth_data), "--output", str(run),
+                           "--max-steps", "1", "--quiet"]))
+    suite = _suite(tmp_path, synth_data)
+    written = main(get_args(["--checkpoint", str(run), "--suite", str(suite), "--out", str(tmp_path / "v"),
+                             "--steps", "2", "--limit", "1", "--device", "cpu", "--dtype", "bf16"]))
+    assert count_frames(written[0]) == 9
+    gen = json.loads((tmp_path / "v" / "generation.json").read_text())
+    assert (gen["device"], gen["dtype"]) == ("cpu", "bfloat16") and gen["deviations"]
+    model, parts, _ = load_model(run, device="cpu", dtype=torch.bfloat16)
+    assert {p.dtype for p in model.parameters()} == {torch.bfloat16}
+    assert next(parts.text_encoder.parameters()).dtype == torch.bfloat16
+    analyze_main(analyze_args(["--preset", "tiny-wan", "--data", str(synth_data), "--out", str(tmp_path / "a"),
+                               "--clips", "1", "--timesteps", "1", "--dtype", "bf16"]))
+    assert json.loads((tmp_path / "a" / "proposal.json").read_text())["proposed"]
+    # Defaults: CUDA + bf16 when a GPU is visible, else CPU + float32; asking for CUDA without one is an error.
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device(None, None) == (torch.device("cuda"), torch.bfloat16)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device(None, None) == (torch.device("cpu"), torch.float32)
+    with pytest.raises(SystemExit, match="no CUDA GPU"):
+        resolve_device("cuda", None)
