@@ -39,7 +39,10 @@ PROTOCOL = f"""
 configuration (its *fingerprint*: model, revision, prompts, decoding). **Rank (UB)** is 1 + the number of
 models whose IF interval lies entirely above this model's: two models with overlapping intervals are not
 clearly different. **Coverage** counts the videos that were scored; a video that failed is listed as failed,
-never silently dropped. Rows marked *reported by the paper, different judge* are the MATRIX paper's published
+never silently dropped. Only complete rows are ranked: a model with any video of the suite not scored (the
+judge, tracker or detector failed on it) is shown *incomplete: not ranked*, below the ranked rows with its
+coverage, until a retry scores the rest; it never takes part in anyone's Rank (UB). Rows marked *reported by
+the paper, different judge* are the MATRIX paper's published
 numbers, shown for reference and never ranked.
 """
 
@@ -138,7 +141,7 @@ curl -sS -H "Authorization: Bearer $INTERGENEVAL_TOKEN" -H "Idempotency-Key: $GI
      -F archive=@videos.zip -F suite={default} \\
      -F 'model={{"name": "my-model", "organisation": "my-lab", "public": true}}' \\
      {api}/submissions
-# 2. poll the job until status is succeeded, failed or cancelled (progress: videos done / total)
+# 2. poll the job until status is succeeded, incomplete, failed or cancelled (progress: videos done / total)
 curl -sS {api}/jobs/JOB_ID
 # 3. results with per-video evidence, and the leaderboard as CSV
 curl -sS {api}/jobs/JOB_ID/results

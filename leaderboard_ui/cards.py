@@ -14,7 +14,7 @@ from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
-from .columns import METRIC_COLUMNS, RANK_METRIC
+from .columns import METRIC_COLUMNS, RANK_METRIC, is_incomplete
 
 #: Job states in which a cancel makes sense.
 ACTIVE = ("queued", "running")
@@ -81,7 +81,9 @@ def render_model_results(results: Sequence[Mapping[str, Any]]) -> str:
             val = f"<b>{val}</b>" if c.metric == RANK_METRIC else val
             cells.append(f'<td class="lb-num">{val} {ci}</td>')
         cov = r.get("coverage") or {}
-        cells.append(f'<td class="lb-num">{_e(cov.get("scored"))}/{_e(cov.get("expected"))}</td>')
+        unranked = (" <span class='lb-badge lb-incomplete'>incomplete: not ranked</span>"
+                    if is_incomplete(r) else "")
+        cells.append(f'<td class="lb-num">{_e(cov.get("scored"))}/{_e(cov.get("expected"))}{unranked}</td>')
         job = r.get("job_id")
         cells.append(f"<td>{_link({'job': job}, f'#{job}') if job is not None else '—'}</td>")
         cells.append(f"<td>{_date(r.get('date'))}</td>")
@@ -134,19 +136,31 @@ def render_jobs(jobs: Sequence[Mapping[str, Any]], *, title: str = "") -> str:
 
 
 def render_job(job: Mapping[str, Any]) -> str:
-    """One job in detail, with its scores once it succeeded."""
+    """One job in detail, with its scores once it succeeded (or so far, when incomplete) and the videos that
+    were not scored."""
     scores = job.get("scores") or {}
     score_html = ""
     if scores:
         score_html = "<p>" + " · ".join(
             f"{_e(c.label)} <b>{scores[c.metric]['mean']:.3f}</b>" for c in METRIC_COLUMNS
             if (scores.get(c.metric) or {}).get("mean") is not None) + "</p>"
+    failed = job.get("failed_videos") or []
+    failed_html = ""
+    if failed:
+        items = "".join(f"<li><code>{_e(f.get('scenario_id'))}</code> {_e(f.get('status'))}: "
+                        f"{_e(f.get('reason'))}</li>" for f in failed[:50])
+        more = f"<li>… and {len(failed) - 50} more</li>" if len(failed) > 50 else ""
+        retry = (" Not ranked until every video is scored: retry it (<code>intergeneval retry "
+                 f"{_e(job.get('id'))}</code>); only these videos are scored again."
+                 if job.get("status") == "incomplete" else "")
+        failed_html = (f'<div class="lb-msg lb-msg-warn" data-testid="job-failed-videos">{len(failed)} '
+                       f"video(s) not scored.{retry}<ul>{items}{more}</ul></div>")
     links = []
     if job.get("model_id") is not None:
         links.append(_link({"model": job["model_id"], "job": job.get("id")}, "results and evidence"))
     return (f'<div class="jb-detail" data-testid="job-detail" data-status="{_e(job.get("status"))}">'
             f"<h3>Job #{_e(job.get('id'))} · {_e(job.get('model_name'))} · {_e(job.get('suite_id'))} "
-            f"v{_e(job.get('suite_version'))}</h3>{render_jobs([job])}{score_html}"
+            f"v{_e(job.get('suite_version'))}</h3>{render_jobs([job])}{score_html}{failed_html}"
             f"<p>{' · '.join(links)}</p></div>")
 
 

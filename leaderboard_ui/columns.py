@@ -44,6 +44,25 @@ def _coverage(row: Row) -> float | None:
     return scored / expected if scored is not None and expected else None
 
 
+def is_incomplete(row: Row) -> bool:
+    """True for a measured row that is not ranked because some of its suite's videos were not scored.
+
+    The API says so (`status: "incomplete"`); for an API that predates the field, coverage below 1.0 does.
+
+    Example:
+        >>> is_incomplete({"status": "incomplete"}), is_incomplete({"coverage": {"scored": 3, "expected": 4}})
+        (True, True)
+        >>> is_incomplete({"status": "ranked"}), is_incomplete({"reference": True})
+        (False, False)
+    """
+    if row.get("reference"):
+        return False
+    if "status" in row:
+        return row.get("status") == "incomplete"
+    cov = _coverage(row)
+    return cov is not None and cov < 1.0
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
     """One leaderboard column: how to read it from an API row, label it, sort it and export it."""
@@ -97,9 +116,11 @@ COLUMNS: tuple[Column, ...] = (
            lambda r: (r.get("model_name"), r.get("organisation"), r.get("model_id"), bool(r.get("reference")),
                       bool(r.get("flagged")), r.get("source"))),
     *METRIC_COLUMNS,
-    Column("coverage", "Coverage", "coverage", "videos scored / videos the suite expects", _coverage,
-           ("scored", "expected"),
-           lambda r: ((r.get("coverage") or {}).get("scored"), (r.get("coverage") or {}).get("expected")),
+    Column("coverage", "Coverage", "coverage", "videos scored / videos the suite expects; a model is ranked "
+           "only when every video was scored", _coverage,
+           ("scored", "expected", "status"),
+           lambda r: ((r.get("coverage") or {}).get("scored"), (r.get("coverage") or {}).get("expected"),
+                      r.get("status") or ("incomplete" if is_incomplete(r) else None)),
            descending=True),
     Column("judge", "Judge", "text",
            "the judge configuration (model, prompts, decoding) that made the scores",
@@ -135,7 +156,9 @@ def column(key: str) -> Column:
 
 
 def sort_rows(rows: Iterable[Row], key: str, *, descending: bool | None = None) -> list[Row]:
-    """Rows sorted by a column; rows without a value go last whatever the direction.
+    """Rows sorted by a column; rows without a value go last whatever the direction, and incomplete (unranked)
+    rows after every ranked one, whatever the column: sorting by a metric never puts a partial run among
+    the ranked ones.
 
     Args:
         rows: API leaderboard rows.
@@ -153,11 +176,13 @@ def sort_rows(rows: Iterable[Row], key: str, *, descending: bool | None = None) 
     """
     col = column(key)
     desc = col.descending if descending is None else descending
-    rows = list(rows)
-    present = [r for r in rows if col.sort_value(r) is not None]
-    missing = [r for r in rows if col.sort_value(r) is None]
-    # Python's sort is stable: ties keep the API's order (its rank, then its tie-break).
-    return sorted(present, key=col.sort_value, reverse=desc) + missing
+    out: list[Row] = []
+    for part in ([r for r in rows if not is_incomplete(r)], [r for r in rows if is_incomplete(r)]):
+        present = [r for r in part if col.sort_value(r) is not None]
+        missing = [r for r in part if col.sort_value(r) is None]
+        # Python's sort is stable: ties keep the API's order (its rank, then its tie-break).
+        out += sorted(present, key=col.sort_value, reverse=desc) + missing
+    return out
 
 
 def categories(rows: Iterable[Row], family: str) -> list[str]:

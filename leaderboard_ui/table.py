@@ -32,12 +32,14 @@ from .columns import (
     categories,
     category_value,
     column,
+    is_incomplete,
     sort_rows,
 )
 
 #: Views of the table: the metric columns, or one metric broken down by a category family.
 VIEWS = {"metrics": "Metrics", "interaction_type": "By interaction type", "pairing": "By pairing"}
 REFERENCE_NOTE = "reported by the paper, different judge"
+INCOMPLETE_NOTE = "incomplete: not ranked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +131,11 @@ def _model_cell(row: Row) -> str:
     if row.get("reference"):
         src = escape(str(row.get("source") or "the paper"))
         extra += f'<span class="lb-badge lb-ref" title="{src}">{REFERENCE_NOTE}</span>'
+    if is_incomplete(row):
+        cov = row.get("coverage") or {}
+        why = (f"{cov.get('scored')} of {cov.get('expected')} videos scored: some failed in the evaluator. "
+               "Shown, never ranked, until a retry scores every video of the suite.")
+        extra += f'<span class="lb-badge lb-incomplete" title="{escape(why)}">{INCOMPLETE_NOTE}</span>'
     return f'<td class="lb-model" data-col="model">{name}{extra}</td>'
 
 
@@ -138,7 +145,9 @@ def _coverage_cell(row: Row) -> str:
     if scored is None or expected is None:
         return '<td class="lb-num" data-col="coverage">—</td>'
     cls = "lb-num" if scored == expected else "lb-num lb-partial"
-    return f'<td class="{cls}" data-col="coverage" title="videos scored / expected">{scored}/{expected}</td>'
+    pct = f" ({100 * scored / expected:.0f} %)" if expected and scored != expected else ""
+    return (f'<td class="{cls}" data-col="coverage" title="videos scored / expected">{scored}/{expected}{pct}'
+            "</td>")
 
 
 def _cell(row: Row, col: Column) -> str:
@@ -179,12 +188,20 @@ def _metrics_table(rows: Sequence[Row], options: TableOptions, *, testid: str, s
     cols = [c for c in COLUMNS if c.key != "suite"]  # the group header names the suite
     body = "".join(
         f'<tr data-model="{escape(str(r.get("model_name") or ""))}" data-rank="{r.get("rank") or ""}"'
-        f'{" class=lb-refrow" if r.get("reference") else ""}>' + "".join(_cell(r, c) for c in cols) + "</tr>"
+        f' data-status="{_status(r)}"{_row_class(r)}>' + "".join(_cell(r, c) for c in cols) + "</tr>"
         for r in rows
     )
     head = _header(cols, options, sorted_by=sorted_by)
     return (f'<div class="lb-scroll"><table class="lb-table" data-testid="{testid}">{head}'
             f"<tbody>{body}</tbody></table></div>")
+
+
+def _status(row: Row) -> str:
+    return "reference" if row.get("reference") else "incomplete" if is_incomplete(row) else "ranked"
+
+
+def _row_class(row: Row) -> str:
+    return {"reference": " class=lb-refrow", "incomplete": " class=lb-incomplete-row"}.get(_status(row), "")
 
 
 def _category_table(rows: Sequence[Row], options: TableOptions, *, testid: str) -> str:
@@ -206,7 +223,8 @@ def _category_table(rows: Sequence[Row], options: TableOptions, *, testid: str) 
             n_html = f' <span class="lb-ci">n={n}</span>' if n is not None else ""
             cells.append(f'<td class="lb-num" data-col="cat-{escape(c)}">'
                          f"{_fmt(category_value(r, family, c, metric))}{n_html}</td>")
-        body.append(f'<tr data-model="{escape(str(r.get("model_name") or ""))}">' + "".join(cells) + "</tr>")
+        body.append(f'<tr data-model="{escape(str(r.get("model_name") or ""))}" data-status="{_status(r)}"'
+                    f'{_row_class(r)}>' + "".join(cells) + "</tr>")
     if not cats:
         return f'<p class="lb-empty">No per-{CATEGORY_LABELS.get(family, family)} results in this group.</p>'
     return (f'<div class="lb-scroll"><table class="lb-table" data-testid="{testid}">{head}'
@@ -224,10 +242,14 @@ def _group_title(key: tuple[Any, ...], rows: Sequence[Row],
     suite_id, version, suite_hash, protocol, fingerprint = key
     label = rows[0].get("judge_label") or (meta.get(key) or {}).get("judge_label") or "unknown judge"
     fp = str(fingerprint or "")
+    partial = sum(1 for r in rows if is_incomplete(r))
+    count = f'{len(rows)} model{"s" if len(rows) != 1 else ""}'
+    if partial:
+        count += f" ({len(rows) - partial} ranked, {partial} incomplete, not ranked)"
     return (f'<h3 class="lb-group-title">Suite <b>{escape(str(suite_id))} v{escape(str(version))}</b>'
             f' · judge <b title="fingerprint {escape(fp)}">{escape(str(label))}</b>'
             f' <code>{escape(fp[:12])}</code> · {escape(str(protocol or ""))}'
-            f' · {len(rows)} model{"s" if len(rows) != 1 else ""}'
+            f' · {count}'
             f' <span class="lb-hash" title="suite content hash">{escape(str(suite_hash or "")[:12])}</span>'
             "</h3>")
 

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.browser
 SEEDED_JUDGE = {"backend": "seeded", "model": "ui-test-judge", "prompt": "v1"}
 RANKED = {"seed-zeta": 0.8, "seed-alpha": 0.5, "seed-mu": 0.2}  # rank order != name order
 OTHER_SUITE_MODEL = "seed-delta"
+PARTIAL_MODEL = "seed-partial"  # on the other suite: a higher IF than seed-delta, but 7 of 10 videos scored
 TIMEOUT = 30_000
 
 
@@ -35,6 +36,8 @@ def seeded(served):
                               if_target=target, seed=i)
     ui_server.seed_result(served.data, name=OTHER_SUITE_MODEL, organisation="Other Lab", suite=other,
                           judge=SEEDED_JUDGE, if_target=0.6, seed=9)
+    ui_server.seed_result(served.data, name=PARTIAL_MODEL, organisation="Partial Lab", suite=other,
+                          judge=SEEDED_JUDGE, if_target=0.9, seed=10, failed=3)
     return {"demo": demo, "other": other}
 
 
@@ -90,6 +93,33 @@ def test_page_loads_with_seeded_rows_in_rank_order(page, served, seeded, artifac
     assert "reported by the paper, different judge" in reference.inner_text()
     assert set(reference.locator('td[data-col="rank"]').all_inner_texts()) == {"—"}
     page.screenshot(path=str(artifacts / "leaderboard.png"), full_page=True)
+
+
+def test_incomplete_rows_are_shown_as_such_unranked_below_the_ranked_ones(page, served, seeded, artifacts):
+    page.goto(served.base + "/")
+    other = seeded["other"]
+    group = page.locator(f'[data-testid=lb-group][data-suite="{other["suite_id"]}"]').filter(
+        has_text="seeded:ui-test-judge")
+    group.locator(f'tr[data-model="{PARTIAL_MODEL}"]').wait_for()
+    # a higher IF on 7 of 10 videos does not outrank the complete row: it comes after it, without a rank
+    assert _order(group) == [OTHER_SUITE_MODEL, PARTIAL_MODEL]
+    partial = group.locator(f'tr[data-model="{PARTIAL_MODEL}"]')
+    assert partial.get_attribute("data-status") == "incomplete"
+    assert partial.locator('[data-col="rank"]').inner_text() == "—"
+    assert partial.locator('[data-col="rank_ub"]').inner_text() == "—"
+    assert "incomplete: not ranked" in partial.locator('[data-col="model"]').inner_text()
+    coverage = partial.locator('[data-col="coverage"]')
+    assert coverage.inner_text() == "7/10 (70 %)" and "lb-partial" in coverage.get_attribute("class")
+    full = group.locator(f'tr[data-model="{OTHER_SUITE_MODEL}"]')
+    assert full.locator('[data-col="rank"]').inner_text() == "1"
+    assert full.get_attribute("data-status") == "ranked"
+    assert "1 ranked, 1 incomplete" in group.locator(".lb-group-title").inner_text()
+    # sorting by IF (best first) still keeps the unranked row below the ranked one
+    group.locator('th[data-col="if"]').click()
+    assert _wait_order(group, [OTHER_SUITE_MODEL, PARTIAL_MODEL]) == [OTHER_SUITE_MODEL, PARTIAL_MODEL]
+    api = {r["model_name"]: r for r in served.api("/leaderboard")["rows"]}
+    assert api[PARTIAL_MODEL]["status"] == "incomplete" and api[PARTIAL_MODEL]["rank"] is None
+    page.screenshot(path=str(artifacts / "leaderboard-incomplete.png"), full_page=True)
 
 
 def test_page_fits_a_phone_width(browser, served, seeded, artifacts):

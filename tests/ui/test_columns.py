@@ -57,11 +57,17 @@ def test_sort_by_rank_defaults_to_ascending_and_keeps_ties_in_api_order():
     assert [r["model_name"] for r in sort_rows(rows, "rank")] == ["y", "x", "z"]
 
 
-def test_sort_by_coverage_uses_the_fraction():
+def test_sort_by_coverage_uses_the_fraction_and_incomplete_rows_stay_below_ranked_ones():
     rows = [_row("half", 0.1, coverage={"scored": 3, "expected": 6}),
+            _row("third", 0.1, coverage={"scored": 1, "expected": 3}),
             _row("full", 0.1, coverage={"scored": 2, "expected": 2}),
             _row("unknown", 0.1, coverage={})]
-    assert [r["model_name"] for r in sort_rows(rows, "coverage")] == ["full", "half", "unknown"]
+    assert [r["model_name"] for r in sort_rows(rows, "coverage")] == ["full", "unknown", "half", "third"]
+    # whatever the column and direction: a partial run never sorts among the ranked rows
+    rows = [_row("partial", 0.9, rank=None, status="incomplete", coverage={"scored": 1, "expected": 100}),
+            _row("ranked", 0.5, rank=1, status="ranked", coverage={"scored": 100, "expected": 100})]
+    for key, desc in (("if", None), ("if", False), ("model", None), ("coverage", False), ("rank", True)):
+        assert [r["model_name"] for r in sort_rows(rows, key, descending=desc)] == ["ranked", "partial"]
 
 
 def test_csv_header_and_values_come_from_the_registry():

@@ -68,7 +68,8 @@ def test_if_cell_shows_mean_and_ci_and_coverage_flags_partial_runs():
     r["coverage"] = {"scored": 2, "expected": 3}
     html = render_leaderboard(_data(r))
     assert "<b>0.700</b>" in html and "[0.650, 0.750]" in html
-    assert 'class="lb-num lb-partial" data-col="coverage"' in html and ">2/3<" in html
+    assert 'class="lb-num lb-partial" data-col="coverage"' in html and ">2/3 (67 %)<" in html
+    assert "incomplete: not ranked" in html and 'data-status="incomplete"' in html
 
 
 def test_category_view_has_a_column_per_category():

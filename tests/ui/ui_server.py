@@ -103,8 +103,9 @@ def start(data: Path, *, timeout: float = 90.0) -> Served:
 
 
 def seed_result(data: Path, *, name: str, organisation: str, suite: dict[str, Any], judge: dict[str, Any],
-                if_target: float, n: int = 10, seed: int = 0) -> int:
-    """A succeeded job with a summary made by the library's own aggregation, stored with the service's crud.
+                if_target: float, n: int = 10, seed: int = 0, failed: int = 0) -> int:
+    """A finished job with a summary made by the library's own aggregation, stored with the service's crud:
+    succeeded, or incomplete when `failed` of its `n` videos were not scored (judge errors).
 
     Args:
         data: the server's data dir (its SQLite database).
@@ -115,19 +116,20 @@ def seed_result(data: Path, *, name: str, organisation: str, suite: dict[str, An
         if_target: the IF the per-video scores scatter around.
         n: videos.
         seed: scatter seed.
+        failed: videos not scored (the job is then `incomplete`).
 
     Returns:
         The job id.
     """
     from intergeneval import config
-    from intergeneval.metrics.aggregate import METRICS, aggregate, per_category
+    from intergeneval.metrics.aggregate import METRICS, aggregate, per_category, rates
     from server import crud
     from server.core.db import make_engine, session_scope
     from server.models import Job, JobStatus, ModelCreate, Submission, utcnow
 
     rng = np.random.default_rng(seed)
     rows = []
-    for i in range(n):
+    for i in range(n - failed):
         kisa = float(np.clip(if_target + rng.normal(0, 0.04), 0, 1))
         sgi = float(np.clip(if_target + rng.normal(0, 0.04), 0, 1))
         rows.append({"kisa": kisa, "sgi": sgi, "spi": 1.0, "kisa_spi": kisa, "sgi_spi": sgi,
@@ -138,8 +140,11 @@ def seed_result(data: Path, *, name: str, organisation: str, suite: dict[str, An
                "suite": {"id": suite["suite_id"], "version": suite["version"],
                          "content_hash": suite["content_hash"]},
                "fingerprints": {"judge": judge, "tracker": {"backend": "seeded"}, "detector": None},
-               "videos": {"expected": n, "scored": n, "failed": 0, "failures": []},
-               "metrics": aggregate(rows),
+               "videos": {"expected": n, "scored": n - failed, "failed": failed,
+                          "failures": [{"scenario_id": f"v{i:03d}", "status": "judge_error",
+                                        "reason": "out of GPU memory"} for i in range(n - failed, n)]},
+               "metrics": aggregate(rows), "diagnostics": rates(rows, expected=n),
+               "comparable": not failed,
                "categories": {k: per_category(rows, k) for k in ("interaction_type", "pairing")}}
     engine = make_engine(f"sqlite:///{data / 'intergeneval.db'}")
     try:
@@ -154,7 +159,7 @@ def seed_result(data: Path, *, name: str, organisation: str, suite: dict[str, An
             now = utcnow()
             job = Job(submission_id=sub.id, model_id=model.id, owner_id=user.id, suite_id=suite["suite_id"],
                       suite_version=suite["version"], suite_hash=suite["content_hash"],
-                      status=JobStatus.succeeded,
+                      status="incomplete" if failed else JobStatus.succeeded,
                       attempts=1, progress_done=n, progress_total=n, started_at=now, finished_at=now)
             s.add(job)
             s.flush()
