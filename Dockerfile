@@ -20,13 +20,15 @@ WORKDIR /app
 # torch first, from the chosen index, so the project's pins resolve against it and pip never swaps it.
 RUN pip install --index-url "${TORCH_INDEX_URL}" torch==2.14.1 torchvision==0.29.1
 
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY intergeneval ./intergeneval
 COPY server ./server
 COPY leaderboard_ui ./leaderboard_ui
 COPY baselines ./baselines
 COPY matrix_train ./matrix_train
-RUN pip install ".[server,ui,models,judge-openai]"
+# The tested versions (constraints.txt); torch stays the one installed above from TORCH_INDEX_URL.
+RUN grep -v -E '^(torch|torchvision|nvidia-|cuda-|triton)' constraints.txt > /tmp/constraints.txt \
+ && pip install -c /tmp/constraints.txt ".[server,ui,models,judge-openai]"
 
 RUN useradd --create-home --uid 1000 intergeneval \
  && mkdir -p /data /models \

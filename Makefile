@@ -6,14 +6,17 @@ STAMP := $(VENV)/.installed
 SAM2_STAMP := $(VENV)/.sam2-meta
 DEMO_OUT ?= demo-output
 
-.PHONY: demo test venv sam2-meta clean
+# pyproject.toml has compatible ranges; constraints.txt the exact versions every install here uses.
+PIP := $(PY) -m pip install -q -c constraints.txt
+
+.PHONY: demo test venv sam2-meta constraints clean
 
 # torch/torchvision are installed first and pinned: pip takes them from this machine's disk.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q torch==2.14.1 torchvision==0.29.1
-	$(PY) -m pip install -q -e ".[all,dev]"
+	$(PIP) torch==2.14.1 torchvision==0.29.1
+	$(PIP) -e ".[all,dev]"
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -29,10 +32,16 @@ test: $(STAMP) $(SAM2_STAMP)
 sam2-meta: $(SAM2_STAMP)
 
 $(SAM2_STAMP): $(STAMP)
-	$(PY) -m pip install -q "setuptools>=70" wheel
-	SAM2_BUILD_CUDA=0 $(PY) -m pip install -q --no-deps --no-build-isolation sam2==1.1.0
-	$(PY) -m pip install -q hydra-core iopath
+	$(PY) -m pip install -q "setuptools>=77" wheel
+	SAM2_BUILD_CUDA=0 $(PIP) --no-deps --no-build-isolation sam2==1.1.0
+	$(PIP) hydra-core iopath
 	touch $(SAM2_STAMP)
+
+# After a deliberate upgrade in .venv (and a passing `make test`): write its versions as the new pins.
+constraints: $(STAMP)
+	{ sed -n '1,2p' constraints.txt; $(PY) -m pip list --format=freeze --exclude-editable \
+	  | grep -v -i -E '^(pip|setuptools|wheel|intergeneval)=='; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT)
