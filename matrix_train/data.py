@@ -174,9 +174,11 @@ class MatrixDataset(torch.utils.data.Dataset):
     `masks` (MAX_IDS, T, H, W) bool (slot k-1 = id k) and `mask_valid` (MAX_IDS,) bool.
     """
 
-    def __init__(self, root: str | Path, *, height: int, width: int, num_frames: int):
+    def __init__(self, root: str | Path, *, height: int, width: int, num_frames: int, lazy: bool = True,
+                 skip_log: Path | None = None):
         self.root = Path(root)
-        self.height, self.width, self.num_frames = height, width, num_frames
+        self.height, self.width, self.num_frames, self.lazy = height, width, num_frames, lazy
+        self.skip_log = skip_log  # lazily found bad samples are appended here (data loader workers included)
         self.samples: list[dict] = []
         self.skipped: list[tuple[str, str]] = []
         for row in load_metadata(self.root):
@@ -189,15 +191,11 @@ class MatrixDataset(torch.utils.data.Dataset):
             raise DataFormatError(f"{self.root}: no usable samples ({len(self.skipped)} skipped: {self.skipped[:3]})")
 
     def _validate(self, row: dict) -> dict:
+        """Checks on the files' names and counts; decoding (lazy mode) waits for `__getitem__`."""
         video = self.root / "videos" / row["video"]
         if not video.is_file():
             raise DataFormatError(f"video file {video} not found")
-        try:
-            n_frames = count_frames(video)
-        except (av.error.FFmpegError, OSError) as err:
-            raise DataFormatError(f"video {video} is unreadable ({err})") from None
-        if n_frames < 1:
-            raise DataFormatError(f"video {video} has no frames")
+        n_frames = None if self.lazy else self._count(video)
         mask_dir = self.root / "mask_annotation" / Path(row["video"]).stem
         ids = find_id_dirs(mask_dir)
         if len(ids) > MAX_IDS or any(not 1 <= k <= MAX_IDS for k in ids):
@@ -206,25 +204,66 @@ class MatrixDataset(torch.utils.data.Dataset):
         missing = sorted(wanted - set(ids))
         if missing:
             raise DataFormatError(f"prompt marks ids {missing} but {mask_dir} has no mask folder for them")
-        mask_files = {}
-        for k, folder in ids.items():
-            files = _mask_files(folder)
-            if len(files) != n_frames:
-                raise DataFormatError(f"mask folder {folder} has {len(files)} frames, video has {n_frames}")
-            mask_files[k] = files
+        mask_files = {k: _mask_files(folder) for k, folder in ids.items()}
         if not ids:
             raise DataFormatError(f"{mask_dir}: no <idK>/idK mask folders")
-        merged = mask_dir / "merged" / "000.png"
-        return {
-            "name": Path(row["video"]).stem, "video": video, "prompt": row["prompt"], "masks": mask_files,
-            "merged": merged if merged.is_file() else None, "frames": usable_frames(n_frames, self.num_frames),
-        }
+        counts = {len(f) for f in mask_files.values()}
+        if len(counts) > 1:
+            raise DataFormatError(f"{mask_dir}: mask folders hold different frame counts {sorted(counts)}")
+        sample = {"name": Path(row["video"]).stem, "video": video, "prompt": row["prompt"], "masks": mask_files,
+                  "merged": mask_dir / "merged" / "000.png", "frames": None}
+        if not sample["merged"].is_file():
+            sample["merged"] = None
+        if n_frames is not None:
+            self._check_frames(sample, n_frames)
+        return sample
+
+    @staticmethod
+    def _count(video: Path) -> int:
+        try:
+            n_frames = count_frames(video)
+        except (av.error.FFmpegError, OSError) as err:
+            raise DataFormatError(f"video {video} is unreadable ({err})") from None
+        if n_frames < 1:
+            raise DataFormatError(f"video {video} has no frames")
+        return n_frames
+
+    def _check_frames(self, sample: dict, n_frames: int) -> None:
+        for k, files in sample["masks"].items():
+            if len(files) != n_frames:
+                folder = files[0].parent if files else k
+                raise DataFormatError(f"mask folder {folder} has {len(files)} frames, video has {n_frames}")
+        sample["frames"] = usable_frames(n_frames, self.num_frames)
+
+    def _skip(self, sample: dict, err: DataFormatError) -> None:
+        name = sample["video"].name
+        self.skipped.append((name, str(err)))
+        logger.warning("skipping %s: %s", name, err)
+        if self.skip_log is not None:
+            with open(self.skip_log, "a") as f:  # one short line per append: safe across processes
+                f.write(json.dumps({"video": name, "reason": str(err)}) + "\n")
 
     def __len__(self) -> int:
         return len(self.samples)
 
     def __getitem__(self, index: int) -> dict:
-        s = self.samples[index]
+        """Decode clip `index`. In lazy mode a clip found bad here (unreadable, frame counts that disagree) is
+        reported (`skipped`, `skip_log`) and the next good clip is returned in its place, so that every
+        process still takes its step."""
+        for offset in range(len(self.samples)):
+            s = self.samples[(index + offset) % len(self.samples)]
+            if s.get("bad"):
+                continue
+            try:
+                return self._load(s)
+            except DataFormatError as err:
+                s["bad"] = True
+                self._skip(s, err)
+        raise DataFormatError(f"{self.root}: every sample turned out unusable ({self.skipped[:3]})")
+
+    def _load(self, s: dict) -> dict:
+        if s["frames"] is None:
+            self._check_frames(s, self._count(s["video"]))
         t = s["frames"]
         frames = torch.from_numpy(read_frames(s["video"], t)).permute(0, 3, 1, 2).float() / 127.5 - 1
         video = resize_cover_crop(frames, self.height, self.width)

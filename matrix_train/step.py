@@ -35,8 +35,10 @@ def _encode(parts: Components, batch: dict, tok: list, device) -> tuple:
     video = batch["video"].to(device)
     t = video.shape[1]
     latents = parts.encode_video(video)
-    frame_cond = parts.first_frame_condition(video[:, 0], t)
-    id_cond = parts.first_frame_condition(batch["id_map"].to(device), t)
+    # Both first-frame conditions (the frame and the ID map) in one VAE call: two encodes per step, not three.
+    b = video.shape[0]
+    frame_cond, id_cond = parts.first_frame_condition(
+        torch.cat([video[:, 0], batch["id_map"].to(device, video.dtype)]), t).split(b)
     text = parts.encode_text(torch.stack([x[0] for x in tok]), torch.stack([x[1] for x in tok]))
     return latents, frame_cond, id_cond, text, parts.image_tokens(video[:, 0])
 

@@ -249,6 +249,7 @@ def train(args: argparse.Namespace) -> Trained:
                 f.write(json.dumps({"video": video, "reason": reason}) + "\n")
         (output / "config.json").write_text(json.dumps({**cfg.to_dict(), "deviations": deviations}, indent=2))
         write_spans(output / "spans.jsonl", dataset, cfg.marker_mode)
+    dataset.skip_log = output / "skipped.jsonl"  # clips found bad when first decoded are added here
     if args.report_to:
         accelerator.init_trackers("matrix_train", config=tracker_config(cfg))
     meta = {"preset": cfg.preset, "deviations": json.dumps(deviations)}

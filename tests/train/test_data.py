@@ -49,11 +49,11 @@ def test_bad_samples_are_reported_and_skipped(synth_data, tmp_path):
     rows[3]["prompt"] += " and a <id5> ghost"  # marker without masks
     rows.append({"video": "missing.mp4", "prompt": "a <id1> thing"})
     _rewrite_metadata(root, rows)
-    ds = MatrixDataset(root, height=64, width=64, num_frames=9)
+    ds = MatrixDataset(root, height=64, width=64, num_frames=9, lazy=False)  # everything decoded up front
     assert len(ds) == 1
     reasons = dict(ds.skipped)
     assert "unreadable" in reasons["000001.mp4"]
-    assert "has 8 frames, video has 9" in reasons["000002.mp4"]
+    assert "frame counts [8, 9]" in reasons["000002.mp4"]
     assert "[5]" in reasons["000003.mp4"] and "no mask folder" in reasons["000003.mp4"]
     assert "not found" in reasons["missing.mp4"]
 
@@ -122,3 +122,28 @@ def test_parse_markers(prompt, mode, text, marked):
 def test_dangling_marker_raises():
     with pytest.raises(ValueError, match="not followed by a word"):
         parse_markers("a dog <id1>", "strip")
+
+
+def test_lazy_dataset_decodes_nothing_at_start_and_skips_bad_clips_when_met(synth_data, tmp_path, monkeypatch):
+    """11K clips must start in seconds: building the dataset opens no video. A clip found bad on first decode
+    is reported (in `skipped` and the skip log) and the next good clip takes its place."""
+    import json
+
+    import matrix_train.data as data
+
+    root = _copy(synth_data, tmp_path / "d")
+    (root / "videos" / "000001.mp4").write_bytes(b"not a video")
+    (root / "mask_annotation" / "000002" / "id1" / "008.png").unlink()
+    rows = list(csv.DictReader((root / "metadata.csv").open()))
+    _rewrite_metadata(root, rows * 50)  # 200 rows
+    opened = []
+    real_open = data.av.open
+    monkeypatch.setattr(data.av, "open", lambda *a, **k: opened.append(a[0]) or real_open(*a, **k))
+    ds = MatrixDataset(root, height=64, width=64, num_frames=9, skip_log=tmp_path / "skipped.jsonl")
+    assert opened == []  # no video opened at start-up
+    assert len(ds) == 150 and "frame counts [8, 9]" in dict(ds.skipped)["000002.mp4"]  # found from file counts
+    assert ds[1]["name"] == "000003"  # 000001 is unreadable: reported, and the next good clip comes instead
+    assert "unreadable" in dict(ds.skipped)["000001.mp4"]
+    logged = [json.loads(x) for x in (tmp_path / "skipped.jsonl").read_text().splitlines()]
+    assert [r["video"] for r in logged] == ["000001.mp4"]
+    assert ds[0]["name"] == "000000" and ds[4]["name"] == "000003"  # 000001's later rows are skipped too
