@@ -148,9 +148,14 @@ def worker(
     name: Annotated[str | None, typer.Option(help="Worker name shown as the jobs' lease owner.")] = None,
     max_jobs: Annotated[int | None, typer.Option(help="Exit after this many jobs.")] = None,
     lease: Annotated[float | None, typer.Option(help="Lease seconds (default from settings).")] = None,
+    judge_wait: Annotated[float, typer.Option(help="With the openai judge: wait up to this many seconds for "
+                                              "its server to answer before starting (0: do not wait).")] = 900.0,
     log_level: Annotated[str, typer.Option(help="Logging level.")] = "info",
 ) -> None:
-    """Claim and score jobs from the database queue; models are loaded once and kept for every job."""
+    """Claim and score jobs from the database queue; models are loaded once and kept for every job.
+
+    With the `openai` judge, the worker first waits until the judge's server answers (a vLLM server takes
+    minutes to load its model), so no job fails for a judge that is still starting."""
     _require("worker")
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = _settings(data_dir=data_dir, database_url=database_url, storage=storage, profile=profile,
@@ -161,6 +166,11 @@ def worker(
     from .core.migrations import init_db
     from .worker import Worker, default_worker_id
 
+    url = judge_url(settings.judge, settings.judge_options)
+    if url and judge_wait > 0:
+        typer.echo(f"waiting for the judge at {url} (up to {judge_wait:g} s)", err=True)
+        if not wait_until_ready(url, timeout_s=judge_wait):
+            raise _err(f"the judge at {url} did not answer within {judge_wait:g} s", 1)
     try:
         engine = make_engine(settings.database_url, busy_timeout_s=settings.database_busy_timeout)
         init_db(engine)
@@ -274,6 +284,38 @@ def revoke_token(
     for t in rows:
         typer.echo(_token_line(t))
     typer.echo(f"revoked {len(rows)} token(s)", err=True)
+
+
+def judge_url(judge: str | None, options: dict[str, Any]) -> str | None:
+    """The URL that answers when an `openai` judge's server is ready (`<base_url>/models`), else None."""
+    import os
+
+    from intergeneval.judges.openai_chat import ENV_BASE_URL
+
+    base = options.get("base_url") or os.environ.get(ENV_BASE_URL)
+    return f"{str(base).rstrip('/')}/models" if judge == "openai" and base else None
+
+
+def wait_until_ready(url: str, *, timeout_s: float, poll_s: float = 5.0) -> bool:
+    """Poll `url` until its server answers below 500 (True: up, even if it wants a key) or `timeout_s` passes
+    (False). No connection and 5xx answers (a server still loading its model) mean wait."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=10):  # noqa: S310 - the configured judge URL
+                return True
+        except urllib.error.HTTPError as e:
+            if e.code < 500:
+                return True
+        except (urllib.error.URLError, OSError, ValueError):
+            pass
+        if time.monotonic() + poll_s > deadline:
+            return False
+        time.sleep(poll_s)
 
 
 def submit(

@@ -1,11 +1,17 @@
-"""docker-compose.yml and the Dockerfile, checked without a Docker engine: structure, health checks, a GPU
-reservation for workers, and every command they name exists in the package with the options they pass."""
+"""docker-compose.yml and the Dockerfile, checked without a Docker engine: structure, health checks, a GPU of
+its own per GPU service, a pinned judge server sized for the service, workers that wait for it, and every
+command they name exists in the package with the options they pass; `docker compose config` where
+installed."""
 
 from __future__ import annotations
 
 import importlib
+import json
+import os
 import re
 import shlex
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -56,9 +62,73 @@ def test_services_volumes_and_health_checks(compose):
     assert services["judge"]["profiles"] == ["judge"]  # optional
 
 
-def test_workers_reserve_an_nvidia_gpu(compose):
-    devices = compose["services"]["worker"]["deploy"]["resources"]["reservations"]["devices"]
-    assert devices == [{"driver": "nvidia", "count": 1, "capabilities": ["gpu"]}]
+def _gpus(service: dict) -> list[str]:
+    (device,) = service["deploy"]["resources"]["reservations"]["devices"]
+    assert device["driver"] == "nvidia" and device["capabilities"] == ["gpu"] and "count" not in device
+    return device["device_ids"]
+
+
+def test_each_gpu_service_names_its_own_gpu(compose):
+    services = compose["services"]
+    worker, judge = _gpus(services["worker"]), _gpus(services["judge"])
+    assert worker == ["${IGE_WORKER_GPU:-0}"] and judge == ["${IGE_JUDGE_GPU:-1}"]  # distinct by default
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert "worker-2" in text and "--scale worker=N" in text  # how to scale is documented in the file
+
+
+def test_the_judge_server_is_pinned_and_sized_for_the_service(compose):
+    from intergeneval import config
+    from intergeneval.profiles import resolve_profile
+    from intergeneval.video import sample_indices
+    from server.core.config import Settings
+
+    judge = compose["services"]["judge"]
+    image, _, tag = judge["image"].partition(":")
+    assert image == "vllm/vllm-openai" and re.fullmatch(r"v\d+\.\d+\.\d+", tag)
+    argv = judge["command"]
+    arg = {k: v for k, v in zip(argv, argv[1:], strict=False) if k.startswith("--")}
+    default = resolve_profile("default")["judge_options"]
+    assert (arg["--model"], arg["--revision"]) == (default["model"], default["revision"])
+    max_frames = int(compose["x-service-env"].get("INTERGENEVAL_MAX_FRAMES", Settings().max_frames))
+    most_images = len(sample_indices(max_frames, config.STRIDE))
+    assert json.loads(arg["--limit-mm-per-prompt"]) == {"image": most_images}
+    assert "--gpu-memory-utilization" in arg
+    # the workers' judge options in the header's example name the same revision
+    assert default["revision"] in (ROOT / "docker-compose.yml").read_text().split("services:")[0]
+
+
+def test_workers_wait_for_the_judge_and_caches_do_not_clash(compose):
+    from server.cli import judge_url
+
+    assert judge_url("openai", {"base_url": "http://judge:8001/v1/"}) == "http://judge:8001/v1/models"
+    assert judge_url("qwen", {"base_url": "http://judge:8001/v1"}) is None
+    _cli_accepts(["worker", "--judge-wait", "60"])
+    services = compose["services"]
+    assert "models:/models" in services["worker"]["volumes"]
+    assert "judge-models:/models" in services["judge"]["volumes"]  # vLLM writes as root: its own volume
+    text = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"useradd .*--uid 1000 intergeneval", text)
+    assert re.search(r"chown intergeneval /data /models", text)  # named volumes start owned by the user
+
+
+def _compose() -> list[str] | None:
+    """Docker's compose plugin, else Debian's docker-compose (both check a file without an engine)."""
+    plugin = shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True)
+    if plugin and plugin.returncode == 0:
+        return ["docker", "compose"]
+    return ["docker-compose"] if shutil.which("docker-compose") else None
+
+
+def test_docker_compose_accepts_the_file():
+    cmd = _compose()
+    if cmd is None:
+        if os.environ.get("CI"):
+            pytest.fail("docker-compose is not installed (.ci/run installs it)")
+        pytest.skip("no docker compose here")
+    for profile in ([], ["--profile", "judge"]):
+        res = subprocess.run([*cmd, "-f", str(ROOT / "docker-compose.yml"), *profile, "config", "-q"],
+                             capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr
 
 
 def test_every_command_exists_in_the_package(compose):
@@ -104,3 +174,40 @@ def test_dockerfile(compose):
     extras = re.search(r'pip install -c \S+ "\.\[([^\]]+)\]"', text).group(1).split(",")  # the tested pins
     optional = __import__("tomllib").loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     assert set(extras) <= set(optional)
+
+
+def test_a_worker_waits_for_the_judge_server(ige, tmp_path):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from server.cli import wait_until_ready
+
+    answers = [503, 503, 200]
+
+    class Loading(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(answers.pop(0))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Loading)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert wait_until_ready(f"http://127.0.0.1:{server.server_address[1]}/v1/models", timeout_s=30,
+                                poll_s=0.01)
+        assert answers == []
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert not wait_until_ready("http://127.0.0.1:9/v1/models", timeout_s=0.05, poll_s=0.01)
+    # the command: a judge that never answers stops the worker before it touches the database
+    res = ige("worker", "--data-dir", tmp_path / "d", "--judge-wait", "0.1",
+              env={"INTERGENEVAL_JUDGE": "openai",
+                   "INTERGENEVAL_JUDGE_OPTIONS": '{"base_url": "http://127.0.0.1:9/v1"}'})
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert "waiting for the judge at http://127.0.0.1:9/v1/models" in res.stderr
+    assert "error: the judge at http://127.0.0.1:9/v1/models did not answer within 0.1 s" in res.stderr
+    assert not (tmp_path / "d").exists()
