@@ -194,23 +194,30 @@ def _binary(answer: Any) -> int | None:
     return None
 
 
+def record_unit(rec: dict[str, Any], model: str = "") -> Unit | None:
+    """A per-video record (as `per_video.jsonl` holds it) as a `Unit`; None for a video never judged."""
+    sid, sha = rec.get("scenario_id"), rec.get("video_sha256")
+    if not isinstance(sid, str) or not sha:  # a missing or unreadable file: nothing was judged
+        return None
+    unit = Unit(model, sid, str(sha))
+    for k, ki in enumerate(rec.get("interactions") or []):
+        for a in ki.get("answers") or []:
+            value = _binary(a.get("answer"))
+            if value is not None and isinstance(a.get("slot"), int):
+                unit.answers[(k, a["slot"])] = value
+    if rec.get("status") == "scored":
+        unit.if_score = (rec.get("scores") or {}).get("if")
+    return unit
+
+
 def _run_units(folder: Path, model: str) -> tuple[dict[tuple[str, str], Unit], Any]:
     units: dict[tuple[str, str], Unit] = {}
     for n, rec in enumerate(read_jsonl(folder / "per_video.jsonl"), 1):
-        sid, sha = rec.get("scenario_id"), rec.get("video_sha256")
-        if not isinstance(sid, str):
+        if not isinstance(rec.get("scenario_id"), str):
             raise DataFormatError(f"{folder / 'per_video.jsonl'}: line {n} has no scenario_id")
-        if not sha:  # a missing or unreadable file: nothing was judged
-            continue
-        unit = Unit(model, sid, str(sha))
-        for k, ki in enumerate(rec.get("interactions") or []):
-            for a in ki.get("answers") or []:
-                value = _binary(a.get("answer"))
-                if value is not None and isinstance(a.get("slot"), int):
-                    unit.answers[(k, a["slot"])] = value
-        if rec.get("status") == "scored":
-            unit.if_score = (rec.get("scores") or {}).get("if")
-        units[(model, sid)] = unit
+        unit = record_unit(rec, model)
+        if unit is not None:
+            units[(model, unit.scenario_id)] = unit
     judge = None
     summary = folder / "summary.json"
     if summary.is_file():

@@ -26,7 +26,7 @@ from .api.deps import Services
 from .api.errors import install_error_handlers, unknown_api_route
 from .api.headers import SecurityHeaders, add_cors
 from .api.limits import BodyLimit
-from .api.routes import admin, health, jobs, leaderboard, models, submissions, suites
+from .api.routes import admin, health, jobs, labels, leaderboard, models, submissions, suites, trust
 from .core.config import Settings
 from .core.db import make_engine
 from .core.migrations import init_db
@@ -70,7 +70,7 @@ class ServerTiming:
 def api_router() -> APIRouter:
     """Every route under `/api/v1`."""
     router = APIRouter(prefix=API_PREFIX)
-    for module in (health, suites, submissions, jobs, leaderboard, models, admin):
+    for module in (health, suites, submissions, jobs, trust, leaderboard, models, labels, admin):
         router.include_router(module.router)
     return router
 

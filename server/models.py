@@ -14,8 +14,9 @@ from pydantic import StrictBool, field_serializer
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-SCOPES = ("submit", "admin")
-Scope = Literal["submit", "admin"]
+#: `submit` uploads videos, `admin` administers, `label` stores human labels (the page's Label tab).
+SCOPES = ("submit", "admin", "label")
+Scope = Literal["submit", "admin", "label"]
 #: Text a client sends to be stored: Postgres text cannot hold NUL characters, so they are refused with a 422
 #: (`invalid_request`) instead of failing in the database driver (a 500).
 NO_NUL = r"^[^\x00]*$"
@@ -99,7 +100,7 @@ class UserPublic(UserBase, _Public):
 # API tokens are stored as sha256 hashes; the plain token is shown once, when it is created.
 class TokenBase(SQLModel):
     name: str = Field(min_length=1, max_length=100)
-    scopes: str = Field(default="submit", description="comma-separated: submit, admin")
+    scopes: str = Field(default="submit", description="comma-separated: submit, admin, label")
 
 
 class TokenCreate(SQLModel):
@@ -370,4 +371,61 @@ class JobSummary(SQLModel, table=True):
     expected: int = 0
     complete: bool = False
     summary: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# --------------------------------------------------------------------------------------------- judge trust
+# One person's answer to one question of one video, given on the page's Label tab without the judge's answers.
+# The video is named by its content (sha256) and its scenario in a suite, so a label holds for every job that
+# scored the same video; `job_id` is the job whose evidence frames were shown.
+LABEL_ANSWERS = ("yes", "no", "unsure")
+
+
+class Label(SQLModel, table=True):
+    __tablename__ = "labels"
+    __table_args__ = (
+        UniqueConstraint("user_id", "video_sha256", "suite_hash", "scenario_id", "key_interaction", "slot",
+                         name="uq_labels_question"),
+        Index("ix_labels_video", "video_sha256", "scenario_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    job_id: int = Field(foreign_key="jobs.id", index=True)
+    suite_hash: str
+    scenario_id: str
+    video_sha256: str
+    key_interaction: int
+    slot: int
+    answer: str
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class LabelIn(SQLModel):
+    """One answer: the key interaction (0-based), the question's slot (1–10) and yes, no or unsure."""
+
+    key_interaction: int = Field(ge=0, le=99)
+    slot: int = Field(ge=1, le=10)
+    answer: Literal["yes", "no", "unsure"]
+
+
+class LabelsIn(SQLModel):
+    """The answers a labeller gives for one video (all questions, or some: the others stay as they were)."""
+
+    labels: list[LabelIn] = Field(min_length=1, max_length=400)
+
+
+# The negative controls of one judge fingerprint on a fixed sample of one suite (`intergeneval.controls`),
+# measured once by a worker alongside a job; `report` is the runner's `controls` report verbatim.
+class JudgeControls(SQLModel, table=True):
+    __tablename__ = "judge_controls"
+    __table_args__ = (UniqueConstraint("judge_fingerprint", "suite_hash", name="uq_judge_controls"),)
+    id: int | None = Field(default=None, primary_key=True)
+    judge_fingerprint: str = Field(index=True)
+    judge_label: str
+    suite_id: str
+    suite_version: str
+    suite_hash: str
+    job_id: int = Field(foreign_key="jobs.id")
+    report: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)

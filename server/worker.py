@@ -30,7 +30,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from intergeneval.events import ProgressEvent
 from intergeneval.runconfig import EvalConfig
 
-from . import crud, queue
+from . import crud, queue, trust
 from .core.config import Settings
 from .core.db import session_scope
 from .models import Job, JobStatus, Submission
@@ -159,7 +159,9 @@ class Worker:
             suite = self.catalog.by_hash(*suite_key)
             backends = self.backends()
             cfg = EvalConfig(videos=videos, suite=suite.source, out=self.storage.job_dir(job_id),
-                             cache_dir=self.storage.cache_dir, evidence=True, **self.backend_names())
+                             cache_dir=self.storage.cache_dir, evidence=True, **self.backend_names(),
+                             controls=self._controls(job_id, suite.content_hash),
+                             controls_sample=self.settings.controls_sample or None)
             evaluate = self._evaluate
             if evaluate is None:
                 from intergeneval.runner import evaluate
@@ -189,6 +191,22 @@ class Worker:
                                  lambda: self._complete(job_id, summary, state), patience_s=None)
         except DB_TROUBLE:
             return None
+
+    def _controls(self, job_id: int, suite_hash: str) -> tuple[str, ...]:
+        """The negative controls to run with this job: all kinds while its judge has none stored for the suite
+        (`server.trust.controls_wanted`); none with a tracker that only replays given tracks."""
+        from intergeneval.controls import KINDS
+
+        if not self.settings.controls_sample:
+            return ()
+        if not getattr(self.backends()["tracker"], "needs_first_masks", True):
+            return ()
+        with session_scope(self.engine) as session:
+            job = session.get(Job, job_id)
+            wanted = trust.controls_wanted(session, judge=(self.fingerprints() or {}).get("judge"),
+                                           suite_hash=suite_hash, owner_id=job.owner_id,
+                                           only_admins=self.settings.controls_from == "admins")
+        return KINDS if wanted else ()
 
     def _job_inputs(self, job_id: int) -> tuple[Path, tuple[str, str, str]]:
         with session_scope(self.engine) as session:
@@ -253,6 +271,8 @@ class Worker:
                             for f in (videos.get("failures") or [])[:3])
         with session_scope(self.engine) as session:
             crud.store_summary(session, job_id=job_id, summary=summary)
+            if summary.get("controls"):  # the judge's, measured on this job's videos (docs/judge-trust.md)
+                trust.store_controls(session, job_id=job_id, summary=summary)
         if expected and not scored:
             status = JobStatus.failed
             error = f"no video could be scored ({videos.get('failed', 0)} failed): {redact_paths(reasons)}"

@@ -26,6 +26,7 @@ from ..leaderboard import BoardCache
 from ..models import Token, User
 from ..storage import Storage
 from ..suites import SuiteCatalog
+from ..trust import TrustCache
 from .errors import ApiError
 
 #: The largest id or offset a request may name: ids are INTEGER columns (4 bytes on Postgres), and a bigger
@@ -50,6 +51,7 @@ class Services:
     storage: Storage
     catalog: SuiteCatalog
     board_cache: BoardCache = field(default_factory=BoardCache)
+    trust_cache: TrustCache = field(default_factory=TrustCache)
     worker: Any = None  # the in-process worker (`serve`), for /health; None when workers run elsewhere
 
 
@@ -141,8 +143,17 @@ async def require_admin(caller: AuthCaller) -> Caller:
     return caller
 
 
+async def require_label(caller: AuthCaller) -> Caller:
+    """A caller with the `label` scope (human labels, the page's Label tab)."""
+    if "label" not in caller.scopes:
+        raise ApiError(403, "forbidden", "this token lacks the 'label' scope (an admin creates one: "
+                       "`intergeneval admin create-token --name NAME --scopes label`)")
+    return caller
+
+
 SubmitCaller = Annotated[Caller, Depends(require_submit)]
 AdminCaller = Annotated[Caller, Depends(require_admin)]
+LabelCaller = Annotated[Caller, Depends(require_label)]
 
 
 def viewer_of(caller: Caller | None) -> crud.Viewer:

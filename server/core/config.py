@@ -15,6 +15,7 @@ storage dir that every worker mounts.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +44,12 @@ class Settings(BaseSettings):
     detector_options: dict = Field(default_factory=dict)
     suites: list[str] = Field(default_factory=list, description="suite files/names accepted; default: shipped")
     default_suite: str | None = None
+
+    # Judge trust (docs/judge-trust.md): each judge's negative controls, measured once per suite.
+    controls_sample: int = Field(default=20, ge=0, description="scenarios of a suite given negative "
+                                 "controls, once per judge fingerprint; 0: none")
+    controls_from: Literal["admins", "anyone"] = Field(default="admins", description="whose submissions the "
+                                                       "controls are derived from")
 
     # Queue.
     lease_seconds: float = Field(default=60.0, gt=0, description="a job whose lease is older is requeued")

@@ -52,10 +52,17 @@ def _refusals(conn: Connection) -> None:
     models.Refusal.__table__.create(conn, checkfirst=True)
 
 
+def _judge_trust(conn: Connection) -> None:
+    models.Label.__table__.create(conn, checkfirst=True)
+    models.JudgeControls.__table__.create(conn, checkfirst=True)
+
+
 #: Every schema version, in order. Version 1 is the schema this service first shipped with.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
     Migration(2, "refusals: refused uploads per user, for the refused-uploads rate", _refusals),
+    Migration(3, "judge trust: human labels per question, negative controls per judge fingerprint",
+              _judge_trust),
 )
 
 

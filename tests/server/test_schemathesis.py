@@ -86,7 +86,7 @@ def _seeded_app(settings, scenes, zipper) -> FastAPI:
     services = app.state.services
     with session_scope(services.engine) as s:
         user = crud.get_or_create_user(s, name="root", is_admin=True)
-        s.add(Token(user_id=user.id, name="root", scopes="submit,admin", token_hash=hash_token(TOKEN),
+        s.add(Token(user_id=user.id, name="root", scopes="submit,admin,label", token_hash=hash_token(TOKEN),
                     prefix=TOKEN[:8]))
     client = TestClient(app)  # not entered: no lifespan, no in-process worker
     r = client.post("/api/v1/submissions", headers={"Authorization": f"Bearer {TOKEN}"},
