@@ -108,7 +108,8 @@ def test_label_round_trip_without_the_judges_answers(scored, scenes, scene_suite
     assert r.status_code == 200, r.text
     assert r.json()["labels"] == answers
     # a change replaces that answer only
-    r = svc.client.put(path, json={"labels": [{"key_interaction": 0, "slot": 1, "answer": "no"}]}, headers=labeller)
+    one = {"labels": [{"key_interaction": 0, "slot": 1, "answer": "no"}]}
+    r = svc.client.put(path, json=one, headers=labeller)
     got = {x["slot"]: x["answer"] for x in r.json()["labels"]}
     assert got[1] == "no" and got[2] == "no" and got[3] == "unsure" and len(got) == 10
     assert svc.client.get(path, headers=labeller).json()["labels"] == r.json()["labels"]
@@ -158,14 +159,14 @@ def test_unknown_or_hidden_videos_are_404(scored, scenes):
     path = f"/api/v1/labels/{svc.job_id}/{scenes.ids[0]}"
     assert svc.client.put(path, json={"labels": one}, headers=labeller).status_code == 200
     model_id = svc.client.get(f"/api/v1/jobs/{svc.job_id}").json()["model_id"]
-    assert svc.client.patch(f"/api/v1/models/{model_id}", json={"public": False}, headers=svc.admin).status_code \
-        == 200
+    r = svc.client.patch(f"/api/v1/models/{model_id}", json={"public": False}, headers=svc.admin)
+    assert r.status_code == 200
     assert svc.client.get(path, headers=labeller).status_code == 404
     assert svc.client.get("/api/v1/labels/next", headers=labeller).status_code == 404
     assert svc.client.get("/api/v1/labels/export").json()["count"] == 0
 
 
-# -- controls per judge fingerprint, and trust ----------------------------------------------------------------
+# -- controls per judge fingerprint, and trust -------------------------------------------------------------
 def test_controls_run_once_per_judge_and_suite_and_are_exposed(scored, scenes, zipper):
     svc = scored
     with session_scope(svc.engine) as s:
@@ -183,7 +184,7 @@ def test_controls_run_once_per_judge_and_suite_and_are_exposed(scored, scenes, z
     lb = svc.client.get("/api/v1/leaderboard").json()
     assert judge["judge_fingerprint"] in {g["judge_fingerprint"] for g in lb["groups"]}
     # a second job of the same judge on the same suite does not measure them again
-    job = svc.submit(svc.admin, zipper(scenes.videos, only=list(scenes.ids)), {"name": "m-second"}).json()["job"]
+    job = svc.submit(svc.admin, zipper(scenes.videos), {"name": "m-second"}).json()["job"]
     svc.wait(job["id"])
     summary = svc.client.get(f"/api/v1/jobs/{job['id']}/results").json()["summary"]["raw"]
     assert "controls" not in summary
@@ -212,7 +213,8 @@ def test_human_agreement_is_the_agree_commands_figure(scored, scenes, tmp_path):
             labels = [{"key_interaction": 0, "slot": s,
                        "answer": ("no" if judge[s] == "yes" else "yes") if flip else
                        ("yes" if judge[s] == "yes" else "no")} for s in range(1, 11)]
-            r = svc.client.put(f"/api/v1/labels/{svc.job_id}/{sid}", json={"labels": labels}, headers=labeller)
+            path = f"/api/v1/labels/{svc.job_id}/{sid}"
+            r = svc.client.put(path, json={"labels": labels}, headers=labeller)
             assert r.status_code == 200
     human = svc.client.get("/api/v1/leaderboard/trust").json()["judges"][0]["human"]
     # two of three people answer as the judge did on every question: the majority agrees everywhere
