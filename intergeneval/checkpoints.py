@@ -15,6 +15,8 @@ import hashlib
 import logging
 import os
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +89,32 @@ def quiet_progress_bars() -> None:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
+
+
+class Lazy:
+    """A value built on first use, once, under a lock: a backend's model weights.
+
+    Model backends read their identity (config, processor, revision: all a fingerprint needs) when they are
+    built and load their weights through a `Lazy`, so a run whose videos are all cached loads no model, and
+    a worker answering `/health` loads nothing.
+    """
+
+    def __init__(self, build: Callable[[], Any]):
+        self._build, self._value = build, None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the value has been built."""
+        return self._value is not None
+
+    def get(self) -> Any:
+        """The value, built now if this is its first use."""
+        if self._value is None:
+            with self._lock:
+                if self._value is None:
+                    self._value = self._build()
+        return self._value
 
 
 def describe(model: str, revision: str | None, source: str | None = None) -> dict[str, Any]:
@@ -163,6 +191,19 @@ def set_threads(threads: int | None) -> None:
     import torch
 
     torch.set_num_threads(int(threads))
+
+
+def versions(*packages: str) -> dict[str, str | None]:
+    """Installed versions of `packages` (None where absent), read without importing them."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out: dict[str, str | None] = {}
+    for name in packages:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
 
 
 def require(module: str, backend: str) -> None:

@@ -28,7 +28,8 @@ import numpy as np
 
 from . import video
 from .backends import Backends
-from .errors import DetectionError, InterGenEvalError, JudgeError, TrackingError, VideoError
+from .errors import (BackendUnavailable, DetectionError, InterGenEvalError, JudgeError, TrackingError,
+                     VideoError)
 from .formats import RESULT_SCHEMA_VERSION
 from .judges.base import JudgeVideo
 from .records import Scenario
@@ -135,6 +136,8 @@ def score_video(job: VideoJob, backends: Backends, options: PipelineOptions, hoo
                 step = track_stage(job, step, backends, options, hook)
         if isinstance(step, Tracked):
             step = judge_stage(job, step, backends, options, hook)
+    except BackendUnavailable:  # a model that cannot load is no video's fault: the run ends with its message
+        raise
     except Exception as e:  # one video's unexpected failure must not end the run, nor count as a success
         step = failed(job, e)
     return finish(step, t0)

@@ -115,19 +115,45 @@ class GroundingDinoDetector:
         checkpoints.set_threads(threads)
         # GroundingDINO's deformable attention is run in float32: its reduced-precision kernels are fragile.
         dino, sam = (self.model_id, self.revision), (self.segmenter_id, self.segmenter_revision)
-        self.model = checkpoints.load(transformers.GroundingDinoForObjectDetection, *dino,
-                                      what="the GroundingDINO detector model").to(self.device).eval()
-        self.processor = checkpoints.load(transformers.AutoProcessor, *dino,
-                                          what="the GroundingDINO processor")
-        self.segmenter = checkpoints.load(transformers.Sam2Model, *sam, what="the SAM2 segmenter model",
-                                          dtype=self.dtype).to(self.device).eval()
-        self.seg_processor = checkpoints.load(transformers.Sam2Processor, *sam,
-                                              what="the SAM2 segmenter processor")
+        # the configs are read now: a checkpoint that is not there fails before any video
+        checkpoints.load(transformers.AutoConfig, *dino, what="the GroundingDINO detector model")
+        checkpoints.load(transformers.AutoConfig, *sam, what="the SAM2 segmenter model")
+        # the weights load on first use: a run that detects nothing (all cached, or masks given) never does
+        self._dino = checkpoints.Lazy(lambda: checkpoints.load(
+            transformers.GroundingDinoForObjectDetection, *dino,
+            what="the GroundingDINO detector model").to(self.device).eval())
+        self._sam = checkpoints.Lazy(lambda: checkpoints.load(
+            transformers.Sam2Model, *sam, what="the SAM2 segmenter model",
+            dtype=self.dtype).to(self.device).eval())
+        self._processor = checkpoints.Lazy(lambda: checkpoints.load(
+            transformers.AutoProcessor, *dino, what="the GroundingDINO processor"))
+        self._seg_processor = checkpoints.Lazy(lambda: checkpoints.load(
+            transformers.Sam2Processor, *sam, what="the SAM2 segmenter processor"))
         self._describe = {
             "detector": checkpoints.describe(self.model_id, self.revision),
             "segmenter": checkpoints.describe(self.segmenter_id, self.segmenter_revision),
         }
         self._torch = torch
+
+    @property
+    def model(self) -> Any:
+        """The GroundingDINO model (loaded on first use)."""
+        return self._dino.get()
+
+    @property
+    def segmenter(self) -> Any:
+        """The SAM2 model that segments the chosen boxes (loaded on first use)."""
+        return self._sam.get()
+
+    @property
+    def processor(self) -> Any:
+        """GroundingDINO's processor (loaded on first use)."""
+        return self._processor.get()
+
+    @property
+    def seg_processor(self) -> Any:
+        """The segmenter's processor (loaded on first use)."""
+        return self._seg_processor.get()
 
     def fingerprint(self) -> dict[str, Any]:
         """Checkpoints, thresholds, crop padding and the verification prompt."""

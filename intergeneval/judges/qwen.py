@@ -118,7 +118,6 @@ class QwenJudge(ChatJudge):
         if batch_calls < 1:
             raise ConfigError(f"qwen judge: batch_calls must be at least 1, got {batch_calls}")
         checkpoints.require("transformers", "the qwen judge")
-        checkpoints.require("qwen_vl_utils", "the qwen judge")
         import torch
         import transformers
 
@@ -142,28 +141,61 @@ class QwenJudge(ChatJudge):
         kwargs: dict[str, Any] = {"dtype": self.dtype}
         if attn_implementation:
             kwargs["attn_implementation"] = attn_implementation
-        model_class = getattr(transformers, cls_name)
-        self.model = checkpoints.load(model_class, self.model_id, self.revision, what=what, **kwargs)
-        self.model.to(self.device).eval()
-        self.processor = checkpoints.load(transformers.AutoProcessor, self.model_id, self.revision,
-                                          what="the qwen judge processor")
-        self.tokenizer = self.processor.tokenizer
-        self.tokenizer.padding_side = "left"  # batched calls: every row's reply starts at the same position
+        self._model_class = cls_name
+        # the weights load on first use: a run whose videos are all cached never needs them
+        self._weights = checkpoints.Lazy(lambda: self._load(getattr(transformers, cls_name), kwargs))
+        self._processor = checkpoints.Lazy(self._load_processor)
         # repeating the vision features per row is only done for models whose features are per-image tensors
         self.batch_calls = batch_calls if cfg.model_type in ("qwen2_5_vl", "qwen2_vl") else 1
-        self._patch_size = int(getattr(self.processor.image_processor, "patch_size", 14))
-        self._vision_end = self.model.config.vision_end_token_id
-        self._eos = self._eos_ids()
+        self._vision_end = cfg.vision_end_token_id
         self._describe = checkpoints.describe(self.model_id, self.revision)
-        processor_config = self.processor.to_dict() if hasattr(self.processor, "to_dict") else {}
-        self._processor_hash = sha256_json(processor_config)[:16]
+        # The processor's behaviour is its checkpoint's files (described above) run by these libraries.
+        self._processor_id = checkpoints.versions("transformers", "qwen-vl-utils")
         self._trie: TokenTrie | None = None
         self._grammars: dict[tuple, Grammar | None] = {}
         self._video: tuple[str, _VideoState] | None = None  # one video at a time: its calls come in a row
         self._prefetched: dict[str, str] = {}  # replies generated in a batch ahead of their call
         self._unbatched: str | None = None  # key of a video whose batched calls ran out of GPU memory
         self._torch = torch
+
+    def _load(self, model_class: Any, kwargs: dict[str, Any]) -> tuple[Any, list[int]]:
+        model = checkpoints.load(model_class, self.model_id, self.revision, what="the qwen judge model",
+                                 **kwargs)
+        model.to(self.device).eval()
         log.info("qwen judge %s loaded on %s (%s)", self.model_id, self.device, self.dtype)
+        return model, self._eos_ids(model)
+
+    def _load_processor(self) -> Any:
+        checkpoints.require("qwen_vl_utils", "the qwen judge")
+        import transformers
+
+        processor = checkpoints.load(transformers.AutoProcessor, self.model_id, self.revision,
+                                     what="the qwen judge processor")
+        processor.tokenizer.padding_side = "left"  # batched calls: every row's reply starts at one position
+        return processor
+
+    @property
+    def model(self) -> Any:
+        """The model (its weights are loaded on first use)."""
+        return self._weights.get()[0]
+
+    @property
+    def processor(self) -> Any:
+        """The stock processor (loaded on first use)."""
+        return self._processor.get()
+
+    @property
+    def tokenizer(self) -> Any:
+        """The processor's tokenizer."""
+        return self.processor.tokenizer
+
+    @property
+    def _patch_size(self) -> int:
+        return int(getattr(self.processor.image_processor, "patch_size", 14))
+
+    @property
+    def _eos(self) -> list[int]:
+        return self._weights.get()[1]
 
     # -- identity -------------------------------------------------------------------------------------
     def fingerprint(self) -> dict[str, Any]:
@@ -173,8 +205,8 @@ class QwenJudge(ChatJudge):
         return {
             **super().fingerprint(),
             **self._describe,
-            "model_class": type(self.model).__name__,
-            "processor": self._processor_hash,
+            "model_class": self._model_class,
+            "processor": self._processor_id,
             "dtype": str(self.dtype).replace("torch.", ""),
             "frames_as": self.frames_as,
             "layout": self.layout,
@@ -421,8 +453,8 @@ class QwenJudge(ChatJudge):
             self._trie = TokenTrie(self.tokenizer, self._eos)
         return self._trie
 
-    def _eos_ids(self) -> list[int]:
-        eos = self.model.generation_config.eos_token_id
+    def _eos_ids(self, model: Any) -> list[int]:
+        eos = model.generation_config.eos_token_id
         ids = list(eos) if isinstance(eos, list | tuple) else ([eos] if eos is not None else [])
         im_end = self.tokenizer.convert_tokens_to_ids("<|im_end|>")
         if isinstance(im_end, int) and im_end >= 0 and im_end not in ids:

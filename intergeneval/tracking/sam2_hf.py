@@ -74,25 +74,38 @@ class Sam2Tracker:
         checkpoints.set_threads(threads)
         self.offload_state = offload_state
         self.max_side = max_side
-        what = "the SAM2 tracker model"
-        self.model = checkpoints.load(transformers.Sam2VideoModel, self.model_id, self.revision, what=what,
-                                      dtype=self.dtype)
-        self.model.to(self.device).eval()
-        self.processor = checkpoints.load(transformers.Sam2VideoProcessor, self.model_id, self.revision,
-                                          what="the SAM2 tracker processor")
-        cfg = self.model.config
+        # the config is read now: a checkpoint that is not there fails before any video
+        cfg = checkpoints.load(transformers.Sam2VideoConfig, self.model_id, self.revision,
+                               what="the SAM2 tracker model")
         # Outputs further back than this are never read again by a forward pass (memory frames and
         # object pointers): keeping them would make memory grow with the video's length.
         self._keep = max(cfg.num_maskmem, cfg.max_object_pointers_in_encoder) + 1
         self._describe = checkpoints.describe(self.model_id, self.revision)
         self._torch = torch
+        # model and processor load on first use: a run whose videos are all cached never needs them
+        self._weights = checkpoints.Lazy(lambda: checkpoints.load(
+            transformers.Sam2VideoModel, self.model_id, self.revision, what="the SAM2 tracker model",
+            dtype=self.dtype).to(self.device).eval())
+        self._processor = checkpoints.Lazy(lambda: checkpoints.load(
+            transformers.Sam2VideoProcessor, self.model_id, self.revision, what="the SAM2 tracker processor"))
+
+    @property
+    def model(self) -> Any:
+        """The model (its weights are loaded on first use)."""
+        return self._weights.get()
+
+    @property
+    def processor(self) -> Any:
+        """The stock video processor (loaded on first use)."""
+        return self._processor.get()
+
 
     def fingerprint(self) -> dict[str, Any]:
         """Checkpoint, dtype and the options that change masks."""
         return {
             "backend": self.name,
             **self._describe,
-            "model_class": type(self.model).__name__,
+            "model_class": "Sam2VideoModel",
             "dtype": str(self.dtype).replace("torch.", ""),
             "mask": "logits > 0",
             "max_side": self.max_side,

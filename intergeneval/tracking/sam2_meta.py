@@ -114,19 +114,31 @@ class Sam2MetaTracker:
         self.checkpoint = checkpoint
         self.revision = revision if revision is not None else (
             DEFAULT_REVISION if checkpoint == DEFAULT_CHECKPOINT else None)
-        ckpt_path = self._checkpoint_path()
-        torch.manual_seed(0)  # random weights (tiny) are the same on every machine
-        try:
-            self.predictor = build_sam2_video_predictor(self.config, ckpt_path=ckpt_path,
-                                                        device=str(self.device),
-                                                        hydra_overrides_extra=list(self.overrides))
-        except Exception as e:  # Hydra and checkpoint loading raise many kinds; all mean "cannot build"
-            raise BackendUnavailable(f"tracker 'sam2-meta': cannot build {self.config} with {ckpt_path}: "
-                                     f"{type(e).__name__}: {str(e)[:300]}") from None
-        cfg = self.predictor
-        self._keep = max(int(cfg.num_maskmem), int(getattr(cfg, "max_obj_ptrs_in_encoder", 16))) + 1
+        ckpt_path = self._checkpoint_path()  # located (downloaded) now; built on first use
         self._torch = torch
         self._version = found
+
+        def build() -> Any:
+            torch.manual_seed(0)  # random weights (tiny) are the same on every machine
+            try:
+                return build_sam2_video_predictor(self.config, ckpt_path=ckpt_path, device=str(self.device),
+                                                  hydra_overrides_extra=list(self.overrides))
+            except Exception as e:  # Hydra and checkpoint loading raise many kinds; all mean "cannot build"
+                raise BackendUnavailable(f"tracker 'sam2-meta': cannot build {self.config} with {ckpt_path}: "
+                                         f"{type(e).__name__}: {str(e)[:300]}") from None
+
+        # the weights load on first use: a run whose videos are all cached never needs them
+        self._weights = checkpoints.Lazy(build)
+
+    @property
+    def predictor(self) -> Any:
+        """Meta's video predictor (built, and its weights loaded, on first use)."""
+        return self._weights.get()
+
+    @property
+    def _keep(self) -> int:
+        cfg = self.predictor
+        return max(int(cfg.num_maskmem), int(getattr(cfg, "max_obj_ptrs_in_encoder", 16))) + 1
 
     def fingerprint(self) -> dict[str, Any]:
         """Package version, config and overrides, checkpoint and revision, dtype."""
