@@ -12,6 +12,8 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, true
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from .core.security import hash_token, new_token
@@ -45,13 +47,20 @@ _TOUCH_EVERY = timedelta(minutes=5)
 
 # --------------------------------------------------------------------------------------------- users, tokens
 def get_or_create_user(session: Session, *, name: str, is_admin: bool = False) -> User:
-    """The user called `name`, created if absent; `is_admin=True` promotes an existing user."""
+    """The user called `name`, created if absent; `is_admin=True` promotes an existing user.
+
+    Race-free: when concurrent calls create the same new name, the insert of every one but the first finds
+    the name taken and does nothing (`ON CONFLICT DO NOTHING`, waiting for the first one's commit), and all
+    of them then read the same row.
+    """
     user = session.exec(select(User).where(User.name == name)).first()
     if user is None:
-        user = User(name=name, is_admin=is_admin)
-        session.add(user)
-        session.flush()
-    elif is_admin and not user.is_admin:
+        # The service runs on SQLite or Postgres; both spell the conditional insert the same way.
+        insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(insert(User).values(name=name, is_admin=is_admin, created_at=utcnow())
+                        .on_conflict_do_nothing(index_elements=["name"]))
+        user = session.exec(select(User).where(User.name == name)).one()
+    if is_admin and not user.is_admin:
         user.is_admin = True
         session.add(user)
     return user

@@ -99,6 +99,45 @@ def test_revoke_tokens_with_the_cli(service):
     assert runner.invoke(cli_app, ["admin", "revoke-token", "--id", "999", *url]).exit_code == 1
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request) -> dict:
+    """Settings overrides for the database under test: SQLite in the data dir, or a new Postgres database."""
+    if request.param == "sqlite":
+        return {}
+    return {"database_url": request.getfixturevalue("postgres_url")}
+
+
+def test_concurrent_tokens_for_one_new_user_make_one_user(service_factory, database):
+    svc = service_factory(**database)
+    root = svc.auth("root", scopes=("admin",), admin=True)
+    for burst in range(2):  # 20 first tokens for one new name at once, through the API
+        name, barrier = f"newcomer-{burst}", threading.Barrier(20)
+
+        def create(i: int, name=name, start=barrier) -> httpx.Response:
+            start.wait()
+            body = {"name": name, "scopes": ["admin"] if i % 2 else ["submit"]}
+            return svc.client.post("/api/v1/admin/tokens", json=body, headers=root)
+
+        with ThreadPoolExecutor(20) as pool:
+            answers = list(pool.map(create, range(20)))
+        codes = [r.status_code for r in answers]
+        assert codes == [201] * 20, [r.text for r in answers if r.status_code != 201][:1]
+        listed = svc.client.get(f"/api/v1/admin/tokens?user={name}", headers=root).json()
+        assert listed["count"] == 20 and {t["user"] for t in listed["data"]} == {name}
+        with session_scope(svc.engine) as s:
+            assert len(s.exec(select(models.User).where(models.User.name == name)).all()) == 1
+    # The library call itself, from 20 threads with their own sessions (what `admin create-token` runs).
+    start = threading.Barrier(20)
+
+    def direct(_: int) -> int:
+        start.wait()
+        with session_scope(svc.engine) as s:
+            return crud.get_or_create_user(s, name="direct").id
+
+    with ThreadPoolExecutor(20) as pool:
+        assert len(set(pool.map(direct, range(20)))) == 1
+
+
 # --------------------------------------------------------------------------------------------- admission
 def _burst(svc, n: int, make_args) -> list:
     """`n` submissions at once from `n` threads (the TestClient serves them concurrently on its loop)."""
@@ -115,14 +154,6 @@ def _burst(svc, n: int, make_args) -> list:
 def _rows(svc, table) -> int:
     with session_scope(svc.engine) as s:
         return len(s.exec(select(table)).all())
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database(request) -> dict:
-    """Settings overrides for the database under test: SQLite in the data dir, or a new Postgres database."""
-    if request.param == "sqlite":
-        return {}
-    return {"database_url": request.getfixturevalue("postgres_url")}
 
 
 def test_quotas_hold_under_concurrent_submissions(service_factory, scenes, zipper, database):
