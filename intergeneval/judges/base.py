@@ -255,8 +255,8 @@ _DECODER = json.JSONDecoder(object_pairs_hook=_no_repeated_keys)
 def json_values(reply: str) -> list[Any]:
     """Every top-level JSON object or array in a reply, in order: fenced or bare, prose between them skipped.
 
-    A value nested in another is part of it, not a value of its own. An object with a repeated key raises
-    `JudgeParseError` (which of the two would the judge mean?).
+    A value nested in another is part of it, not a value of its own. An object with a repeated key (which of
+    the two would the judge mean?), or JSON nested deeper than the parser goes, raises `JudgeParseError`.
     """
     values: list[Any] = []
     i = 0
@@ -267,7 +267,9 @@ def json_values(reply: str) -> list[Any]:
         i = min(starts)
         try:
             value, end = _DECODER.raw_decode(reply, i)
-        except json.JSONDecodeError:
+        except RecursionError:
+            raise JudgeParseError("reply nests JSON too deeply to be an answer") from None
+        except ValueError:  # JSONDecodeError, or a number too long to read
             i += 1  # not JSON from here: a bracket in prose, or a broken value whose inner parts may parse
             continue
         values.append(value)

@@ -148,6 +148,12 @@ def test_wrappers_other_than_a_single_answers_or_results_key_are_invalid():
     _invalid(_qa()[0])  # one bare item, no array
 
 
+@pytest.mark.parametrize("garbage", ["[" * 100_000, '{"a": ' * 5000, "[1" + "0" * 5000 + "]", "", "]]}}"])
+def test_hostile_garbage_is_invalid_not_a_crash(garbage):
+    _invalid(garbage)
+    _changes_invalid(garbage)
+
+
 def test_prose_brackets_do_not_count_as_answer_sets():
     got = parse_qa_reply(f"I looked at frames [5, 10] and {{}}.\n{json.dumps(_qa())}", frames=FRAMES, ids=IDS)
     assert _yes_rate(got) == 0.3
