@@ -347,3 +347,38 @@ def test_stored_videos_gone_mid_job_leave_it_incomplete_not_succeeded(service_fa
     assert sorted(f["scenario_id"] for f in job["failed_videos"]) == sorted(p.stem for p in gone)
     row = svc.client.get("/api/v1/leaderboard?include_reference=false").json()["rows"][0]
     assert row["rank"] is None and row["status"] == "incomplete" and row["coverage"]["scored"] == 4
+
+
+def test_concurrent_retries_requeue_a_job_once_and_hostile_ids_are_refused(service, scenes, zipper):
+    headers = service.auth()
+    jid = service.submit(headers, zipper(scenes.videos)).json()["job"]["id"]
+    r = service.client.post(f"/api/v1/jobs/{jid}/retry", headers=headers)
+    assert r.status_code == 409  # queued: nothing to retry
+    with Session(service.engine) as s:
+        job = s.get(Job, jid)
+        job.status, job.attempts = "incomplete", 3
+        s.add(job)
+        s.commit()
+    codes: list[int] = []
+    lock = threading.Lock()
+    start = threading.Barrier(10)
+
+    def retry():
+        start.wait()
+        code = service.client.post(f"/api/v1/jobs/{jid}/retry", headers=headers).status_code
+        with lock:
+            codes.append(code)
+
+    threads = [threading.Thread(target=retry) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes) == [200] + [409] * 9
+    job = service.client.get(f"/api/v1/jobs/{jid}").json()
+    assert job["status"] == "queued" and job["attempts"] == 0
+    for bad in ("0", "-1", "abc", "99999999999999999999", "1e3"):
+        assert service.client.post(f"/api/v1/jobs/{bad}/retry", headers=headers).status_code in (404, 422)
+    assert service.client.post(f"/api/v1/jobs/{jid}/retry").status_code == 401  # no token
+    reader = service.auth("reader", scopes=())
+    assert service.client.post(f"/api/v1/jobs/{jid}/retry", headers=reader).status_code == 403
