@@ -329,6 +329,26 @@ def print_agreement(result: dict[str, Any]) -> None:
 
 
 @app.command()
+def push(
+    results: Annotated[Path, typer.Argument(help="Output folder of a scoring run.")],
+    repo: Annotated[str, typer.Option(help="Hugging Face dataset to publish to, ORG/NAME (created if new).")],
+    private: Annotated[bool, typer.Option("--private", help="Create the dataset private.")] = False,
+    message: Annotated[str | None, typer.Option(help="Commit message.")] = None,
+    token: Annotated[str | None, typer.Option(envvar="HF_TOKEN", help="Hugging Face token (default: HF_TOKEN "
+                                              "or `hf auth login`).")] = None,
+) -> None:
+    """Publish a run's results (summary, per-video records, report, evidence) as a Hugging Face dataset."""
+    from .publish import push_results
+
+    try:
+        pushed = push_results(results, repo, token=token, private=private, message=message)
+    except InterGenEvalError as e:
+        raise _fail(str(e)) from None
+    say(out_console, f"pushed {pushed.files} files to {pushed.repo_url}")
+    say(out_console, f"commit: {pushed.commit_url}")
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo scenes and results.")] = Path("demo-output"),
     profile: Annotated[str | None, typer.Option(help="Model profile (default: tiny when the model extras are "
