@@ -71,6 +71,14 @@ def test_the_guide_runs_end_to_end(ige, tmp_path, tiny_home):
     assert summary["videos"]["expected"] == 2 and summary["videos"]["scored"] == 2
     assert set(summary["categories"]["pairing"]) == {"animal-object", "human-human"}
     assert (tmp_path / "results-tiny" / "report.html").is_file()
+    # progress names the models as they load; the models' own bars and the benign transformers warning about
+    # building Sam2Model from the sam2_video checkpoint (the detector's segmenter) are not shown
+    for role in ("judge", "tracker", "detector"):
+        assert f"loading {role}…" in score.stderr
+    for noise in ("Loading weights", "Writing model shards", "sam2_video", "it/s]"):
+        assert noise not in score.stderr + score.stdout, noise
+    assert [line.split(":")[0] for line in score.stderr.splitlines() if line.startswith("[")] == [
+        "[1/2] dog-fetch", "[2/2] handshake"]
     # the tiny profile's warning, on the console before and after the table ("it says so in red")
     text = score.stdout
     assert text.count("scores are meaningless") == 2
