@@ -23,6 +23,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from intergeneval.errors import JudgeError
+from intergeneval.judges.scripted import ScriptedJudge
+from intergeneval.tracking.replay import ReplayTracker
 from server import crud
 from server.core.config import Settings
 from server.core.db import make_engine, session_scope
@@ -143,6 +146,29 @@ class Service:
         return {"incoming": sorted(p.name for p in (self.storage.root / "incoming").iterdir()),
                 "submissions": sorted(p.name for p in (self.storage.root / "submissions").iterdir()),
                 "rows": [str(rows)] if rows else []}
+
+
+class FlakyJudge(ScriptedJudge):
+    """The scripted judge, failing on the scenarios in `broken` (as a judge out of GPU memory would) until they
+    are removed: an evaluator failure, not the submitter's."""
+
+    def __init__(self, answers, broken):
+        super().__init__(answers)
+        self.broken = set(broken)
+
+    def complete(self, video, request):
+        if video.scenario.id in self.broken:
+            raise JudgeError(f"out of GPU memory on scenario {video.scenario.id!r}")
+        return super().complete(video, request)
+
+
+@pytest.fixture
+def flaky_backends(scenes) -> Callable[..., dict[str, Any]]:
+    """Worker backends whose judge fails on the given scenarios (`backends["judge"].broken`)."""
+    def make(broken) -> dict[str, Any]:
+        return {"judge": FlakyJudge(scenes.answers, broken), "tracker": ReplayTracker(scenes.tracks),
+                "detector": None}
+    return make
 
 
 @pytest.fixture

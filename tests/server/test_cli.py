@@ -119,3 +119,24 @@ def test_help_names_the_documented_options():
         assert all(o in out for o in opts), (cmd, out)
     out = runner.invoke(app, ["admin", "create-token", "--help"], env={"COLUMNS": "200"}).output
     assert all(o in out for o in ("--name", "--admin", "--scopes", "--data-dir", "--database-url"))
+
+
+def test_an_incomplete_job_exits_1_listing_its_videos_and_retry_scores_the_rest(live_server, scenes,
+                                                                                 flaky_backends):
+    broken = sorted(p.stem for p in scenes.videos.glob("*.mp4"))[:1]
+    backends = flaky_backends(broken)
+    base, settings = live_server(worker_kwargs={"backends": backends})
+    token = _token(settings)
+    result = runner.invoke(app, ["submit", str(scenes.videos), "--server", base, "--token", token, "--model",
+                                 "m", "--wait", "--poll", "0.1", "--timeout", "60"])
+    assert result.exit_code == 1 and "incomplete" in result.stderr, result.output
+    assert f"not scored {broken[0]}: judge_error" in result.stderr and "intergeneval retry" in result.stderr
+    job_id = result.stdout.strip().splitlines()[0].rsplit("/", 1)[-1]
+    backends["judge"].broken.clear()  # the judge recovered
+    again = runner.invoke(app, ["retry", job_id, "--server", base, "--token", token, "--wait", "--poll", "0.1",
+                                "--timeout", "60"])
+    assert again.exit_code == 0, again.output
+    assert [line.split()[0] for line in again.stdout.strip().splitlines()[1:]] == [
+        "kisa", "sgi", "spi", "kisa_spi", "sgi_spi", "if"]
+    twice = runner.invoke(app, ["retry", job_id, "--server", base, "--token", token])
+    assert twice.exit_code == 2 and "conflict" in twice.stderr  # succeeded: nothing to retry

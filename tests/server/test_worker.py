@@ -283,27 +283,12 @@ def test_four_workers_on_sqlite_run_each_job_exactly_once(tmp_path, scenes, scen
 
 
 # --------------------------------------------------------------------------------------------- incomplete jobs
-class _FlakyJudge(ScriptedJudge):
-    """Fails on the scenarios in `broken` (as a judge out of GPU memory would) until they are removed."""
-
-    def __init__(self, answers, broken):
-        super().__init__(answers)
-        self.broken = set(broken)
-
-    def complete(self, video, request):
-        from intergeneval.errors import JudgeError
-
-        if video.scenario.id in self.broken:
-            raise JudgeError(f"out of GPU memory on scenario {video.scenario.id!r}")
-        return super().complete(video, request)
-
-
 def test_evaluator_failures_end_incomplete_unranked_and_a_retry_rescores_only_them(service_factory, scenes,
-                                                                                   zipper):
+                                                                                   zipper, flaky_backends):
     broken = sorted(p.stem for p in scenes.videos.glob("*.mp4"))[:2]
-    judge = _FlakyJudge(scenes.answers, broken)
-    svc = service_factory(worker=True, worker_kwargs={"backends": {
-        "judge": judge, "tracker": ReplayTracker(scenes.tracks), "detector": None}})
+    backends = flaky_backends(broken)
+    judge = backends["judge"]
+    svc = service_factory(worker=True, worker_kwargs={"backends": backends})
     headers = svc.auth()
     jid = svc.submit(headers, zipper(scenes.videos)).json()["job"]["id"]
     job = svc.wait(jid)
