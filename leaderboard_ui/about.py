@@ -85,7 +85,7 @@ def _suites(suites: Sequence[Mapping[str, Any]]) -> str:
 
 
 def about_markdown(health: Mapping[str, Any], suites: Sequence[Mapping[str, Any]],
-                   judges: Sequence[Mapping[str, Any]], *, base_url: str) -> str:
+                   judges: Sequence[Mapping[str, Any]], *, base_url: str, trust: str | None = None) -> str:
     """The About tab's Markdown.
 
     Args:
@@ -93,6 +93,7 @@ def about_markdown(health: Mapping[str, Any], suites: Sequence[Mapping[str, Any]
         suites: `GET /suites` data.
         judges: leaderboard groups (suite, judge label and fingerprint, rows).
         base_url: the API's public root, used in the examples.
+        trust: the judges' trust figures (`leaderboard_ui.trust.trust_markdown`), when known.
 
     Returns:
         Markdown text.
@@ -114,6 +115,16 @@ paper (arXiv 2510.07310), re-implemented with its defects fixed (see the project
 ### Judge and tracker in use
 
 {_backends(health, judges)}
+
+### Can the judge be trusted?
+
+A yes/no judge can lean towards "yes". Each judge's **negative controls** are videos where the right answer
+to some questions is "no" (a frozen frame, another scenario's video); a yes-rate near 0 there means its "yes"
+is earned, and a judge is *flagged* when, with 95 % confidence, it says "yes" to more than one in five of
+them. **Agreement with people** compares its answers with those of labellers (the Label tab), with Cohen's
+kappa (agreement beyond chance: 1 perfect, 0 chance).
+
+{trust or "- " + "not measured yet"}
 
 ### Suites offered
 

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 from matplotlib.figure import Figure
 
-from . import about, cards, charts, evidence, table
+from . import about, cards, charts, evidence, table, trust
 from .client import ApiClient, ApiError, ApiUnavailable
 from .columns import check_api_metrics, column
 
@@ -175,7 +175,11 @@ def model_view(api: ApiClient, model_id: str | int | None, *, token: str | None 
     except (ApiError, ApiUnavailable, ValueError) as e:
         return ModelView(error_html(e, what=f"Loading model {model_id}", testid="model-card"), "", [])
     results = model.get("results") or []
-    return ModelView(cards.render_model_card(model), cards.render_model_results(results),
+    try:
+        judged = trust.render_model_trust(results, api.trust(token=token))
+    except (ApiError, ApiUnavailable) as e:
+        judged = error_html(e, what="Loading the judge's trust figures", testid="judge-trust")
+    return ModelView(cards.render_model_card(model), cards.render_model_results(results) + judged,
                      result_choices(results, job), model)
 
 
@@ -350,4 +354,19 @@ def about_view(api: ApiClient, base_url: str, board: Board | None = None) -> str
     except (ApiError, ApiUnavailable) as e:
         log.warning("about: %s", e)
     groups = (board.data.get("groups") if board and board.data else None) or []
-    return about.about_markdown(health, suites, groups, base_url=base_url)
+    in_use: dict[str, str] = {}
+    judge = health.get("judge") if isinstance(health.get("judge"), Mapping) else {}
+    if judge.get("fingerprint"):
+        in_use[str(judge["fingerprint"])] = str(judge.get("label") or "")
+    for g in groups:
+        if g.get("judge_fingerprint"):
+            in_use.setdefault(str(g["judge_fingerprint"]), str(g.get("judge_label") or ""))
+    try:
+        body = api.trust()
+        for j in body.get("judges") or []:  # judges with controls but no public rows yet
+            in_use.setdefault(str(j.get("judge_fingerprint")), str(j.get("judge_label") or ""))
+        judged = trust.trust_markdown(body, list(in_use.items()))
+    except (ApiError, ApiUnavailable) as e:
+        log.warning("about: trust: %s", e)
+        judged = f"- The server did not say ({e})."
+    return about.about_markdown(health, suites, groups, base_url=base_url, trust=judged)

@@ -16,7 +16,7 @@ import gradio as gr
 from gradio.utils import NamedString
 from gradio_client import utils as client_utils
 
-from . import actions, cards, table
+from . import actions, cards, labelling, table
 from .client import ApiClient
 from .uploads import PageUploads, browser_of
 from .columns import RANK_METRIC
@@ -26,7 +26,7 @@ CSS = (Path(__file__).with_name("style.css")).read_text(encoding="utf-8")
 THEME = gr.themes.Default(font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],
                           font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"])
 TITLE = "InterGenEval leaderboard"
-TABS = ("leaderboard", "model", "submit", "jobs", "about")
+TABS = ("leaderboard", "model", "submit", "jobs", "label", "about")
 
 # Header clicks sort the table: the click carries the column key to Python (`evt.col`).
 _SORT_JS = """
@@ -40,6 +40,9 @@ element.addEventListener('click', (ev) => {
 # as typed to the other box, whose own copy back is then the same value and changes nothing.
 _COPY_TOKEN_JS = "(value) => [(value || '').trim(), value || '']"
 _RESTORE_TOKEN_JS = "(stored, a, b) => [a || stored || '', b || stored || '']"
+# The Label tab's token (a `label` scope, usually another token than the submit one) has its own store.
+_KEEP_LABEL_TOKEN_JS = "(value) => (value || '').trim()"
+_RESTORE_LABEL_TOKEN_JS = "(stored, current) => current || stored || ''"
 
 HEADER = f"""
 <div class="lb-header" data-testid="page-header">
@@ -208,6 +211,26 @@ def build_blocks(api: ApiClient, *, public_base: str | None = None,
                 jobs_html = gr.HTML(elem_id="jobs")
                 timer = gr.Timer(3.0, active=False)
 
+            with gr.Tab("Label", id="label") as label_tab:
+                gr.Markdown("Help measure the judge: answer each question from the frames, as the judge was "
+                            "asked to. You do not see the judge's answers. Needs a token with the `label` "
+                            "scope; your answers feed the agreement figures shown beside the scores.")
+                with gr.Row(equal_height=True):
+                    label_token = gr.Textbox(label="Label token (kept in this browser)", type="password",
+                                             elem_id="label-token", scale=3)
+                    label_next = gr.Button("Next video", elem_id="label-next", scale=0)
+                label_msg = gr.HTML(elem_id="label-status")
+                label_video = gr.HTML(elem_id="label-video")
+                label_groups, label_headings, label_radios = [], [], []
+                for k in range(labelling.MAX_INTERACTIONS):
+                    with gr.Group(visible=False, elem_id=f"label-ki{k}") as group:
+                        label_headings.append(gr.Markdown())
+                        for slot in range(1, labelling.SLOTS + 1):
+                            label_radios.append(gr.Radio(list(labelling.ANSWERS), label=f"question {slot}",
+                                                         visible=False, elem_id=f"label-q{k}-{slot}"))
+                    label_groups.append(group)
+                label_save = gr.Button("Save answers", variant="primary", elem_id="label-save")
+
             with gr.Tab("About", id="about") as about_tab:
                 about_md = gr.Markdown(elem_id="about")
 
@@ -304,7 +327,7 @@ def build_blocks(api: ApiClient, *, public_base: str | None = None,
         gr.on([jobs_refresh.click, timer.tick], poll, [token_b, job_state], [jobs_html, job_detail],
               show_progress="hidden")
         jobs_tab.select(lambda on: gr.Timer(active=bool(on)), live, timer)
-        for other in (lb_tab, model_tab, submit_tab, about_tab):
+        for other in (lb_tab, model_tab, submit_tab, label_tab, about_tab):
             other.select(lambda: gr.Timer(active=False), None, timer)
         live.change(lambda on: gr.Timer(active=bool(on)), live, timer)
 
@@ -313,6 +336,30 @@ def build_blocks(api: ApiClient, *, public_base: str | None = None,
             return msg, *poll(token, current)
 
         cancel_btn.click(do_cancel, [cancel_id, token_b, job_state], [cancel_out, jobs_html, job_detail])
+
+        # -- label: a video's frames and questions (never the judge's answers), a person's answers ---------
+        label_store = gr.BrowserState("", storage_key="intergeneval-label-token")
+        label_state = gr.State({})
+        label_outputs = [label_state, label_msg, label_video, *label_groups, *label_headings, *label_radios]
+
+        def show_label(view_: labelling.LabelView) -> tuple[Any, ...]:
+            return (view_.item, view_.message, view_.video,
+                    *(gr.Group(visible=g["visible"]) for g in view_.groups),
+                    *(gr.Markdown(value=g["heading"]) for g in view_.groups),
+                    *(gr.Radio(label=r["label"] or "question", value=r["value"], visible=r["visible"])
+                      for r in view_.radios))
+
+        def do_label_next(token: str) -> tuple[Any, ...]:
+            return show_label(labelling.next_video(api, _token(token), image_url=actions.evidence_url))
+
+        def do_label_save(token: str, item: dict, *values: str | None) -> tuple[Any, ...]:
+            view_ = labelling.save(api, _token(token), item, values, image_url=actions.evidence_url)
+            return show_label(view_)
+
+        label_next.click(do_label_next, label_token, label_outputs)
+        label_save.click(do_label_save, [label_token, label_state, *label_radios], label_outputs)
+        label_token.change(None, label_token, label_store, js=_KEEP_LABEL_TOKEN_JS)
+        blocks.load(None, [label_store, label_token], label_token, js=_RESTORE_LABEL_TOKEN_JS)
 
         # -- token: kept in the browser (localStorage) and copied to the other form; handlers read the boxes,
         # so a token typed just before a click is the one used. Copying and restoring run in the browser

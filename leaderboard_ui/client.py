@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import quote
 
 import httpx
 
@@ -199,7 +200,26 @@ class ApiClient:
                        headers={"Accept": "image/*"})
         return r.content, r.headers.get("content-type", "application/octet-stream")
 
+    def trust(self, *, judge: str | None = None, token: str | None = None) -> dict[str, Any]:
+        """`GET /leaderboard/trust`: per judge fingerprint, its negative controls and agreement with people."""
+        return self._json("GET", "/leaderboard/trust", token=token, params={"judge": judge})
+
     # -- with a token -----------------------------------------------------------------------------------
+
+    def label_next(self, *, token: str | None = None, suite: str | None = None) -> dict[str, Any]:
+        """`GET /labels/next`: a video to label (frames and questions, no judge answers); a `label` token."""
+        return self._json("GET", "/labels/next", token=token, params={"suite": suite})
+
+    def label_item(self, job_id: int, scenario_id: str, *, token: str | None = None) -> dict[str, Any]:
+        """`GET /labels/{job_id}/{scenario_id}`: one video to label, with the caller's labels so far."""
+        return self._json("GET", f"/labels/{int(job_id)}/{quote(scenario_id, safe='')}", token=token)
+
+    def put_labels(self, job_id: int, scenario_id: str, labels: list[Mapping[str, Any]], *,
+                   token: str | None = None) -> dict[str, Any]:
+        """`PUT /labels/{job_id}/{scenario_id}`: store yes / no / unsure per question."""
+        return self._json("PUT", f"/labels/{int(job_id)}/{quote(scenario_id, safe='')}", token=token,
+                          json={"labels": [dict(x) for x in labels]})
+
 
     def me(self, *, token: str | None = None) -> dict[str, Any]:
         """`GET /me`: the token's user, scopes and quota."""

@@ -197,8 +197,8 @@ def create_token(
     name: Annotated[str, typer.Option(help="User (and token) name; the user is created if new.")],
     admin: Annotated[bool, typer.Option("--admin", help="Give this token the admin scope (and submit).")
                      ] = False,
-    scopes: Annotated[str | None, typer.Option(help="Comma-separated scopes (default: submit; with --admin: "
-                                               "submit,admin).")] = None,
+    scopes: Annotated[str | None, typer.Option(help="Comma-separated scopes: submit, admin, label (default: "
+                                               "submit; with --admin: submit,admin).")] = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:

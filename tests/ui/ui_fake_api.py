@@ -226,4 +226,63 @@ def create_fake_api() -> FastAPI:
                                             "suite_version": "1", "num_videos": 3},
                              "job": jobs[job_id], "duplicate": False}, status_code=201)
 
+    # -- judge trust: judge aaaa1111 has controls and human labels; bbbb2222 nothing yet -------------------
+    app.state.labels = []
+    label_token = "ige_label"
+
+    @app.get("/api/v1/leaderboard/trust")
+    def judge_trust(judge: str | None = None):
+        exp = {"slots": [2, 3, 4, 5, 6], "videos": 20, "yes_rate": 0.35, "ci_low": 0.25, "ci_high": 0.45,
+               "flagged": True}
+        controls = [{"suite_id": "demo", "suite_version": "1", "suite_hash": "hash1", "job_id": 11,
+                     "measured_at": "2026-11-03T10:15:02Z", "flagged": True, "sample": 20,
+                     "kinds": {"frozen": {"controls": 20, "judged": 20, "failed": 0, "expected_no": exp},
+                               "reversed": {"controls": 20, "judged": 19, "failed": 1, "expected_no": None},
+                               "swapped": {"controls": 20, "judged": 20, "failed": 0, "expected_no": {
+                                   **exp, "slots": [7, 8, 9, 10], "yes_rate": 0.05, "ci_low": 0.0,
+                                   "ci_high": 0.1, "flagged": False}}}}]
+        human = {"videos": 12, "questions": 120, "labellers": 3, "agreement": 0.85,
+                 "agreement_ci": [0.8, 0.9], "kappa": 0.62, "kappa_ci": [0.5, 0.7], "yes_rate_judge": 0.6, "yes_rate_human": 0.55}
+        judges = [{"judge_fingerprint": "aaaa1111", "judge_label": "scripted:fixed@aaaa1111",
+                   "controls": controls, "human": human},
+                  {"judge_fingerprint": "bbbb2222", "judge_label": "qwen:tiny@bbbb2222", "controls": [],
+                   "human": None}]
+        return {"judges": [j for j in judges if not judge or j["judge_fingerprint"].startswith(judge)],
+                "labels": 360}
+
+    def label_auth(authorization: str | None) -> JSONResponse | None:
+        if authorization is None:
+            return _err(401, "unauthorized", "a valid token is required")
+        if authorization != f"Bearer {label_token}":
+            return _err(403, "forbidden", "this token lacks the 'label' scope")
+        return None
+
+    def label_item() -> dict[str, Any]:
+        mine = list(app.state.labels)
+        return {"job_id": 11, "scenario_id": "002", "video_sha256": "f00d",
+                "prompt": "A person lifts cup 002.",
+                "suite": {"suite_id": "demo", "version": "1", "content_hash": "hash1"},
+                "objects": [{"class": "person", "appearance": "a <person>", "colour": "red"},
+                            {"class": "cup", "appearance": "a cup", "colour": "green"}],
+                "frames": [{"frame": f, "url": f"/api/v1/jobs/11/evidence/002/{f:03d}.jpg"} for f in (0, 5)],
+                "key_interactions": [{"index": 0, "text": "a person lifts a cup", "questions": [
+                    {"slot": s, "text": f"Question {s} about the cup?"} for s in range(1, 11)]}],
+                "labels": mine, "links": {"self": "/api/v1/labels/11/002"}}
+
+    @app.get("/api/v1/labels/next")
+    def label_next(authorization: str | None = Header(None)):
+        return label_auth(authorization) or label_item()
+
+    @app.put("/api/v1/labels/{job_id}/{sid}")
+    async def put_labels(job_id: int, sid: str, request: Request, authorization: str | None = Header(None)):
+        if bad := label_auth(authorization):
+            return bad
+        body = await request.json()
+        if any(x.get("slot") not in range(1, 11) for x in body["labels"]):
+            return _err(422, "invalid_request", "slot must be 1..10")
+        keep = {(x["key_interaction"], x["slot"]): x for x in app.state.labels}
+        keep.update({(x["key_interaction"], x["slot"]): x for x in body["labels"]})
+        app.state.labels = sorted(keep.values(), key=lambda x: (x["key_interaction"], x["slot"]))
+        return label_item()
+
     return app
