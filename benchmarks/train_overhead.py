@@ -7,7 +7,8 @@ The model is tiny-wan widened to `--layers` blocks (SGA on one block, SPA on ano
 presets do) at `--size`^2 pixels and `--frames` latent frames: N = frames * (size/16)^2 video tokens. One step
 is what `train` does after the frozen encoders (their outputs are random tensors here: they are the same for
 both runs, and `--cache-encoded` skips them in training too): forward, losses, backward, AdamW. "plain" is the
-same model with lambda_sga = lambda_spa = 0, so nothing is captured and the heads are idle.
+same model with lambda_sga = lambda_spa = 0, so nothing is captured and there are no heads; "lora-all" is
+the paper's other baseline, LoRA without layer selection (on every block, no alignment).
 
 Prints, per N: the fastest and the median of `--repeat` interleaved steps, and the peak memory of one step,
 for plain and MATRIX; their ratios against the targets (time <= 1.15x, memory <= 1.2x); and MATRIX's extra
@@ -36,10 +37,12 @@ from matrix_train.targets import build_sga, build_spa, nearest_resize
 from matrix_train.train import make_schedule
 
 TARGET_TIME, TARGET_MEMORY = 1.15, 1.2
+# The paper's two baselines and MATRIX: LoRA on the supervised blocks (no alignment), LoRA on every block.
+RUNS = (("plain", False, "supervised"), ("lora-all", False, "all"), ("matrix", True, "supervised"))
 PROMPT = "a <id1> man <id1,id2> hands a <id2> cup to a <id3> woman"
 
 
-def config(args, frames: int, alignment: bool):
+def config(args, frames: int, alignment: bool, lora_layers: str = "supervised"):
     over = {
         "tiny_transformer": {**get_preset("tiny-wan").tiny_transformer, "num_layers": args.layers,
                              "num_attention_heads": args.heads, "attention_head_dim": args.head_dim,
@@ -50,6 +53,7 @@ def config(args, frames: int, alignment: bool):
     }
     if not alignment:
         over.update(lambda_sga=0.0, lambda_spa=0.0)
+    over["lora_layers"] = lora_layers
     return apply_overrides(get_preset("tiny-wan"), over)
 
 
@@ -76,9 +80,9 @@ def synthetic_batch(cfg, parts, frames: int, device) -> Prepared:
     return Prepared(rnd(16), rnd(20), rnd(20), text.to(device), None, sga, spa, masks)
 
 
-def build_step(args, frames: int, alignment: bool, device):
+def build_step(args, frames: int, alignment: bool, device, lora_layers: str = "supervised"):
     """One training step (a closure) of plain LoRA or MATRIX, warmed up (optimizer state created)."""
-    cfg = config(args, frames, alignment)
+    cfg = config(args, frames, alignment, lora_layers)
     torch.manual_seed(0)
     model = build_matrix_model(cfg, load_transformer(cfg)).to(device).train()
     if cfg.gradient_checkpointing:
@@ -101,10 +105,10 @@ def build_step(args, frames: int, alignment: bool, device):
 
 def run_size(args, frames: int, device) -> dict:
     steps = {}
-    for name, alignment in (("plain", False), ("matrix", True)):
-        steps[name], tokens, rows = build_step(args, frames, alignment, device)
-    # Alternate the two runs, so that load from other processes hits both alike.
-    times = {"plain": [], "matrix": []}
+    for name, alignment, layers in RUNS:
+        steps[name], tokens, rows = build_step(args, frames, alignment, device, layers)
+    # Alternate the runs, so that load from other processes hits them alike.
+    times = {name: [] for name, _, _ in RUNS}
     for _ in range(args.repeat):
         for name in times:
             times[name].append(measure_time(steps[name], device))
@@ -143,7 +147,7 @@ def main() -> None:
     rows = [run_size(args, f, device) for f in sizes]
     print(f"{'N tokens':>9} {'run':7} {'min s':>8} {'median s':>9} {'peak MiB':>9}")  # noqa: T201
     for r in rows:
-        for name in ("plain", "matrix"):
+        for name, _, _ in RUNS:
             x = r[name]
             mib = x["peak"] / 2**20
             print(f"{r['tokens']:9d} {name:7} {x['seconds']:8.3f} {x['median']:9.3f} {mib:9.1f}")  # noqa: T201
@@ -155,6 +159,9 @@ def main() -> None:
               f"{'ok' if t <= TARGET_TIME else 'MISSED'} [medians {t_med:.3f}x]; memory {m:.3f}x "
               f"(target <= {TARGET_MEMORY}) {'ok' if m <= TARGET_MEMORY else 'MISSED'}; "
               f"SPA query rows {r['spa_rows']}")
+        t_all = r["matrix"]["seconds"] / r["lora-all"]["seconds"]
+        m_all = r["matrix"]["peak"] / r["lora-all"]["peak"]
+        print(f"N={r['tokens']}: MATRIX / LoRA on all blocks: time {t_all:.3f}x, memory {m_all:.3f}x")  # noqa: T201
     if len(rows) == 2:
         extra = [r["matrix"]["peak"] - r["plain"]["peak"] for r in rows]
         print(f"extra memory of the maps: {extra[0] / 2**20:.1f} MiB at N={rows[0]['tokens']}, "  # noqa: T201

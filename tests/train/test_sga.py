@@ -12,7 +12,7 @@ from matrix_train.presets import apply_overrides, get_preset
 from matrix_train.model import alignment_loss, layer_mean_maps
 from matrix_train.step import losses_from_prepared, prepare_batch
 from matrix_train.targets import capture_request, pixel_tracks, token_grid_tracks
-from matrix_train.train import make_schedule
+from matrix_train.train import make_schedule, param_groups
 
 GRID = (3, 4, 4)  # tiny-wan: 9 frames, 64x64
 
@@ -89,14 +89,27 @@ def test_sga_gradient_reaches_lora_and_points_to_the_masks(sga_setup):
     assert (grad_map[0, sel][inside] < 0).all() and (grad_map[0, sel][outside] > 0).all()
 
 
-def test_short_sga_training_moves_attention_into_the_masks(sga_setup):
+@pytest.mark.parametrize("head", [
+    "affine",
+    # Known shortfall (docs/training.md): the monotone decoder lowers the SGA loss, but in 150 steps it moves
+    # the mass inside the masks by about 3 % (0.0786 -> 0.0809), not 15 %. strict: a fix makes this fail.
+    pytest.param("decoder", marks=[pytest.mark.xfail(strict=True, reason="decoder head: +3 % only"),
+                                   pytest.mark.slow, pytest.mark.skipif(
+                                       __import__("os").environ.get("RUN_SLOW") != "1", reason="RUN_SLOW=1")]),
+])
+def test_short_sga_training_moves_attention_into_the_masks(sga_setup, head):
+    """Both the default affine head and the paper-like (monotone) learned decoder head."""
     cfg, prepared = sga_setup
+    # The decoder learns at its own, lower rate (head_learning_rate): at LoRA's rate it sharpens its own
+    # response to the map faster than the attention moves (measured: mass inside +3 % only).
+    cfg = apply_overrides(cfg, {"head": head, "learning_rate": 1e-2,
+                                "head_learning_rate": 1e-2 if head == "affine" else 1e-3})
     torch.manual_seed(0)
     model = build_matrix_model(cfg, load_transformer(cfg))
     schedule = make_schedule(cfg)
     loss0, inside0 = _eval(model.eval(), prepared, schedule)
     # A high learning rate keeps this short (measured: mass inside 0.079 -> 0.092 at 100 steps, 0.103 at 150).
-    opt = torch.optim.AdamW([q for q in model.parameters() if q.requires_grad], lr=1e-2)
+    opt = torch.optim.AdamW(param_groups(model, cfg))
     g = torch.Generator().manual_seed(0)
     model.train()
     for step in range(150):
