@@ -7,6 +7,11 @@ video, and the key/value cache of the prompt up to the last image is reused when
 (always with `layout="frames-first"`). `constrained=True` restricts decoding to valid replies
 (`reply_grammar`): on by default for the tiny profile, whose random weights otherwise write garbage.
 
+Several videos may be judged at once (`--concurrency N`): their calls meet here, and the first attempts
+waiting at the same moment, of one video or of several, are generated together in one left-padded batch
+(up to `batch_calls` rows). The model itself runs one batch or call at a time; while it does, the calls of
+the other videos queue up for the next batch, so a busy GPU gets fuller batches and an idle one never waits.
+
 Example (options as given to `--judge-option`):
     QwenJudge(model="Qwen/Qwen2.5-VL-7B-Instruct", dtype="bfloat16", max_pixels=448 * 448)
 """
@@ -15,6 +20,8 @@ from __future__ import annotations
 
 import copy
 import logging
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,8 +68,12 @@ class _VideoState:
     prefix_cache: Any = None
 
 
+#: Videos whose frames, vision features and prompt-prefix cache are kept (the videos in flight).
+_KEPT_VIDEOS = 8
+
+
 class QwenJudge(ChatJudge):
-    """A local Qwen-VL judge (one caller at a time: the runner judges videos sequentially).
+    """A local Qwen-VL judge; calls from several threads (videos in flight) are batched together.
 
     Args:
         model: hub id, local folder, or `tiny:qwen2.5-vl`.
@@ -80,15 +91,17 @@ class QwenJudge(ChatJudge):
         constrained: decode only valid replies (`reply_grammar`).
         attn_implementation: passed to `from_pretrained` (e.g. "sdpa", "flash_attention_2").
         threads: torch CPU threads for the whole process (None: torch's default).
-        batch_calls: first attempts of a video's calls generated together in one batch (the QA call of each
-            key interaction and the changes call; 1 = one at a time). Decoding several replies at once costs
-            little more than one on a GPU. Retries are always single calls. Qwen2-VL/Qwen2.5-VL only.
-            A batch that runs out of GPU memory is retried at once as a single call, and the rest of that
-            video's calls run one at a time; a single call that runs out of memory is a failed attempt.
+        batch_calls: most first attempts generated together in one batch: a video's own calls (the QA call
+            of each key interaction and the changes call) and those of other videos waiting at the same time
+            (1 = one call at a time). Decoding several replies at once costs little more than one on a GPU.
+            Retries are always single calls. Qwen2-VL/Qwen2.5-VL only. A batch that runs out of GPU memory
+            is retried at once as single calls, and the rest of those videos' calls run one at a time; a
+            single call that runs out of memory is a failed attempt.
         attempts: validation attempts per call (ChatJudge).
     """
 
     name = "qwen"
+    thread_safe = True  # callers queue for batches; the model runs one batch or call at a time
 
     def __init__(
         self,
@@ -153,9 +166,14 @@ class QwenJudge(ChatJudge):
         self._processor_id = checkpoints.versions("transformers", "qwen-vl-utils")
         self._trie: TokenTrie | None = None
         self._grammars: dict[tuple, Grammar | None] = {}
-        self._video: tuple[str, _VideoState] | None = None  # one video at a time: its calls come in a row
-        self._prefetched: dict[str, str] = {}  # replies generated in a batch ahead of their call
-        self._unbatched: str | None = None  # key of a video whose batched calls ran out of GPU memory
+        self._gpu = threading.RLock()  # the model and the per-video states: one caller at a time
+        self._states: OrderedDict[str, _VideoState] = OrderedDict()  # by video key, oldest first
+        # first attempts waiting for a batch, replies made in one ahead of their call, whether one is running
+        self._queue = threading.Condition()
+        self._pending: list[tuple[JudgeVideo, JudgeRequest]] = []
+        self._replies: dict[str, tuple[str, str | BaseException]] = {}  # call key -> (video key, reply)
+        self._batching = False
+        self._unbatched: set[str] = set()  # videos whose batched calls ran out of GPU memory
         self._torch = torch
 
     def _load(self, model_class: Any, kwargs: dict[str, Any]) -> tuple[Any, list[int]]:
@@ -224,32 +242,35 @@ class QwenJudge(ChatJudge):
         """Generate the reply to one call; the video's vision features and prompt prefix are reused."""
         torch = self._torch
         batched = (self.batch_calls > 1 and request.attempt == 1 and request.kind in ("qa", "changes")
-                   and self._unbatched != video.key)
+                   and video.key not in self._unbatched)
         try:
             with torch.inference_mode():
                 if batched:
                     try:
                         return self._complete_batched(video, request)
-                    except torch.cuda.OutOfMemoryError:
-                        self._unbatched = video.key
+                    except _BatchFailed as failed:
+                        if not isinstance(failed.error, torch.cuda.OutOfMemoryError):
+                            raise _judge_error(video, failed.error) from None
+                        self._unbatched.add(video.key)
+                        self._forget(video.key)
                     # out of the handler, the failed batch's tensors are unreferenced: freeing returns them
                     self._free()
                     log.warning("qwen judge: out of GPU memory on a batch of calls about scenario %s; this "
                                 "video's calls now run one at a time", video.scenario.id)
-                return self._complete(video, request)
+                with self._gpu:
+                    return self._complete(video, request)
         except torch.cuda.OutOfMemoryError as e:
             self._free()
             raise JudgeError(f"qwen judge ran out of GPU memory on scenario {video.scenario.id!r}: "
                              f"{str(e)[:200]} (lower max_pixels or use a smaller model)") from None
         except (RuntimeError, ValueError, IndexError) as e:
-            raise JudgeError(f"qwen judge failed on scenario {video.scenario.id!r}: {type(e).__name__}: "
-                             f"{str(e)[:300]}") from None
+            raise _judge_error(video, e) from None
 
     def _free(self) -> None:
-        """After running out of GPU memory: drop the video's features, prefix cache and prefetched replies."""
-        self._video = None
-        self._prefetched.clear()
-        self._torch.cuda.empty_cache()
+        """After running out of GPU memory: drop the videos' features and prefix caches."""
+        with self._gpu:
+            self._states.clear()
+            self._torch.cuda.empty_cache()
 
     def _complete(self, video: JudgeVideo, request: JudgeRequest) -> str:
         torch = self._torch
@@ -290,17 +311,51 @@ class QwenJudge(ChatJudge):
         return self.tokenizer.decode(out[0, ids.shape[1] :], skip_special_tokens=True)
 
     def _complete_batched(self, video: JudgeVideo, request: JudgeRequest) -> str:
-        """Answer from a reply generated ahead in a batch, or generate it with the video's later calls."""
-        got = self._prefetched.pop(_call_key(video, request), None)
-        if got is not None:
-            return got
-        batch = self._siblings(video, request)
-        if len(batch) == 1:
-            return self._complete(video, request)
-        replies = self._generate_batch(video, batch)
-        for r, reply in zip(batch[1:], replies[1:], strict=True):
-            self._prefetched[_call_key(video, r)] = reply
-        return replies[0]
+        """This call's reply from a batch: its own, or one that another caller's batch made ahead.
+
+        The call and the video's later first attempts join the queue; whoever finds no batch running takes
+        the oldest `batch_calls` queued calls (its own or not) and generates them together, then everyone
+        looks for their reply again.
+        """
+        key = _call_key(video, request)
+        with self._queue:
+            queued = {_call_key(v, r) for v, r in self._pending} | set(self._replies)
+            self._pending += [(video, r) for r in self._siblings(video, request)
+                              if _call_key(video, r) not in queued]
+        while True:
+            with self._queue:
+                while key not in self._replies and self._batching:
+                    self._queue.wait()
+                if key in self._replies:
+                    reply = self._replies.pop(key)[1]
+                    if isinstance(reply, BaseException):
+                        raise _BatchFailed(reply)
+                    return reply
+                self._batching = True
+                rows, self._pending = self._pending[: self.batch_calls], self._pending[self.batch_calls :]
+            results = self._run_batch(rows)
+            with self._queue:
+                self._replies.update(results)
+                self._batching = False
+                self._queue.notify_all()
+
+    def _forget(self, video_key: str) -> None:
+        """Drop a video's queued calls and the replies made for them (its calls now run one at a time)."""
+        with self._queue:
+            self._pending = [(v, r) for v, r in self._pending if v.key != video_key]
+            self._replies = {k: got for k, got in self._replies.items() if got[0] != video_key}
+
+    def _run_batch(self, rows: list[tuple[JudgeVideo, JudgeRequest]]) -> dict[str, tuple[str, Any]]:
+        """The replies of `rows`; an exception becomes every row's reply (re-raised by its caller)."""
+        try:
+            with self._gpu:
+                if len(rows) == 1:
+                    replies: list[Any] = [self._complete(*rows[0])]
+                else:
+                    replies = self._generate_batch(rows)
+        except Exception as e:  # out of GPU memory, or the model failed: every waiting caller is told
+            replies = [e] * len(rows)
+        return {_call_key(v, r): (v.key, reply) for (v, r), reply in zip(rows, replies, strict=True)}
 
     def _siblings(self, video: JudgeVideo, request: JudgeRequest) -> list[JudgeRequest]:
         """This call, then the first attempts still to come for the video: later key interactions, changes.
@@ -320,30 +375,36 @@ class QwenJudge(ChatJudge):
         changes = JudgeRequest("changes", CHANGES_INSTRUCTION, changes_text, None, 1)
         return [request, *later, changes][: self.batch_calls]
 
-    def _generate_batch(self, video: JudgeVideo, requests: list[JudgeRequest]) -> list[str]:
-        """One left-padded batched `generate` for several calls about one video; vision encoded once."""
+    def _generate_batch(self, rows: list[tuple[JudgeVideo, JudgeRequest]]) -> list[str]:
+        """One left-padded batched `generate` for several calls, of one video or several; each video's frames
+        are encoded once (its features are reused for every row about it)."""
         torch = self._torch
-        state = self._state(video)
-        if state.features is None:
-            state.features = self._encode(self._inputs(video, requests[0], state))
-        texts = [self.processor.apply_chat_template(self._messages(video, r, state), tokenize=False,
-                                                    add_generation_prompt=True) for r in requests]
-        n = len(requests)
+        states = {}
+        for video, request in rows:
+            if video.key not in states:
+                state = states[video.key] = self._state(video)
+                if state.features is None:
+                    state.features = self._encode(self._inputs(video, request, state))
+        texts = [self.processor.apply_chat_template(self._messages(v, r, states[v.key]), tokenize=False,
+                                                    add_generation_prompt=True) for v, r in rows]
         if self.frames_as == "images":
-            batch = self.processor(text=texts, images=state.images * n, padding=True, return_tensors="pt")
+            images = [image for v, _ in rows for image in states[v.key].images]
+            batch = self.processor(text=texts, images=images, padding=True, return_tensors="pt")
         else:
-            batch = self.processor(text=texts, videos=[state.images] * n, do_sample_frames=False,
-                                   padding=True, return_tensors="pt")
+            batch = self.processor(text=texts, videos=[states[v.key].images for v, _ in rows],
+                                   do_sample_frames=False, padding=True, return_tensors="pt")
         inputs = {k: (v.to(self.device) if hasattr(v, "to") else v) for k, v in batch.items()
                   if not k.startswith("pixel_values")}
         features = {}
-        for modality, out in state.features.items():
-            rows = copy.copy(out)
-            rows.pooler_output = tuple(out.pooler_output) * n  # each row holds the same frames, in order
-            features[modality] = rows
+        for modality, out in states[rows[0][0].key].features.items():
+            merged = copy.copy(out)
+            # row by row, each row's own frames, in the order the processor placed their tokens
+            merged.pooler_output = tuple(f for v, _ in rows
+                                         for f in states[v.key].features[modality].pooler_output)
+            features[modality] = merged
         processors, max_new = [], self.max_new_tokens
         if self.constrained:
-            grammars = [self._grammar(video, r) for r in requests]
+            grammars = [self._grammar(v, r) for v, r in rows]
             processors.append(ReplyConstraint(grammars, self._token_trie(), inputs["input_ids"].shape[1]))
             max_new = max([max_new, *(g.longest() + 1 for g in grammars if g is not None)])
         from transformers import LogitsProcessorList
@@ -360,21 +421,23 @@ class QwenJudge(ChatJudge):
 
     # -- per-video state ------------------------------------------------------------------------------
     def _state(self, video: JudgeVideo) -> _VideoState:
-        if self._video is not None and self._video[0] == video.key:
-            return self._video[1]
+        """The video's kept state (made now if new); the oldest videos' are dropped past `_KEPT_VIDEOS`."""
+        state = self._states.get(video.key)
+        if state is not None:
+            self._states.move_to_end(video.key)
+            return state
         from PIL import Image
         from qwen_vl_utils import fetch_image
 
-        self._video = None  # free the previous video's features and cache before building new ones
-        self._prefetched.clear()
+        while len(self._states) >= _KEPT_VIDEOS:
+            self._states.popitem(last=False)
         sizing = {k: v for k, v in (("max_pixels", self.max_pixels), ("min_pixels", self.min_pixels)) if v}
         images = [
             fetch_image({"image": Image.fromarray(np.asarray(f, dtype=np.uint8)), **sizing},
                         image_patch_size=self._patch_size)
             for f in video.frames
         ]
-        state = _VideoState(images)
-        self._video = (video.key, state)
+        state = self._states[video.key] = _VideoState(images)
         return state
 
     def _messages(self, video: JudgeVideo, request: JudgeRequest, state: _VideoState) -> list[dict[str, Any]]:
@@ -460,6 +523,19 @@ class QwenJudge(ChatJudge):
         if isinstance(im_end, int) and im_end >= 0 and im_end not in ids:
             ids.append(im_end)
         return ids
+
+
+class _BatchFailed(Exception):
+    """The batch a call was in raised `error` (every caller in it is told, in its own thread)."""
+
+    def __init__(self, error: BaseException):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _judge_error(video: JudgeVideo, e: BaseException) -> JudgeError:
+    return JudgeError(f"qwen judge failed on scenario {video.scenario.id!r}: {type(e).__name__}: "
+                      f"{str(e)[:300]}")
 
 
 def _call_key(video: JudgeVideo, request: JudgeRequest) -> str:

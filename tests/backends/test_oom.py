@@ -152,7 +152,7 @@ def test_qwen_out_of_memory_in_a_batch_retries_one_call_at_a_time_with_the_same_
     batches: list[int] = []
     real_batch = judge._generate_batch
     monkeypatch.setattr(judge, "_generate_batch",
-                        lambda v, rs: (batches.append(len(rs)), real_batch(v, rs))[1])
+                        lambda rows: (batches.append(len(rows)), real_batch(rows))[1])
     _oom_forward(monkeypatch, judge.model, lambda n: n == 1)  # the batch's first forward
     try:
         with caplog.at_level(logging.WARNING, logger="intergeneval.judges.qwen"):
