@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -243,3 +244,44 @@ def test_migration_3_adds_the_trust_tables_and_keeps_data(tmp_path):
     with engine.connect() as c:
         assert c.execute(text("SELECT name FROM users")).all() == [("alice",)]
     engine.dispose()
+
+
+def test_agree_reads_the_labels_from_a_running_service(live_server, scenes, zipper, tmp_path):
+    import httpx
+    from typer.testing import CliRunner
+
+    from intergeneval.cli import app
+
+    base, settings = live_server()
+    storage = settings.storage_dir
+    engine = make_engine(settings.database_url)
+    with session_scope(engine) as s:
+        from server import crud
+
+        root = crud.get_or_create_user(s, name="root", is_admin=True)
+        _, admin = crud.create_token(s, user=root, name="root", scopes=["submit", "admin"])
+        lab = crud.get_or_create_user(s, name="lab")
+        _, labeller = crud.create_token(s, user=lab, name="lab", scopes=["label"])
+    engine.dispose()
+    r = httpx.post(base + "/api/v1/submissions", headers={"Authorization": f"Bearer {admin}"},
+                   files={"archive": ("v.zip", zipper(scenes.videos), "application/zip")},
+                   data={"model": '{"name": "m"}'}, timeout=60)
+    job_id = r.json()["job"]["id"]
+    for _ in range(600):
+        if httpx.get(f"{base}/api/v1/jobs/{job_id}").json()["status"] == "succeeded":
+            break
+        time.sleep(0.05)
+    truth = json.loads(Path(scenes.answers).read_text())["answers"][scenes.ids[0]]["qa"][0]
+    # a person who disagrees with the judge on every question
+    labels = [{"key_interaction": 0, "slot": a["question_id"], "answer": "no" if a["answer"] == "yes" else "yes"}
+              for a in truth]
+    r = httpx.put(f"{base}/api/v1/labels/{job_id}/{scenes.ids[0]}", json={"labels": labels},
+                  headers={"Authorization": f"Bearer {labeller}"})
+    assert r.status_code == 200, r.text
+    res = CliRunner().invoke(app, ["agree", str(storage / "jobs" / str(job_id)), base, "--json"])
+    assert res.exit_code == 0, res.output
+    body = json.loads(res.stdout)
+    assert body["b"]["kind"] == "human labels" and body["matched"]["videos"] == 1
+    assert body["pooled"]["all"]["n"] == 10 and body["pooled"]["all"]["agreement"] == 0.0
+    bad = CliRunner().invoke(app, ["agree", str(storage / "jobs" / str(job_id)), base + "/nothing-here"])
+    assert bad.exit_code == 2 and "404" in bad.output
