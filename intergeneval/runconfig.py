@@ -49,7 +49,7 @@ class EvalConfig:
     # Negative controls of the judge (intergeneval.controls); reported apart, never in the model's scores.
     controls: tuple[str, ...] = field(default=(), metadata={"help": "kinds: frozen, reversed, swapped"})
     controls_only: bool = field(default=False, metadata={"help": "only the controls (OUT/controls.json)"})
-    controls_sample: int | None = field(default=None, metadata={"help": "scenarios given controls (None: all)"})
+    controls_sample: int | None = field(default=None, metadata={"help": "how many scenarios get controls"})
 
     def public(self) -> dict[str, Any]:
         """The options that shape results, as recorded in the summary (no paths: they vary per machine)."""

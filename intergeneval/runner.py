@@ -157,7 +157,8 @@ def evaluate(
                 "package_version": __version__, "suite": {"id": suite.suite_id, "version": suite.version,
                                                           "content_hash": suite.content_hash},
                 "fingerprints": _with_served(fingerprints, backends.judge),
-                "config": {**cfg.public(), **pipeline}, "complete": not stopped, "controls": plan.report(**boot)}
+                "config": {**cfg.public(), **pipeline}, "complete": not stopped,
+                "controls": plan.report(**boot)}
         write_json(out / "controls.json", body)
         return body
 

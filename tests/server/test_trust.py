@@ -273,8 +273,8 @@ def test_agree_reads_the_labels_from_a_running_service(live_server, scenes, zipp
         time.sleep(0.05)
     truth = json.loads(Path(scenes.answers).read_text())["answers"][scenes.ids[0]]["qa"][0]
     # a person who disagrees with the judge on every question
-    labels = [{"key_interaction": 0, "slot": a["question_id"], "answer": "no" if a["answer"] == "yes" else "yes"}
-              for a in truth]
+    labels = [{"key_interaction": 0, "slot": a["question_id"],
+               "answer": "no" if a["answer"] == "yes" else "yes"} for a in truth]
     r = httpx.put(f"{base}/api/v1/labels/{job_id}/{scenes.ids[0]}", json={"labels": labels},
                   headers={"Authorization": f"Bearer {labeller}"})
     assert r.status_code == 200, r.text

@@ -73,7 +73,8 @@ def page(browser):
 
 
 def _radio(page, slot: int, answer: str):
-    return page.locator(f"#label-q0-{slot} label").filter(has_text=re.compile(f"^\\s*{re.escape(answer)}\\s*$"))
+    exact = re.compile(f"^\\s*{re.escape(answer)}\\s*$")
+    return page.locator(f"#label-q0-{slot} label").filter(has_text=exact)
 
 
 def test_label_tab_round_trip(page, served, labelled_job, artifacts):
@@ -102,7 +103,8 @@ def test_label_tab_round_trip(page, served, labelled_job, artifacts):
     tab_text = page.locator("#label-video").inner_text()
     assert "decisive" not in tab_text and page.locator("#label-video .ev-answer").count() == 0
     results = served.api(f"/jobs/{job_id}/videos/{sid}")
-    assert results["answers"] and all(a["question"] in {q["text"] for q in questions} for a in results["answers"])
+    asked = {q["text"] for q in questions}
+    assert results["answers"] and all(a["question"] in asked for a in results["answers"])
 
     for slot, answer in CHOSEN.items():
         _radio(page, slot, answer).click()
