@@ -161,16 +161,18 @@ def _warn(console: Console, warnings: list[str]) -> None:
 
 
 def merge_warnings(warnings: list[str]) -> list[str]:
-    """One line per distinct note, naming every role that gave it.
+    """One line per distinct note, naming every role that gave it (judge, tracker, detector first).
 
     >>> merge_warnings(["detector: tiny model", "judge: tiny model", "tracker: other"])
-    ['detector, judge: tiny model', 'tracker: other']
+    ['judge, detector: tiny model', 'tracker: other']
     """
+    order = {"judge": 0, "tracker": 1, "detector": 2}
     roles: dict[str, list[str]] = {}
     for w in warnings:
         role, sep, note = w.partition(": ")
         roles.setdefault(note if sep else w, []).append(role if sep else "")
-    return [f"{', '.join(r for r in rs if r)}: {note}" if any(rs) else note for note, rs in roles.items()]
+    return [f"{', '.join(sorted((r for r in rs if r), key=lambda r: order.get(r, 3)))}: {note}" if any(rs)
+            else note for note, rs in roles.items()]
 
 
 def _fmt(x: float | None) -> str:
