@@ -38,3 +38,22 @@ def test_data_is_never_read_as_markup():
     text = con.export_text()
     assert "failed x[red]: unreadable: pip install 'intergeneval[models]'" in text
     assert "needs [models]: pip install 'intergeneval[models]'" in text
+
+
+def test_on_a_terminal_the_bar_moves_at_every_stage():
+    from intergeneval.console import RunProgress
+    from intergeneval.events import STAGES, ProgressEvent
+
+    con = Console(force_terminal=True, width=120, record=True)
+    with RunProgress(con) as display:
+        task = display._bar.tasks[0]
+        display(ProgressEvent("load", "", stage="tracker"))
+        assert task.description == "loading tracker…"
+        seen = []
+        for stage in STAGES:
+            display(ProgressEvent("stage", "s1", stage=stage))
+            seen.append((task.description, task.completed))
+        display(ProgressEvent("video", "s1", done=1, total=2, record={"status": "scored", "scores": {"if": 0.5}}))
+        assert (task.completed, task.total, task.description) == (1, 2, "s1: scored, IF 0.500")
+    assert seen[0] == ("s1: decoding", 0.0) and seen[2][0] == "s1: tracking"
+    assert [c for _, c in seen] == sorted({c for _, c in seen}) and seen[-1][1] < 1  # forward, within the video
