@@ -300,3 +300,14 @@ def test_the_documentation_states_the_expected_no_slots_and_the_flag():
                 else "no slot is known to be \"no\"")
         assert f"**{kind}**" in doc and said in doc, kind
     assert f"**{ctl.FLAG_THRESHOLD}**" in doc
+
+
+def test_controls_give_the_same_report_with_videos_in_flight_at_once(scenes, tmp_path):
+    answers = tmp_path / "yes.json"
+    answers.write_text(json.dumps(_always_yes(scenes.ids)))
+    reports = []
+    for n in (1, 2):
+        cfg = _cfg(scenes, tmp_path / f"c{n}", answers, controls=KINDS, concurrency=n)
+        reports.append(evaluate(cfg, tracker=_FirstMaskTracker())["controls"])
+    assert reports[0] == reports[1]
+    assert reports[0]["by_kind"]["frozen"]["judged"] == 2
