@@ -216,6 +216,17 @@ def changes_user_text(scenario: Scenario, colors: tuple[str, ...], frames: tuple
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 #: Wrappers a QA reply may put around its answer list (a one-key object, nothing else beside it).
 QA_WRAPPERS = ("answers", "results")
+#: The keys of a QA answer, and of the emergence/disappearance object: the answer schema has no others.
+QA_KEYS = ("question_id", "answer", "frame_index")
+CHANGES_KEYS = tuple(f"{kind}{part}" for kind in ("emergence", "disappearance")
+                     for part in ("", "_frames", "_reason"))
+#: The schema's own key names, spelt loosely: named outside the reply's answer set, they mean a second
+#: answer set that is not valid JSON (a trailing comma, Python quotes, cut short).
+_QA_NAMES = re.compile(r"question[\s_-]*id|frame[\s_-]*index", re.IGNORECASE)
+_CHANGES_NAMES = re.compile(r"(?:emergence|disappearance)[\s_-]*frames", re.IGNORECASE)
+#: Longest reply read. An answer set takes a few hundred characters (a few thousand with 200 frames), and
+#: looking for JSON in text costs time growing with the square of its length (1 MB: minutes).
+MAX_REPLY_CHARS = 32_000
 _INTEGRAL_TEXT = re.compile(r"^[0-9]+(?:\.0*)?$")
 
 
@@ -223,7 +234,7 @@ def extract_json(reply: str, opener: str, closer: str) -> Any:
     """The JSON value in a reply: a fenced block, the whole reply, or its outermost bracketed span.
 
     Shared by the parsers of the suite-building replies (verification, question writing); raises
-    `JudgeParseError`. The scored replies (QA, changes) go through `json_values`, which is stricter.
+    `JudgeParseError`. The scored replies (QA, changes) go through `json_spans`, which is stricter.
     """
     text = reply.strip()
     m = _FENCE.search(text)
@@ -252,18 +263,23 @@ def _no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 _DECODER = json.JSONDecoder(object_pairs_hook=_no_repeated_keys)
 
 
-def json_values(reply: str) -> list[Any]:
-    """Every top-level JSON object or array in a reply, in order: fenced or bare, prose between them skipped.
+def json_spans(reply: str) -> list[tuple[int, int, Any]]:
+    """Every top-level JSON object or array in a reply, in order, as (start, end, value): fenced or bare,
+    prose between them skipped.
 
     A value nested in another is part of it, not a value of its own. An object with a repeated key (which of
-    the two would the judge mean?), or JSON nested deeper than the parser goes, raises `JudgeParseError`.
+    the two would the judge mean?), JSON nested deeper than the parser goes, or a reply longer than
+    `MAX_REPLY_CHARS` raises `JudgeParseError`.
     """
-    values: list[Any] = []
+    if len(reply) > MAX_REPLY_CHARS:
+        raise JudgeParseError(f"reply is {len(reply)} characters long, more than any answer set takes "
+                              f"(at most {MAX_REPLY_CHARS} are read)")
+    spans: list[tuple[int, int, Any]] = []
     i = 0
     while True:
         starts = [p for p in (reply.find("[", i), reply.find("{", i)) if p >= 0]
         if not starts:
-            return values
+            return spans
         i = min(starts)
         try:
             value, end = _DECODER.raw_decode(reply, i)
@@ -272,8 +288,37 @@ def json_values(reply: str) -> list[Any]:
         except ValueError:  # JSONDecodeError, or a number too long to read
             i += 1  # not JSON from here: a bracket in prose, or a broken value whose inner parts may parse
             continue
-        values.append(value)
+        spans.append((i, end, value))
         i = end
+
+
+def _candidates(reply: str, names: re.Pattern[str], what: str) -> list[Any]:
+    """The reply's candidate answer sets: every JSON value holding an object, whatever its shape (a list
+    around the set, another key above it), so that a second set is never skipped for its shape. The schema's
+    key names anywhere else mean an answer set that did not parse: the reply is invalid."""
+    spans = [(a, b, v) for a, b, v in json_spans(reply) if _holds_object(v)]
+    rest, last = [], 0
+    for a, b, _ in spans:
+        rest.append(reply[last:a])
+        last = b
+    rest.append(reply[last:])
+    named = names.search("".join(rest))
+    if named:
+        raise JudgeParseError(f"reply names {named.group()!r} outside its {what}: a second {what} that is "
+                              "not valid JSON")
+    return [v for _, _, v in spans]
+
+
+def _holds_object(value: Any) -> bool:
+    """Is there an object with keys in this JSON value, at any depth? (`[5, 10]` or `{}` in prose: no.)"""
+    todo = [value]
+    while todo:
+        v = todo.pop()
+        if isinstance(v, dict) and v:
+            return True
+        if isinstance(v, list):
+            todo += v
+    return False
 
 
 def _one_candidate(reply: str, candidates: list[Any], read: Callable[[Any], Any], what: str,
@@ -309,26 +354,21 @@ def _word(value: Any) -> str | None:
     return text[:-1] if text.endswith(".") else text
 
 
-def _is_qa_set(value: Any) -> bool:
-    """Does this JSON value try to be a QA answer set? (A list of frame numbers in prose does not.)"""
-    if isinstance(value, list):
-        return any(isinstance(v, dict) for v in value)
-    return isinstance(value, dict) and bool(set(value) & {*QA_WRAPPERS, "question_id"})
-
-
 def parse_qa_reply(reply: str, *, frames: tuple[int, ...],
                    ids: tuple[int, ...] = tuple(range(1, config.NUM_SLOTS + 1))) -> dict[int, Answer]:
     """Validate a whole QA reply; returns one answer per id of `ids`, or raises `JudgeParseError`.
 
     The reply must hold exactly one answer set (a JSON array, bare or fenced, optionally wrapped as
-    `{"answers": [...]}` or `{"results": [...]}`; several sets are accepted only when they read the same),
-    with exactly one item per id the prompt gave (`ids`), each item valid: an answer among the three
+    `{"answers": [...]}` or `{"results": [...]}`; several sets are accepted only when they read the same;
+    any JSON value holding an object counts as a set, and `question_id`/`frame_index` named elsewhere mean
+    a set that did not parse), with exactly one item per id the prompt gave (`ids`), each item valid: exactly
+    the keys `question_id`, `answer` and `frame_index`, an answer among the three
     (after undoing case, surrounding whitespace and one trailing full stop), a shown frame or null as
     `frame_index` (integral strings and floats are read as integers), and a frame for every `yes`. One bad
     item invalidates the reply: keeping the items that parse would bias the score. The returned `Answer`s
     carry the reply's id as `slot`; the caller maps ids to the suite's slots.
     """
-    return _one_candidate(reply, [v for v in json_values(reply) if _is_qa_set(v)],
+    return _one_candidate(reply, _candidates(reply, _QA_NAMES, "answer set"),
                           lambda v: _read_qa_set(v, frames, ids), "answer set")
 
 
@@ -356,9 +396,12 @@ def _read_qa_set(value: Any, frames: tuple[int, ...], ids: tuple[int, ...]) -> d
 def _read_qa_item(item: Any, frames: tuple[int, ...]) -> Answer:
     if not isinstance(item, dict):
         raise JudgeParseError(f"item {str(item)[:60]!r} is not an object")
-    absent = [k for k in ("question_id", "answer", "frame_index") if k not in item]
+    absent = [k for k in QA_KEYS if k not in item]
     if absent:
         raise JudgeParseError(f"item {str(item)[:80]} lacks {', '.join(absent)}")
+    extra = sorted(k for k in item if k not in QA_KEYS)
+    if extra:  # e.g. a second answer beside the first: which one did the judge mean?
+        raise JudgeParseError(f"item {str(item)[:80]} has keys the answer schema does not: {extra[:3]}")
     qid = _integral(item["question_id"])
     if qid is None:
         raise JudgeParseError(f"question_id {item['question_id']!r} is not an integer")
@@ -375,23 +418,25 @@ def _read_qa_item(item: Any, frames: tuple[int, ...]) -> Answer:
     return Answer(qid, answer, frame)
 
 
-def _is_changes_set(value: Any) -> bool:
-    return isinstance(value, dict) and any(str(k).startswith(("emergence", "disappearance")) for k in value)
-
-
 def parse_changes_reply(reply: str, *, frames: tuple[int, ...]) -> Changes:
     """Validate a whole emergence/disappearance reply (the same rules as `parse_qa_reply`).
 
-    Exactly one reply object (several only when they read the same); each frame list holds compared frames
-    (sampled, not 0), each at most once (integral strings and floats are read as integers); a yes/no flag,
-    when given, must agree with its list. Anything else raises `JudgeParseError`.
+    Exactly one reply object (several only when they read the same), with no keys beyond the schema's; each
+    frame list holds compared frames (sampled, not 0), each at most once (integral strings and floats are
+    read as integers); a yes/no flag, when given, must agree with its list. Anything else raises
+    `JudgeParseError`.
     """
-    return _one_candidate(reply, [v for v in json_values(reply) if _is_changes_set(v)],
+    return _one_candidate(reply, _candidates(reply, _CHANGES_NAMES, "emergence/disappearance object"),
                           lambda v: _read_changes(v, frames), "emergence/disappearance object",
                           same=lambda c: (c.emergence, c.disappearance))  # reasons may be worded apart
 
 
-def _read_changes(data: dict[str, Any], frames: tuple[int, ...]) -> Changes:
+def _read_changes(data: Any, frames: tuple[int, ...]) -> Changes:
+    if not isinstance(data, dict):
+        raise JudgeParseError(f"an emergence/disappearance reply is a JSON object, got {str(data)[:60]}")
+    extra = sorted(k for k in data if k not in CHANGES_KEYS)
+    if extra:
+        raise JudgeParseError(f"the emergence/disappearance object has keys the schema does not: {extra[:3]}")
     allowed = set(frames) - {0}
     lists = {}
     for kind in ("emergence", "disappearance"):

@@ -234,11 +234,85 @@ def test_ambiguous_changes_reply_leaves_spi_missing_never_clean():
     assert ch.changes is None and ch.attempts == 3 and "different" in ch.errors[-1]
 
 
+# ------------------------------------------------------------------------------------- hidden second sets
+# A reply that reads as "all yes" (or "nothing appeared") may carry the judge's other answer in a shape the
+# reader would skip: the reply then holds two answer sets and is ambiguous, whatever the second one's shape.
+ALL_YES = json.dumps(_qa(["yes"] * 10))
+
+
+@pytest.mark.parametrize("second", [
+    "[{mixed}]",  # the set inside a list
+    '{{"final_answers": {mixed}}}',  # under a key that is not a wrapper
+    '{{"Results": {mixed}}}',  # a wrapper spelt otherwise
+    '{{"results": {{"answers": {mixed}}}}}',  # wrappers nested
+])
+def test_a_second_answer_set_in_another_shape_makes_the_reply_invalid(second):
+    _invalid(f"{ALL_YES}\nCorrection: {second.format(mixed=json.dumps(_qa()))}")
+    _invalid(f"{second.format(mixed=json.dumps(_qa()))}\nOr rather: {ALL_YES}")
+
+
+@pytest.mark.parametrize("broken", [
+    '[{"question_id": 2, "answer": "no", "frame_index": null,}]',  # a trailing comma
+    "[{'question_id': 2, 'answer': 'no', 'frame_index': None}]",  # Python, not JSON
+    '{"question_id": 2, "answer": "no"',  # cut short
+])
+def test_an_answer_set_that_is_not_valid_json_makes_the_reply_invalid(broken):
+    _invalid(f"{ALL_YES}\nActually: {broken}")
+    _invalid(f"{broken}\n{ALL_YES}")
+
+
+@pytest.mark.parametrize("extra", [{"final_answer": "no"}, {"Answer": "no"}, {"answer ": "no"},
+                                   {"frame": None}, {"reason": "the door opens"}])
+def test_keys_outside_the_answer_schema_make_the_reply_invalid(extra):
+    # "yes" with a second answer beside it: which one did the judge mean? The schema has three keys only.
+    _invalid([{**a, **extra} for a in _qa(["yes"] * 10)])
+
+
+def test_a_reply_longer_than_any_answer_set_is_invalid():
+    from intergeneval.judges.base import MAX_REPLY_CHARS
+
+    valid = json.dumps(_qa())
+    longest = "x" * (MAX_REPLY_CHARS - len(valid)) + valid
+    assert _yes_rate(parse_qa_reply(longest, frames=FRAMES, ids=IDS)) == 0.3
+    with pytest.raises(JudgeParseError, match=f"{MAX_REPLY_CHARS + 1} characters"):
+        parse_qa_reply("x" * (MAX_REPLY_CHARS + 1 - len(valid)) + valid, frames=FRAMES, ids=IDS)
+    _changes_invalid(" " * MAX_REPLY_CHARS + json.dumps(CHANGES))
+
+
+CLEAN = {**CHANGES, "emergence": "no", "emergence_frames": []}
+
+
+@pytest.mark.parametrize("second", [
+    "[{flagged}]", '{{"final": {flagged}}}',
+    '{{"Emergence_Frames": [5, 15], "Disappearance_Frames": []}}',
+    '{{"emergence_frames": [5, 15],}}',  # not valid JSON
+])
+def test_changes_a_second_object_in_another_shape_or_unreadable_makes_the_reply_invalid(second):
+    _changes_invalid(f"{json.dumps(CLEAN)}\nCorrection: {second.format(flagged=json.dumps(CHANGES))}")
+
+
+@pytest.mark.parametrize("extra", [{"emergence_frames_corrected": [5, 15]}, {"Emergence_frames": [5, 15]},
+                                   {"emergence_count": 2}])
+def test_changes_keys_outside_the_schema_make_the_reply_invalid(extra):
+    _changes_invalid({**CLEAN, **extra})
+
+
 # ------------------------------------------------------------------------------------- fuzz
 def _qa_edits(rng: random.Random, items: list[dict]) -> str:
     """One random malformation of a valid reply (structure or text), as a reply string."""
     items = [dict(a) for a in items]
-    kind = rng.randrange(14)
+    kind = rng.randrange(17)
+    if kind >= 14:  # the visible set says yes; the judge's own answer hides in another shape, or beside
+        yes = [{**a, "answer": "yes", "frame_index": 5} for a in items]
+        own = json.dumps(items)
+        if kind == 14:
+            hidden = rng.choice([f"[{own}]", f'{{"final": {own}}}', f'{{"Answers": {own}}}'])
+        elif kind == 15:
+            hidden = own.replace("}", ",}", 1) if rng.random() < 0.5 else own.replace('"', "'")
+        else:
+            return json.dumps([{**y, rng.choice(["original", "Answer", "answer_2"]): a["answer"]}
+                               for y, a in zip(yes, items, strict=True)])
+        return f"{json.dumps(yes)}\n{hidden}" if rng.random() < 0.5 else f"{hidden}\n{json.dumps(yes)}"
     k = rng.randrange(len(items))
     if kind == 0:  # delete an item
         del items[k]
@@ -312,7 +386,19 @@ def _changes_edits(rng: random.Random, data: dict) -> str:
     """A random malformation of a valid changes reply. Removing one frame from a list is not in it: that
     gives another well-formed reply, which no validator can tell from a judge's honest answer."""
     data = json.loads(json.dumps(data))
-    kind = rng.randrange(10)
+    kind = rng.randrange(13)
+    if kind >= 10:  # a clean object shown; the judge's own flags hide in another shape, or beside
+        clean = {**data, "emergence": "no", "emergence_frames": [], "disappearance": "no",
+                 "disappearance_frames": []}
+        own = json.dumps(data)
+        if kind == 10:
+            hidden = rng.choice([f"[{own}]", f'{{"final": {own}}}', own.replace("_frames", "_Frames")])
+        elif kind == 11:
+            hidden = own.replace("}", ",}") if rng.random() < 0.5 else own.replace('"', "'")
+        else:
+            return json.dumps({**clean, **{f"{k}_frames_seen": data[f"{k}_frames"]
+                                           for k in ("emergence", "disappearance")}})
+        return f"{json.dumps(clean)}\n{hidden}" if rng.random() < 0.5 else f"{hidden}\n{json.dumps(clean)}"
     key = rng.choice(["emergence", "disappearance"])
     if kind == 0:  # repeat a frame
         frames = data[f"{key}_frames"] or [5]
