@@ -29,7 +29,7 @@ from .core.db import lock_admission, session_scope
 from .models import GenerationSettings, Job, ModelCreate, Refusal, Submission, SubmissionCreated, utcnow
 from .storage import StorageFull
 from .suites import UnknownSuite
-from .uploads import BadForm, UploadTooLarge, receive_form
+from .uploads import BadForm, TooManyInFlight, UploadTooLarge, receive_form
 from .validation import VideoLimits, check_videos
 
 log = logging.getLogger(__name__)
@@ -146,6 +146,18 @@ async def receive_submission(request: Request, session: Session, services: Servi
                                      key=idempotency_key) if idempotency_key else None)
     if known is None:
         await run_in_threadpool(check_quota, session, services, caller)
+    most = None if caller.is_admin else services.settings.concurrent_uploads  # admins are exempt from quotas
+    try:
+        with services.uploads.hold(caller.user.id, limit=most):
+            return await _receive(request, session, services, caller, idempotency_key)
+    except TooManyInFlight:
+        raise ApiError(429, "quota_exceeded", f"you are already sending {most} upload(s) at once, the quota: "
+                       "wait for one to finish", {"quota": "concurrent_uploads", "limit": most, "used": most},
+                       headers={"Retry-After": "10"}) from None
+
+
+async def _receive(request: Request, session: Session, services: Services, caller: Caller,
+                   idempotency_key: str | None) -> tuple[SubmissionCreated, bool]:
     limit = services.settings.max_upload_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + 1024 * 1024:  # multipart overhead allowed

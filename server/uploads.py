@@ -10,6 +10,9 @@ Example:
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -180,3 +183,45 @@ async def receive_form(request: Request, *, dest: Path, max_file_bytes: int) -> 
     if state["error"]:
         raise BadForm(state["error"])
     return form
+
+
+class TooManyInFlight(Exception):
+    """The user already sends as many uploads as allowed at once."""
+
+
+class InFlight:
+    """How many uploads each user is sending to this process right now. Quotas count admitted submissions,
+    so without this bound parallel uploads of one token would all pass them while being received (and fill
+    the disk) before any was admitted.
+
+    Example:
+        >>> f = InFlight()
+        >>> with f.hold(7, limit=1):
+        ...     try:
+        ...         with f.hold(7, limit=1):
+        ...             pass
+        ...     except TooManyInFlight:
+        ...         print("refused")
+        refused
+    """
+
+    def __init__(self) -> None:
+        self._count: dict[int, int] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def hold(self, user_id: int, *, limit: int | None) -> Iterator[None]:
+        """Count one upload of `user_id` while the block runs; `TooManyInFlight` when `limit` are running
+        (None: no limit)."""
+        with self._lock:
+            n = self._count.get(user_id, 0)
+            if limit is not None and n >= limit:
+                raise TooManyInFlight()
+            self._count[user_id] = n + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._count[user_id] -= 1
+                if not self._count[user_id]:
+                    del self._count[user_id]

@@ -26,6 +26,7 @@ from ..leaderboard import BoardCache
 from ..models import Token, User
 from ..storage import Storage
 from ..suites import SuiteCatalog
+from ..uploads import InFlight
 from ..trust import TrustCache
 from .errors import ApiError
 
@@ -51,6 +52,7 @@ class Services:
     storage: Storage
     catalog: SuiteCatalog
     board_cache: BoardCache = field(default_factory=BoardCache)
+    uploads: InFlight = field(default_factory=InFlight)  # uploads being received, per user
     trust_cache: TrustCache = field(default_factory=TrustCache)
     worker: Any = None  # the in-process worker (`serve`), for /health; None when workers run elsewhere
 

@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     submissions_per_day: int = Field(default=20, ge=0)
     concurrent_jobs: int = Field(default=3, ge=0)
     refused_uploads_per_hour: int = Field(default=10, ge=0, description="refused uploads before 429")
+    concurrent_uploads: int = Field(default=2, ge=1, description="uploads one user may send at once (per "
+                                    "API process): parallel uploads fill the disk before quotas count them")
 
     # Video checks before queueing.
     min_frames: int = 2

@@ -157,7 +157,7 @@ def _rows(svc, table) -> int:
 
 
 def test_quotas_hold_under_concurrent_submissions(service_factory, scenes, zipper, database):
-    svc = service_factory(submissions_per_day=2, concurrent_jobs=1, **database)
+    svc = service_factory(submissions_per_day=2, concurrent_jobs=1, concurrent_uploads=100, **database)
     headers, archive = svc.auth(), zipper(scenes.videos)
     answers = _burst(svc, 20, lambda i: (headers, archive, {"name": f"model-{i}"}))
     codes = sorted(r.status_code for r in answers)
@@ -168,7 +168,7 @@ def test_quotas_hold_under_concurrent_submissions(service_factory, scenes, zippe
 
 
 def test_concurrent_first_submissions_of_one_new_model_name(service_factory, scenes, zipper, database):
-    svc = service_factory(submissions_per_day=1000, concurrent_jobs=1000, **database)
+    svc = service_factory(submissions_per_day=1000, concurrent_jobs=1000, concurrent_uploads=100, **database)
     headers, archive = svc.auth(), zipper(scenes.videos)
     for burst in range(3):  # the get-or-create race did not show in every burst
         answers = _burst(svc, 20, lambda i, b=burst: (headers, archive, {"name": f"new-{b}"}))
@@ -296,6 +296,50 @@ def test_refused_uploads_count_against_a_per_user_rate(service_factory, scenes, 
     me = svc.client.get("/api/v1/me", headers=alice).json()
     assert me["quota"]["refused_uploads_last_hour"] == 2 and me["quota"]["refused_uploads_per_hour"] == 2
 
+
+def test_one_user_sends_a_bounded_number_of_uploads_at_once(live_server, scenes, zipper):
+    # Quotas count admitted submissions, so parallel uploads all passed them while being received: one token
+    # could fill the disk with as many uploads at once as it opened connections.
+    base, settings = live_server(worker=False, concurrent_uploads=1, refused_uploads_per_hour=1)
+    with session_scope(make_engine(settings.database_url)) as s:
+        users = {n: crud.get_or_create_user(s, name=n) for n in ("alice", "bob")}
+        tokens = {n: crud.create_token(s, user=u, name=n, scopes=["submit"])[1] for n, u in users.items()}
+    archive = zipper(scenes.videos)
+    boundary = "ige-test"
+    part = f"--{boundary}\r\nContent-Disposition: form-data; name="
+    head = (f'{part}"model"\r\n\r\n{{"name": "slow"}}\r\n{part}"archive"; filename="v.zip"\r\n\r\n').encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    release = threading.Event()
+
+    def slow_body():
+        yield head + archive[:1000]
+        release.wait(30)
+        yield archive[1000:] + tail
+
+    def post(name: str, **kwargs) -> httpx.Response:
+        return httpx.post(f"{base}/api/v1/submissions", headers=_bearer(tokens[name]), timeout=60, **kwargs)
+
+    multipart = {"Content-Type": f"multipart/form-data; boundary={boundary}",
+                 "Content-Length": str(len(head) + len(archive) + len(tail))}
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(httpx.post, f"{base}/api/v1/submissions", content=slow_body(), timeout=60,
+                            headers={**_bearer(tokens["alice"]), **multipart})
+        incoming = settings.data_dir / "incoming"
+        deadline = time.monotonic() + 10
+        while not any(incoming.iterdir()):
+            assert time.monotonic() < deadline, "the first upload never arrived"
+            time.sleep(0.02)
+        for bad in (b"not an archive", archive):  # refused before a byte is read, and not counted as refused
+            second = post("alice", files={"archive": ("v.zip", bad)}, data={"model": '{"name": "fast"}'})
+            assert second.status_code == 429, second.text
+            assert second.json()["error"]["details"] == {"quota": "concurrent_uploads", "limit": 1, "used": 1}
+            assert second.headers["retry-after"]
+        other = post("bob", files={"archive": ("v.zip", archive)}, data={"model": '{"name": "other"}'})
+        assert other.status_code == 201, other.text  # per user
+        release.set()
+        assert first.result().status_code == 201, first.result().text
+    after = post("alice", files={"archive": ("v.zip", archive)}, data={"model": '{"name": "after"}'})
+    assert after.status_code == 201, after.text  # the slot is free again
 
 # --------------------------------------------------------------------------------------------- full disk
 @pytest.mark.parametrize("where", ["upload", "extraction"])

@@ -97,4 +97,5 @@ def me(caller: AuthCaller, services: ServicesDep, session: SessionDep) -> dict[s
                       else s.concurrent_jobs,
                       "active_jobs": active, "refused_uploads_per_hour": s.refused_uploads_per_hour,
                       "refused_uploads_last_hour": crud.refusals_since(session, user_id=u.id),
+                      "concurrent_uploads": s.concurrent_uploads,
                       "max_upload_bytes": s.max_upload_bytes}}
