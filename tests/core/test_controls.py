@@ -311,3 +311,16 @@ def test_controls_give_the_same_report_with_videos_in_flight_at_once(scenes, tmp
         reports.append(evaluate(cfg, tracker=_FirstMaskTracker())["controls"])
     assert reports[0] == reports[1]
     assert reports[0]["by_kind"]["frozen"]["judged"] == 2
+
+
+def test_score_command_with_controls_prints_them_beside_the_scores(tiny_runs, scenes, tmp_path):
+    run = tiny_runs["truthful"]
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["score", str(scenes.videos), "--prompts", str(scenes.suite), "--out",
+                                   str(out), "--answers", str(run["answers"]), "--profile", "tiny", "--no-evidence",
+                                   "--cache", str(run["cfg"].cache_dir), "--controls"])
+    assert res.exit_code == 0, res.output
+    assert "negative controls" in res.stdout and "FLAGGED" not in res.stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["controls"]["flagged"] is False and (out / "report.html").is_file()
+    assert (out / "controls.jsonl").read_text().count("\n") == len(scenes.ids) * len(KINDS)

@@ -285,3 +285,31 @@ def test_agree_reads_the_labels_from_a_running_service(live_server, scenes, zipp
     assert body["pooled"]["all"]["n"] == 10 and body["pooled"]["all"]["agreement"] == 0.0
     bad = CliRunner().invoke(app, ["agree", str(storage / "jobs" / str(job_id)), base + "/nothing-here"])
     assert bad.exit_code == 2 and "404" in bad.output
+
+
+@pytest.mark.postgres
+def test_labels_controls_and_trust_on_postgres(postgres_url, service_factory, scenes, zipper, tmp_path):
+    from server.trust import store_controls
+
+    answers = _answers_with_controls(scenes, tmp_path / "answers.json")
+    backends = {"judge": ScriptedJudge(answers), "tracker": FirstMaskTracker(), "detector": None}
+    svc = service_factory(worker=True, worker_kwargs={"backends": backends}, controls_sample=2,
+                          database_url=postgres_url)
+    admin = svc.auth("root", scopes=("submit", "admin"), admin=True)
+    job = svc.submit(admin, zipper(scenes.videos), {"name": "m-pg"}).json()["job"]
+    assert svc.wait(job["id"])["status"] == "succeeded"
+    summary = svc.client.get(f"/api/v1/jobs/{job['id']}/results").json()["summary"]["raw"]
+    with session_scope(svc.engine) as s:  # a second report for the same judge and suite: the first stays
+        assert store_controls(s, job_id=job["id"], summary=summary) is None
+    with session_scope(svc.engine) as s:
+        assert len(s.exec(select(JudgeControls)).all()) == 1
+    labeller = svc.auth("lab", scopes=("label",))
+    item = svc.client.get("/api/v1/labels/next", headers=labeller).json()
+    path = f"/api/v1/labels/{item['job_id']}/{item['scenario_id']}"
+    for answer in ("yes", "no"):  # the second answer replaces the first
+        r = svc.client.put(path, json={"labels": [{"key_interaction": 0, "slot": 1, "answer": answer}]},
+                           headers=labeller)
+        assert r.status_code == 200, r.text
+    assert r.json()["labels"] == [{"key_interaction": 0, "slot": 1, "answer": "no"}]
+    (judge,) = svc.client.get("/api/v1/leaderboard/trust").json()["judges"]
+    assert judge["controls"][0]["sample"] == 2 and judge["human"]["questions"] == 1
