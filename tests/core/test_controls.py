@@ -317,8 +317,8 @@ def test_score_command_with_controls_prints_them_beside_the_scores(tiny_runs, sc
     run = tiny_runs["truthful"]
     out = tmp_path / "out"
     res = CliRunner().invoke(app, ["score", str(scenes.videos), "--prompts", str(scenes.suite), "--out",
-                                   str(out), "--answers", str(run["answers"]), "--profile", "tiny", "--no-evidence",
-                                   "--cache", str(run["cfg"].cache_dir), "--controls"])
+                                   str(out), "--answers", str(run["answers"]), "--profile", "tiny",
+                                   "--no-evidence", "--cache", str(run["cfg"].cache_dir), "--controls"])
     assert res.exit_code == 0, res.output
     assert "negative controls" in res.stdout and "FLAGGED" not in res.stdout
     summary = json.loads((out / "summary.json").read_text())
