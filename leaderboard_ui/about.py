@@ -124,7 +124,7 @@ is earned, and a judge is *flagged* when, with 95 % confidence, it says "yes" to
 them. **Agreement with people** compares its answers with those of labellers (the Label tab), with Cohen's
 kappa (agreement beyond chance: 1 perfect, 0 chance).
 
-{trust or "- " + "not measured yet"}
+{trust or "- not measured yet"}
 
 ### Suites offered
 
