@@ -6,10 +6,12 @@ page needs none of that: its one file input is the submission's archive, which t
 `/gradio_api/upload` and the server then streams to the API. So `PageGuard`, in front of the Gradio app:
 
 - answers uploads itself around Gradio's receiving: a `Content-Length` is required and bounded (413), a full
-  disk or too many uploads pending is 507/503, at most one file per upload; the file moves to a folder of its
-  own under the data dir, and the browser gets an opaque id (`page-upload/<random>/<name>`), never a server
-  path. The id is bound to the browser by a cookie (`ige_page`, HttpOnly, SameSite=Strict) set on its first
-  upload; a new upload from the same browser replaces its previous one;
+  disk or too many uploads pending (uploads being received count from their first byte) is 507/503, one file
+  per upload and a few small text fields at most (400, checked as the body streams to Gradio, which holds
+  text fields in memory); the file moves to a folder of its own under the data dir, and the browser gets an
+  opaque id (`page-upload/<random>/<name>`), never a server path. The id is bound to the browser by a cookie
+  (`ige_page`, HttpOnly, SameSite=Strict) set on its first upload; a new upload from the same browser replaces
+  its previous one;
 - refuses (400) any other request whose JSON names a file that is not an upload id of this page, before
   Gradio reads it: a server path posted as an upload is never copied nor served;
 - refuses Gradio's file and proxy routes (404): the page serves its images through `ui-data/`;
@@ -47,6 +49,8 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 
+from python_multipart.multipart import MultipartParser, parse_options_header
+
 log = logging.getLogger(__name__)
 
 COOKIE = "ige_page"
@@ -54,6 +58,10 @@ ID_PREFIX = "page-upload"
 _ID = re.compile(rf"^{ID_PREFIX}/([0-9a-f]{{32}})/([^/\\\x00]{{1,200}})$")
 #: Multipart framing around the one file of an upload.
 _OVERHEAD = 64 * 1024
+#: What an upload may hold besides its file: parts, and bytes of text fields and part headers (the browser
+#: sends one file part and nothing else).
+MAX_PARTS = 4
+MAX_FORM_TEXT = 16 * 1024
 
 
 @dataclass(slots=True)
@@ -80,6 +88,7 @@ class PageUploads:
         self.ttl_s = ttl_s
         self.max_pending_bytes = max_pending_bytes or 4 * max_bytes
         self._items: dict[str, _Upload] = {}
+        self._receiving = 0  # bytes of uploads being received, reserved from their first byte
         self._lock = threading.Lock()
         if self.folder.exists():
             shutil.rmtree(self.folder, ignore_errors=True)
@@ -137,8 +146,23 @@ class PageUploads:
             shutil.rmtree(up.path.parent, ignore_errors=True)
 
     def pending_bytes(self) -> int:
+        """Bytes of the uploads waiting to be used and of those being received."""
         with self._lock:
-            return sum(u.size for u in self._items.values())
+            return self._receiving + sum(u.size for u in self._items.values())
+
+    def reserve(self, n: int) -> bool:
+        """Count `n` bytes of an upload about to be received against the cap; False when they do not fit (so
+        uploads received at once cannot pass it together). `release` them when the upload ends."""
+        with self._lock:
+            if self._receiving + sum(u.size for u in self._items.values()) + n > self.max_pending_bytes:
+                return False
+            self._receiving += n
+            return True
+
+    def release(self, n: int) -> None:
+        """Give back a reservation (the upload was registered with its real size, or refused)."""
+        with self._lock:
+            self._receiving -= n
 
     def sweep(self) -> None:
         """Delete expired uploads, and files Gradio left behind (an upload cut off) older than the TTL."""
@@ -188,6 +212,62 @@ def browser_of(cookie_header: str | None) -> str | None:
         return None
     morsel = jar.get(COOKIE)
     return morsel.value if morsel is not None and re.fullmatch(r"[0-9a-f]{32}", morsel.value) else None
+
+
+class _FormCheck:
+    """Follows an upload's multipart body as it streams to Gradio: `problem` says why it is refused as soon as
+    it holds more than `MAX_PARTS` parts or `MAX_FORM_TEXT` bytes of text fields and part headers."""
+
+    def __init__(self, boundary: bytes):
+        self.problem: str | None = None
+        self._parts = self._text = 0
+        self._headers = b""
+        self._file = False
+        self._parser = MultipartParser(boundary, callbacks={
+            "on_part_begin": self._part, "on_header_field": self._header, "on_header_value": self._header,
+            "on_headers_finished": self._headers_done, "on_part_data": self._data})
+
+    def feed(self, chunk: bytes) -> bool:
+        """Parse the next chunk of the body; False once the upload is refused."""
+        if self.problem is None:
+            try:
+                self._parser.write(chunk)
+            except _Refused:
+                pass
+            except Exception as e:  # python-multipart's parse errors
+                self.problem = f"malformed multipart body ({type(e).__name__})"
+        return self.problem is None
+
+    def _refuse(self, problem: str) -> None:
+        self.problem = problem
+        raise _Refused()
+
+    def _count_text(self, n: int) -> None:
+        self._text += n
+        if self._text > MAX_FORM_TEXT:
+            self._refuse(f"an upload holds one file and at most {MAX_FORM_TEXT} bytes of text fields and "
+                         "headers")
+
+    def _part(self) -> None:
+        self._parts += 1
+        self._headers = b""
+        if self._parts > MAX_PARTS:
+            self._refuse(f"an upload holds one file and at most {MAX_PARTS} parts")
+
+    def _header(self, data: bytes, start: int, end: int) -> None:
+        self._count_text(end - start)
+        self._headers += data[start:end].lower()
+
+    def _headers_done(self) -> None:
+        self._file = b"filename" in self._headers
+
+    def _data(self, data: bytes, start: int, end: int) -> None:
+        if not self._file:
+            self._count_text(end - start)
+
+
+class _Refused(Exception):
+    pass
 
 
 class PageGuard:
@@ -254,16 +334,36 @@ class PageGuard:
         if int(length) > up.max_bytes + _OVERHEAD:
             await _plain(send, 413, f"the upload exceeds the limit of {up.max_bytes} bytes")
             return
-        if up.pending_bytes() + min(int(length), up.max_bytes) > up.max_pending_bytes:
-            await _plain(send, 503, "too many uploads are waiting; try again in a few minutes",
-                         {"Retry-After": "60"})
+        ctype, params = parse_options_header(headers.get("content-type", ""))
+        if ctype != b"multipart/form-data" or not params.get(b"boundary"):
+            await _plain(send, 400, "an upload is multipart/form-data with a boundary")
             return
         if shutil.disk_usage(up.folder).free < int(length) + (64 << 20):
             await _plain(send, 507, "the server's storage is full; try again later", {"Retry-After": "300"})
             return
+        reserved = min(int(length), up.max_bytes)
+        if not up.reserve(reserved):
+            await _plain(send, 503, "too many uploads are waiting; try again in a few minutes",
+                         {"Retry-After": "60"})
+            return
+        try:
+            await self._receive_upload(scope, receive, send, headers, _FormCheck(params[b"boundary"]))
+        finally:
+            up.release(reserved)
+
+    async def _receive_upload(self, scope: dict, receive: Any, send: Any, headers: dict[str, str],
+                              check: _FormCheck) -> None:
+        up = self.uploads
         browser = browser_of(headers.get("cookie"))
         new_browser = browser is None
         browser = browser or secrets.token_hex(16)
+
+        async def checked_receive() -> dict:
+            message = await receive()
+            if message["type"] == "http.request" and not check.feed(message.get("body", b"")):
+                return {"type": "http.request", "body": b"", "more_body": False}  # Gradio's body ends here
+            return message
+
         # Gradio's answer is read here and rewritten: uncompressed, please.
         inner = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]}
         start: dict = {}
@@ -275,15 +375,20 @@ class PageGuard:
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
-        await self.app(inner, receive, capture)
+        await self.app(inner, checked_receive, capture)
         status = start.get("status", 500)
+        try:
+            received = json.loads(b"".join(chunks)) if status == 200 else None
+        except ValueError:
+            received = None
+        if check.problem is not None:
+            for p in received if isinstance(received, list) else []:
+                _delete_received(str(p), up.folder)
+            await _plain(send, 400, check.problem, {"Connection": "close"})
+            return
         if status != 200:
             await _plain(send, status, b"".join(chunks).decode("utf-8", "replace")[:500] or "upload failed")
             return
-        try:
-            received = json.loads(b"".join(chunks))
-        except ValueError:
-            received = None
         if not (isinstance(received, list) and len(received) == 1 and isinstance(received[0], str)):
             for p in received if isinstance(received, list) else []:
                 _delete_received(str(p), up.folder)

@@ -664,3 +664,53 @@ def test_page_uploads_are_bounded_private_and_cleaned(live_server, scenes, zippe
         # Two files in one upload: refused, neither kept.
         two = alice.post("/gradio_api/upload", files=[("files", ("c.zip", b"1")), ("files", ("d.zip", b"2"))])
         assert two.status_code == 400 and {p.name for p in folder.rglob("*.zip")} == {"b.zip"}
+
+
+def test_page_uploads_hold_one_file_and_small_fields(live_server):
+    # Gradio keeps an upload's text fields in memory: a 300 KB field in an anonymous upload grew the server by
+    # about three times that (a 4 GiB upload limit let it take the machine).
+    base, settings = live_server(worker=False, mount_page=True, max_upload_bytes=2_000_000)
+    folder = settings.data_dir / "page-uploads"
+    with httpx.Client(base_url=base, timeout=60) as client:
+        for data, parts in (({"notes": "x" * 300_000}, 2), ({f"f{i}": "x" for i in range(20)}, 21)):
+            r = client.post("/gradio_api/upload", data=data, files={"files": ("v.zip", b"PK" * 100)})
+            assert r.status_code == 400 and ("text" in r.text or "parts" in r.text), (parts, r.text)
+        assert not any(p.is_file() for p in folder.rglob("*"))
+        ok = client.post("/gradio_api/upload", files={"files": ("v.zip", b"PK" * 100)})
+        assert ok.status_code == 200 and ok.json()[0].startswith("page-upload/")
+
+
+def test_concurrent_page_uploads_stay_under_the_pending_cap(live_server):
+    # The cap on what may wait counted finished uploads only: eight anonymous uploads at once all passed it.
+    base, settings = live_server(worker=False, mount_page=True, max_upload_bytes=100_000)  # cap: 400 000
+    folder = settings.data_dir / "page-uploads"
+    release = threading.Event()
+    size = 90_000
+
+    def upload(i: int) -> int:
+        boundary = f"b{i}"
+        head = (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{i}.zip"\r\n'
+                'Content-Type: application/zip\r\n\r\n').encode()
+        tail = f"\r\n--{boundary}--\r\n".encode()
+
+        def body():
+            yield head + b"P" * 1000
+            release.wait(30)
+            yield b"P" * (size - 1000) + tail
+
+        r = httpx.post(f"{base}/gradio_api/upload", content=body(), timeout=60, headers={
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Content-Length": str(len(head) + size + len(tail))})
+        return r.status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = [pool.submit(upload, i) for i in range(8)]
+        deadline = time.monotonic() + 10
+        while sum(1 for p in folder.rglob("*") if p.is_file()) < 4:  # the first ones are being received
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        time.sleep(1.0)  # and every request has reached the guard
+        release.set()
+        codes = sorted(a.result() for a in answers)
+    assert codes == [200] * 4 + [503] * 4, codes
+    assert sum(p.stat().st_size for p in folder.rglob("*.zip")) == 4 * size
