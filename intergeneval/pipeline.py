@@ -31,6 +31,7 @@ from .backends import Backends
 from .errors import (BackendUnavailable, DetectionError, InterGenEvalError, JudgeError, TrackingError,
                      VideoError)
 from .formats import RESULT_SCHEMA_VERSION
+from .hashing import SERVED_KEY
 from .judges.base import JudgeVideo
 from .records import Scenario
 from .runconfig import EvalConfig
@@ -264,13 +265,18 @@ def judge_stage(job: VideoJob, step: Tracked, backends: Backends, options: Pipel
     sc, jv, base, timings = job.scenario, step.judge_video, step.base, step.timings
     clock = _Clock(sc.id, timings, hook)
     clock.start("judge")
+    served: dict[str, Any] | None = None
     try:
         with backends.using("judge") as judge:
-            qa = [judge.answer(jv, i) for i in range(len(sc.key_interactions))]
-            ch = judge.changes(jv)
+            try:
+                qa = [judge.answer(jv, i) for i in range(len(sc.key_interactions))]
+                ch = judge.changes(jv)
+            finally:  # what the judge's server reported for these calls (the openai judge): provenance
+                served = judge.served_for(jv) if hasattr(judge, "served_for") else None
     except JudgeError as e:
         clock.end()
-        return Scored(job, {**base, "status": "judge_error", "reason": str(e), "timings": timings})
+        return Scored(job, {**base, "status": "judge_error", "reason": str(e), "timings": timings,
+                            **({SERVED_KEY: served} if served else {})})
     clock.end()
 
     sampled = jv.frame_indices
@@ -327,6 +333,7 @@ def judge_stage(job: VideoJob, step: Tracked, backends: Backends, options: Pipel
         "colors": list(jv.colors),
         "evidence": {str(i): evidence_path(sc.id, i) for i in sampled} if evidence else {},
         "timings": {k: round(v, 4) for k, v in timings.items()},
+        **({SERVED_KEY: served} if served else {}),
     }
     return Scored(job, rec, evidence)
 

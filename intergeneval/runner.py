@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -156,7 +156,7 @@ def evaluate(
         body = {"schema_version": RESULT_SCHEMA_VERSION, "protocol": config.PROTOCOL_ID,
                 "package_version": __version__, "suite": {"id": suite.suite_id, "version": suite.version,
                                                           "content_hash": suite.content_hash},
-                "fingerprints": _with_served(fingerprints, backends.judge),
+                "fingerprints": _with_served(fingerprints, plan.records.values()),
                 "config": {**cfg.public(), **pipeline}, "complete": not stopped,
                 "controls": plan.report(**boot)}
         write_json(out / "controls.json", body)
@@ -166,7 +166,7 @@ def evaluate(
         [records[i] for i in sorted(records)],
         expected=[s.id for s in scenarios],
         suite=suite,
-        fingerprints=_with_served(fingerprints, backends.judge),
+        fingerprints=_with_served(fingerprints, records.values()),
         run_config={**cfg.public(), **pipeline},
         package_version=__version__,
         samples=cfg.bootstrap_samples,
@@ -180,13 +180,19 @@ def evaluate(
     return summary
 
 
-def _with_served(fingerprints: dict[str, Any], judge: Any) -> dict[str, Any]:
-    """The fingerprints to record with the results: the judge's with what its server reported during the run
-    (`served`, e.g. the openai judge's served model and `system_fingerprint`s). Provenance only: the cache
-    keys above were made without it (`hashing.fingerprint_identity`)."""
-    served = getattr(judge, "served", None)
-    if not served:
+def _with_served(fingerprints: dict[str, Any], records: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """The fingerprints to record with the results: the judge's with what its server reported for the calls
+    that made them (`served`, e.g. the openai judge's served models and `system_fingerprint`s), gathered from
+    the records: a cached video keeps what served it, a video judged on another machine brings it back, and
+    a judge kept for several runs (a worker's) adds nothing of the others. Provenance only: the cache keys
+    above were made without it (`hashing.fingerprint_identity`)."""
+    reports = [r[SERVED_KEY] for r in records if r.get(SERVED_KEY)]
+    if not reports:
         return fingerprints
+    modes = {m for s in reports for m in str(s.get("structured_output") or "").split("; ") if m}
+    served = {k: sorted({v for s in reports for v in s.get(k) or []})
+              for k in ("models", "system_fingerprints")}
+    served["structured_output"] = "; ".join(sorted(modes))
     return {**fingerprints, "judge": {**(fingerprints.get("judge") or {}), SERVED_KEY: served}}
 
 

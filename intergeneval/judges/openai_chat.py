@@ -15,11 +15,13 @@ every "yes". With `structured="auto"` (default) a server that refuses it (HTTP 4
 without it works) is asked without it for the rest of the run; `served["structured_output"]` says which
 happened. Either way every reply goes through the same validation.
 
-`served` collects what the server reported during the run: the served model names, the `system_fingerprint`s
-and the structured-output outcome. The runner writes it into the judge fingerprint recorded with the results
-(`fingerprints.judge.served`), as provenance only: it is not part of the judge's identity (cache keys,
-leaderboard groups), because a `system_fingerprint` may change from one call to the next and a resumed run
-must still find its finished videos.
+`served_for(video)` says what the server reported for one video's QA and emergence calls: the served model
+names, the `system_fingerprint`s and the structured-output outcome. Each video's record keeps it (so a cached
+video, or one judged on another machine, keeps what served it), and the runner writes the union over the
+run's records into the judge fingerprint recorded with the results (`fingerprints.judge.served`), as
+provenance only: it is not part of the judge's identity (cache keys, leaderboard groups), because a
+`system_fingerprint` may change from one call to the next and a resumed run must still find its finished
+videos. `served` is the same for every call this judge made (a worker keeps one judge for many jobs).
 
 Frames are encoded once per video (`JudgeVideo.encoded`) and every call about the video reuses the bytes:
 lossless PNG by default (fast: zlib level 1, see `intergeneval.imaging`), or `image_format="jpeg"` at
@@ -143,6 +145,8 @@ class OpenAIJudge(ChatJudge):
         self._models: set[str] = set()
         self._system_fingerprints: set[str] = set()
         self._refused: str | None = None  # why the server refused the schema (structured="auto")
+        # what the server reported for each video's scored calls, until `served_for` takes it
+        self._per_video: dict[int, dict[str, set[str]]] = {}
         self.requests_sent = 0
 
     # -- identity -------------------------------------------------------------------------------------
@@ -165,14 +169,23 @@ class OpenAIJudge(ChatJudge):
         and whether the answer schema was sent (`json_schema`), refused (`plain (...)`) or not asked
         (`off`)."""
         with self._lock:
-            if self.structured == "off":
-                mode = "off"
-            elif self._refused is not None:
-                mode = f"plain (the server refused json_schema: {self._refused})"
-            else:
-                mode = "json_schema"
             return {"models": sorted(self._models), "system_fingerprints": sorted(self._system_fingerprints),
-                    "structured_output": mode}
+                    "structured_output": self._mode(self._refused is None)}
+
+    def served_for(self, video: JudgeVideo) -> dict[str, Any] | None:
+        """What the server reported for `video`'s QA and emergence calls (as `served`), then forgotten; None
+        when none was answered."""
+        with self._lock:
+            seen = self._per_video.pop(id(video), None)
+        if seen is None:
+            return None
+        return {"models": sorted(seen["models"]), "system_fingerprints": sorted(seen["system_fingerprints"]),
+                "structured_output": "; ".join(sorted(seen["structured_output"]))}
+
+    def _mode(self, schema_sent: bool) -> str:
+        if self.structured == "off":
+            return "off"
+        return "json_schema" if schema_sent else f"plain (the server refused json_schema: {self._refused})"
 
     # -- one call -------------------------------------------------------------------------------------
     def complete(self, video: JudgeVideo, request: JudgeRequest) -> str:
@@ -188,16 +201,23 @@ class OpenAIJudge(ChatJudge):
                     raise
                 # the server may not take json_schema: if the same call without it works, it did not
                 response = self._send(self._body(video, request, None), sid)
+                schema = None
                 with self._lock:
                     if self._refused is None:
                         log.warning("openai judge: the server refused response_format json_schema (%s); "
                                     "asking for plain JSON replies from now on", e)
                     self._refused = f"HTTP {e.status}"
+        model, fingerprint = getattr(response, "model", None), getattr(response, "system_fingerprint", None)
         with self._lock:
-            if isinstance(getattr(response, "model", None), str):
-                self._models.add(response.model)
-            if isinstance(getattr(response, "system_fingerprint", None), str):
-                self._system_fingerprints.add(response.system_fingerprint)
+            reported = [(self._models, model), (self._system_fingerprints, fingerprint)]
+            if request.kind in ("qa", "changes"):  # the scored calls: judge_stage takes them (served_for)
+                seen = self._per_video.setdefault(id(video), {"models": set(), "system_fingerprints": set(),
+                                                              "structured_output": set()})
+                seen["structured_output"].add(self._mode(schema is not None))
+                reported += [(seen["models"], model), (seen["system_fingerprints"], fingerprint)]
+            for found, value in reported:
+                if isinstance(value, str):
+                    found.add(value)
         try:
             text = response.choices[0].message.content
         except (AttributeError, IndexError) as e:

@@ -392,3 +392,64 @@ def test_served_model_and_system_fingerprints_are_recorded_with_results_without_
     assert len(calls) == 4 and second["videos"]["scored"] == 2
     # and the leaderboard groups both runs together
     assert fingerprint_hash(judge_fp) == fingerprint_hash(fingerprint_identity(judge_fp))
+
+
+def _serving(model: list[str], refuse: list[bool] | None = None):
+    """A mock server answering every call validly as `model[0]` (changed by the test between runs), with a
+    new system_fingerprint per call; while `refuse[0]`, it refuses response_format."""
+    calls = []
+
+    def handler(req):
+        body = json.loads(req.content)
+        if refuse and refuse[0] and "response_format" in body:
+            return httpx.Response(400, json={"error": {"message": "json_schema not supported"}})
+        calls.append(1)
+        if body["messages"][0]["content"] == QA_INSTRUCTION:
+            text = _qa_reply([("no", None)] * 10)
+        else:
+            text = json.dumps({"emergence": "no", "emergence_frames": [], "disappearance": "no",
+                               "disappearance_frames": []})
+        return httpx.Response(200, json=_reply(text, model=model[0], fingerprint=f"fp_{len(calls)}"))
+
+    return handler, calls
+
+
+def _scored(tmp_path, judge, name: str) -> dict:
+    """Score a small scene set with `judge`; results and cache under tmp_path/name."""
+    from intergeneval.runconfig import EvalConfig
+    from intergeneval.runner import evaluate
+    from intergeneval.synthetic import make_scene_set
+
+    root = tmp_path / "scenes"
+    if not root.exists():
+        make_scene_set(root, n_videos=2, frames=11, size=(32, 48), seed=5)
+    cfg = EvalConfig(videos=root / "videos", suite=root / "suite.json", out=tmp_path / name, tracker="replay",
+                     tracker_options={"root": str(root / "tracks")}, bootstrap_samples=50)
+    return evaluate(cfg, judge=judge)
+
+
+def test_a_resumed_run_still_names_what_served_its_cached_videos(tmp_path):
+    model = ["m-2025-01-01"]
+    handler, calls = _serving(model)
+    first = _scored(tmp_path, _judge(handler), "out")
+    served = first["fingerprints"]["judge"]["served"]
+    assert served["models"] == ["m-2025-01-01"] and len(served["system_fingerprints"]) == len(calls) == 4
+    model[0] = "m-2025-06-01"  # the server now serves another checkpoint under the same name
+    second = _scored(tmp_path, _judge(handler), "out")  # a new process: every video from the cache
+    assert len(calls) == 4 and second["videos"]["scored"] == 2
+    # the results are the first run's: so is what served them (never "nothing", never a claim of json_schema
+    # for calls that were not made, never the checkpoint of this run)
+    assert second["fingerprints"]["judge"]["served"] == served
+
+
+def test_a_judge_kept_across_runs_records_for_each_run_only_what_served_it(tmp_path):
+    """A service worker keeps one judge for every job: a job's results name what served that job."""
+    model, refuse = ["m-old"], [True]
+    handler, _ = _serving(model, refuse)
+    judge = _judge(handler)
+    job1 = _scored(tmp_path, judge, "job1")["fingerprints"]["judge"]["served"]
+    assert job1["models"] == ["m-old"] and job1["structured_output"].startswith("plain (the server refused")
+    model[0] = "m-new"
+    job2 = _scored(tmp_path, judge, "job2")["fingerprints"]["judge"]["served"]  # its own cache: new calls
+    assert job2["models"] == ["m-new"]
+    assert not set(job2["system_fingerprints"]) & set(job1["system_fingerprints"])
