@@ -19,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from intergeneval.formats import csv_cell
@@ -71,13 +71,17 @@ def data_version(session: Session) -> tuple[tuple, tuple]:
 
     The models part changes when a model is created or edited (hidden, made private, flagged, its card); the
     results part when a job finished or a summary was stored (a retried job's summary replaces its row in
-    place; its finish time changes). Aggregates over indexed columns only (no table scan), far cheaper than
-    building the board, which parses every row's summary JSON.
+    place; its finish time changes). The models part names the models kept from the public outright:
+    visibility must never hang on an edit time, which another host's clock (or a clock stepped back) can
+    leave behind an earlier edit. Otherwise aggregates over indexed columns only, and one small query of
+    the models table: far cheaper than building the board, which parses every row's summary JSON.
     """
     jobs = session.exec(select(func.max(Job.finished_at), func.count(Job.finished_at))).one()
     summaries = session.exec(select(func.max(JobSummary.id))).one()
     models = session.exec(select(func.max(Model.updated_at), func.count(Model.id))).one()
-    return (tuple(models), (*jobs, summaries))
+    unshown = session.exec(select(Model.id).where(or_(Model.hidden.is_(True), Model.public.is_(False)))
+                           .order_by(Model.id)).all()
+    return ((*models, tuple(unshown)), (*jobs, summaries))
 
 
 class BoardCache:

@@ -220,6 +220,26 @@ def test_a_hidden_or_private_model_leaves_the_very_next_answers_under_20_concurr
     assert len(seen) == 20 and all(names == ["other"] for names in seen), seen
 
 
+def test_a_model_hidden_while_another_carries_a_later_clock_still_leaves_the_next_answer(service, board):
+    """Another API host whose clock runs ahead (or a clock stepped back) wrote a later `updated_at`: hiding a
+    model then leaves the newest edit time and the model count as they were, yet the board must change."""
+    from datetime import timedelta
+
+    board("ahead", _summary(0.4, 0.05))
+    board("secret", _summary(0.6, 0.05))
+    with session_scope(service.engine) as s:
+        ahead = s.get(Model, 1)
+        ahead.updated_at = utcnow() + timedelta(minutes=5)
+        s.add(ahead)
+    assert [r["model_name"] for r in _rows(service)["rows"]] == ["secret", "ahead"]  # cached, lists it
+    admin = service.auth("root", scopes=("admin",), admin=True)
+    assert service.client.patch("/api/v1/models/2", json={"hidden": True}, headers=admin).status_code == 200
+    assert [r["model_name"] for r in _rows(service)["rows"]] == ["ahead"]
+    assert service.client.patch("/api/v1/models/2", json={"hidden": False}, headers=admin).status_code == 200
+    r = service.client.patch("/api/v1/models/2", json={"public": False}, headers=service.auth("alice"))
+    assert r.status_code == 200 and [r["model_name"] for r in _rows(service)["rows"]] == ["ahead"]
+
+
 def test_board_cache_builds_once_and_serves_the_previous_answer_while_rebuilding():
     import gzip
     import threading
