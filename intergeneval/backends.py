@@ -44,7 +44,9 @@ class Backends:
     def __init__(self, cfg: EvalConfig, *, judge: Any = None, tracker: Any = None, detector: Any = None,
                  on_load: Callable[[str], None] | None = None):
         given = {"judge": judge, "tracker": tracker, "detector": detector}
-        self.names = backend_names(cfg, provided={role for role, b in given.items() if b is not None})
+        self.cfg = cfg  # another process (a Ray actor) builds the same backends from it
+        self.provided = {role for role, b in given.items() if b is not None}
+        self.names = backend_names(cfg, provided=self.provided)
         planned = {role: plan(role, self.names, cfg) for role in ROLES
                    if given[role] is None and self.names.get(role)}
         for role, (cls, options) in planned.items():

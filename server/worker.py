@@ -157,11 +157,14 @@ class Worker:
         state = _JobState(self, job_id)
         try:
             suite = self.catalog.by_hash(*suite_key)
-            backends = self.backends()
+            engine = self._engine(videos)
+            # On Ray the cluster's actors build the backends from their names; here they are only named.
+            backends = self.backends() if engine["engine"] == "local" else dict.fromkeys(("judge", "tracker",
+                                                                                          "detector"))
             cfg = EvalConfig(videos=videos, suite=suite.source, out=self.storage.job_dir(job_id),
                              cache_dir=self.storage.cache_dir, evidence=True, **self.backend_names(),
                              controls=self._controls(job_id, suite.content_hash),
-                             controls_sample=self.settings.controls_sample or None)
+                             controls_sample=self.settings.controls_sample or None, **engine)
             evaluate = self._evaluate
             if evaluate is None:
                 from intergeneval.runner import evaluate
@@ -191,6 +194,14 @@ class Worker:
                                  lambda: self._complete(job_id, summary, state), patience_s=None)
         except DB_TROUBLE:
             return None
+
+    def _engine(self, videos: Path) -> dict[str, Any]:
+        """How this job's videos run: on Ray when the settings say so and the job is large enough."""
+        s = self.settings
+        if s.engine == "ray" and sum(1 for p in videos.iterdir() if p.is_file()) >= s.ray_min_videos:
+            return {"engine": "ray", "address": s.ray_address, "concurrency": s.concurrency,
+                    "engine_options": dict(s.engine_options)}
+        return {"engine": "local", "concurrency": s.concurrency}
 
     def _controls(self, job_id: int, suite_hash: str) -> tuple[str, ...]:
         """The negative controls to run with this job: all kinds while its judge has none stored for the suite

@@ -40,7 +40,14 @@ def make_engine(name: str = "local", *, concurrency: int = 1, address: str | Non
 
         return LocalEngine(concurrency)
     if name == "ray":
+        import inspect
+
         from .ray_engine import RayEngine
 
+        known = [p for p in inspect.signature(RayEngine).parameters if p not in ("concurrency", "address")]
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            raise ConfigError(f"unknown engine option(s) {', '.join(unknown)} for --engine ray; known: "
+                              f"{', '.join(known)}")
         return RayEngine(concurrency=concurrency, address=address, **options)
     raise ConfigError(f"unknown engine {name!r}; known: {', '.join(ENGINES)}")

@@ -42,6 +42,16 @@ class Settings(BaseSettings):
     tracker_options: dict = Field(default_factory=dict)
     detector: str | None = None
     detector_options: dict = Field(default_factory=dict)
+    # How a job's videos run (docs/scaling.md): on the worker, several at a time, or handed to a Ray cluster.
+    concurrency: int = Field(default=1, ge=1, description="videos of a job in flight at once")
+    engine: Literal["local", "ray"] = Field(default="local", description="ray: hand jobs to the Ray cluster "
+                                            "at ray_address (pip install 'intergeneval[ray]')")
+    ray_address: str | None = Field(default=None, description="engine ray: the cluster (none: a local Ray "
+                                    "instance on the worker's machine)")
+    ray_min_videos: int = Field(default=0, ge=0, description="engine ray: jobs with fewer videos are scored "
+                                "by the worker itself")
+    engine_options: dict = Field(default_factory=dict, description="engine ray: trackers, judges, "
+                                 "gpu_per_tracker, gpu_per_judge, cpus_per_actor")
     suites: list[str] = Field(default_factory=list, description="suite files/names accepted; default: shipped")
     default_suite: str | None = None
 

@@ -263,3 +263,17 @@ def test_decoding_only_the_sampled_frames_for_a_replay_gives_the_same_results(sc
     assert _records(tmp_path / "sparse") == _records(tmp_path / "full")
     for f in ("summary.json", "summary.csv"):
         assert (tmp_path / "sparse" / f).read_bytes() == (tmp_path / "full" / f).read_bytes()
+
+
+def test_engine_ray_without_ray_installed_names_the_extra(scenes, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from intergeneval.cli import app
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` now fails as if it were not installed
+    with pytest.raises(ConfigError, match=r"intergeneval\[ray\]"):
+        evaluate(_cfg(scenes, tmp_path / "lib", engine="ray"))
+    result = CliRunner().invoke(app, ["score", str(scenes.videos), "--prompts", str(scenes.suite), "--out",
+                                      str(tmp_path / "cli"), "--answers", str(scenes.answers), "--tracks",
+                                      str(scenes.tracks), "--engine", "ray"])
+    assert result.exit_code == 2 and "intergeneval[ray]" in result.output
