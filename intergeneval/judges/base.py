@@ -220,10 +220,11 @@ QA_WRAPPERS = ("answers", "results")
 QA_KEYS = ("question_id", "answer", "frame_index")
 CHANGES_KEYS = tuple(f"{kind}{part}" for kind in ("emergence", "disappearance")
                      for part in ("", "_frames", "_reason"))
-#: The schema's own key names, spelt loosely: named outside the reply's answer set, they mean a second
-#: answer set that is not valid JSON (a trailing comma, Python quotes, cut short).
-_QA_NAMES = re.compile(r"question[\s_-]*id|frame[\s_-]*index", re.IGNORECASE)
-_CHANGES_NAMES = re.compile(r"(?:emergence|disappearance)[\s_-]*frames", re.IGNORECASE)
+#: The schema's own key names (any case, underscore or camelCase; prose such as "question 3" or "the
+#: emergence frames" is not one): named outside the reply's answer set, they mean a second answer set that
+#: is not valid JSON (a trailing comma, Python quotes, cut short).
+_QA_NAMES = re.compile(r"question_?id|frame_?index", re.IGNORECASE)
+_CHANGES_NAMES = re.compile(r"(?:emergence|disappearance)_?frames", re.IGNORECASE)
 #: Longest reply read. An answer set takes a few hundred characters (a few thousand with 200 frames), and
 #: looking for JSON in text costs time growing with the square of its length (1 MB: minutes).
 MAX_REPLY_CHARS = 32_000

@@ -157,6 +157,9 @@ def test_hostile_garbage_is_invalid_not_a_crash(garbage):
 def test_prose_brackets_do_not_count_as_answer_sets():
     got = parse_qa_reply(f"I looked at frames [5, 10] and {{}}.\n{json.dumps(_qa())}", frames=FRAMES, ids=IDS)
     assert _yes_rate(got) == 0.3
+    prose = "For question 3 the frame index is 5; the emergence frames are listed."  # words, not keys
+    assert _yes_rate(parse_qa_reply(f"{prose}\n{json.dumps(_qa())}", frames=FRAMES, ids=IDS)) == 0.3
+    assert parse_changes_reply(f"{prose}\n{json.dumps(CHANGES)}", frames=FRAMES).emergence == (5, 15)
 
 
 # ------------------------------------------------------------------------------------- QA: retries
