@@ -149,14 +149,16 @@ def retry(engine: Engine, *, job_id: int) -> bool:
     """Requeue an incomplete or failed job with fresh attempts; False when it is in another state.
 
     The job keeps its output folder and the workers share the result cache, so only the videos that were not
-    scored are computed again. Its last error stays until the retry finishes.
+    scored are computed again. A retry is a new run: its attempts start again and the last run's error is
+    cleared (a retry that scores every video must not go on saying which were not scored).
     """
     now = utcnow()
     with engine.begin() as conn:
         n = conn.execute(
             update(Job).where(Job.id == job_id, Job.status.in_(RETRYABLE_JOB_STATUSES))
             .values(status=JobStatus.queued, attempts=0, cancel_requested=False, lease_owner=None,
-                    lease_expires_at=None, finished_at=None, progress_done=0, updated_at=now)).rowcount
+                    lease_expires_at=None, finished_at=None, progress_done=0, error=None,
+                    updated_at=now)).rowcount
     if n:
         log.info("job %d requeued for a retry", job_id)
     return n == 1

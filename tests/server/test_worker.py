@@ -307,6 +307,7 @@ def test_evaluator_failures_end_incomplete_unranked_and_a_retry_rescores_only_th
     assert r.status_code == 200 and r.json()["status"] == "queued", r.text
     job = svc.wait(jid)
     assert job["status"] == "succeeded" and job["failed_videos"] is None
+    assert job["error"] is None  # never a success still saying "2 of 6 videos not scored, not ranked"
     assert {sid for sid, *_ in judge.calls} == set(broken)  # only the failed videos were judged again
     row = svc.client.get("/api/v1/leaderboard?include_reference=false").json()["rows"][0]
     assert (row["status"], row["rank"], row["coverage"]["scored"]) == ("ranked", 1, 6)
