@@ -83,3 +83,49 @@ def test_ray_builds_backends_given_as_instances_and_refuses_bad_options(scenes, 
         with pytest.raises(ConfigError, match=match):
             evaluate(_cfg(scenes, tmp_path / "b", engine="ray", engine_options=options))
     shutil.rmtree(tmp_path / "b", ignore_errors=True)
+
+
+def test_ray_records_what_the_judges_server_reported(scenes, tmp_path):
+    """The judge runs in a Ray actor: what its server reported (served model, system_fingerprints) comes back
+    with each video's record into the summary, never the driver's unused copy of the judge (empty)."""
+    import re
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    pytest.importorskip("openai")
+    from intergeneval.judges.base import QA_INSTRUCTION
+
+    class Judge(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+            user = body["messages"][1]["content"][0]["text"]
+            if body["messages"][0]["content"] == QA_INSTRUCTION:
+                ids = sorted({int(i) for i in re.findall(r'"question_id": (\d+)', user)})
+                text = json.dumps([{"question_id": i, "answer": "no", "frame_index": None} for i in ids])
+            else:
+                text = json.dumps({"emergence_frames": [], "disappearance_frames": []})
+            out = json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": "m-served-2025",
+                              "system_fingerprint": "fp_ray", "choices": [{"index": 0, "finish_reason": "stop",
+                              "message": {"role": "assistant", "content": text}}]}).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Judge)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        cfg = EvalConfig(videos=scenes.videos, suite=scenes.suite, out=tmp_path / "out", judge="openai",
+                         judge_options={"model": "m", "base_url": f"http://127.0.0.1:{server.server_port}/v1"},
+                         tracker="replay", tracker_options={"root": str(scenes.tracks)}, bootstrap_samples=50,
+                         engine="ray")
+        summary = evaluate(cfg)
+    finally:
+        server.shutdown()
+    assert summary["videos"]["scored"] == 5
+    assert summary["fingerprints"]["judge"]["served"] == {
+        "models": ["m-served-2025"], "system_fingerprints": ["fp_ray"], "structured_output": "json_schema"}
