@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import stats  # a reference only (the dev extra): the library computes with numpy
 from typer.testing import CliRunner
 
 from intergeneval import agreement
@@ -249,3 +251,100 @@ def test_bootstrap_helper_is_seeded():
     assert agreement.bootstrap(10, stat, samples=100, seed=3, level=0.9) == \
         agreement.bootstrap(10, stat, samples=100, seed=3, level=0.9)
     assert agreement.bootstrap(1, stat, samples=100, seed=3, level=0.9) == (None, None)
+
+
+# -- against scipy's textbook implementations, and a bootstrap written out longhand -----------------------
+def test_rank_correlations_match_scipy_with_ties_and_constant_sides():
+    rng = np.random.default_rng(11)
+    checked = 0
+    for _ in range(300):
+        n, levels = int(rng.integers(3, 12)), int(rng.integers(1, 5))  # few levels: many ties
+        x, y = rng.integers(0, levels, n).astype(float), rng.integers(0, levels, n).astype(float)
+        with warnings.catch_warnings():  # scipy warns about a constant side, then says nan
+            warnings.simplefilter("ignore")
+            rho, tau = stats.spearmanr(x, y).statistic, stats.kendalltau(x, y, variant="b").statistic
+        assert (spearman(x, y) is None) == bool(np.isnan(rho))  # undefined: scipy nan, ours None
+        assert (kendall_tau_b(x, y) is None) == bool(np.isnan(tau))
+        if not np.isnan(rho):
+            assert spearman(x, y) == pytest.approx(rho, abs=1e-12)
+            assert kendall_tau_b(x, y) == pytest.approx(tau, abs=1e-12)
+            checked += 1
+    assert checked > 150
+
+
+def test_kappa_degenerate_cases():
+    # both sides one same answer to everything: nothing beyond chance to measure
+    assert kappa_from_counts(np.array([7, 0, 0, 0])) is None
+    assert kappa_from_counts(np.array([0, 0, 0, 7])) is None
+    # one side one answer only, the other both: agreement is exactly what chance gives, kappa 0
+    assert kappa_from_counts(np.array([6, 0, 4, 0])) == pytest.approx(0.0)  # A always yes
+    assert kappa_from_counts(np.array([0, 0, 3, 5])) == pytest.approx(0.0)  # A always no
+    assert kappa_from_counts(np.array([0, 9, 0, 0])) == pytest.approx(0.0)  # A always yes, B always no
+    # perfect agreement with both answers present: 1; no pairs at all: undefined
+    assert kappa_from_counts(np.array([3, 0, 0, 8])) == pytest.approx(1.0)
+    assert kappa_from_counts(np.zeros(4)) is None
+    stacked = kappa_from_counts(np.array([[3, 0, 0, 8], [7, 0, 0, 0], [0, 0, 0, 0]]))
+    assert stacked[0] == pytest.approx(1.0) and np.isnan(stacked[1]) and np.isnan(stacked[2])
+
+
+def _clustered_runs(tmp_path: Path) -> tuple[Path, Path, list[np.ndarray]]:
+    """Two runs of 12 videos: on 8 the sides answer alike, on 4 side B flips every answer (agreement comes in
+    whole videos, as it does when a judge misreads a video). Also the per-video 2x2 counts over all slots."""
+    rng = np.random.default_rng(5)
+    a_recs, b_recs, counts = [], [], []
+    for v in range(12):
+        a = ["yes" if rng.random() < 0.6 else "no" for _ in range(10)]
+        b = a if v % 3 else ["no" if x == "yes" else "yes" for x in a]
+        a_recs.append(_record(f"s{v:02d}", a, float(rng.random())))
+        b_recs.append(_record(f"s{v:02d}", b, float(rng.random())))
+        c = np.zeros(4, dtype=int)
+        for x, y in zip(a, b, strict=True):
+            c[(x != "yes") * 2 + (y != "yes")] += 1
+        counts.append(c)
+    return _write_run(tmp_path / "a", a_recs), _write_run(tmp_path / "b", b_recs), counts
+
+
+def test_bootstrap_resamples_videos_with_percentile_bounds(tmp_path):
+    a, b, counts = _clustered_runs(tmp_path)
+    samples, seed = 400, 7
+    res = compare(load_side(a), load_side(b), samples=samples, seed=seed)
+    # longhand: resample the 12 videos with replacement, pool each resample's questions, take percentiles
+    per_video = np.array(counts)
+    idx = np.random.default_rng(seed).integers(0, len(per_video), size=(samples, len(per_video)))
+    agree, kappas = [], []
+    for row in idx:
+        t = per_video[row].sum(axis=0)
+        n = t.sum()
+        agree.append((t[0] + t[3]) / n)
+        pa, pb = (t[0] + t[1]) / n, (t[0] + t[2]) / n
+        pe = pa * pb + (1 - pa) * (1 - pb)
+        if pe < 1:
+            kappas.append(((t[0] + t[3]) / n - pe) / (1 - pe))
+    pooled = res["pooled"]["all"]
+    assert pooled["agreement"] == pytest.approx(per_video[:, [0, 3]].sum() / per_video.sum())
+    assert pooled["agreement_ci"] == pytest.approx(list(np.percentile(agree, [2.5, 97.5])))
+    assert pooled["kappa_ci"] == pytest.approx(list(np.percentile(kappas, [2.5, 97.5])))
+    # the unit is the video: resampling the 120 questions one by one would give a far narrower interval
+    questions = np.repeat(np.array([1, 0, 0, 1]), per_video.sum(axis=0))  # 1 = answered alike
+    q_idx = np.random.default_rng(seed).integers(0, len(questions), size=(samples, len(questions)))
+    q_lo, q_hi = np.percentile(questions[q_idx].mean(axis=1), [2.5, 97.5])
+    lo, hi = pooled["agreement_ci"]
+    assert hi - lo > 1.5 * (q_hi - q_lo)
+    # seeded: the same seed gives the same figures, another seed other intervals
+    assert compare(load_side(a), load_side(b), samples=samples, seed=seed) == res
+    other = compare(load_side(a), load_side(b), samples=samples, seed=seed + 1)
+    assert other["pooled"]["all"]["kappa_ci"] != pooled["kappa_ci"]
+    assert other["pooled"]["all"]["agreement"] == pooled["agreement"]
+
+
+def test_spearman_ci_is_a_percentile_bootstrap_over_videos(tmp_path):
+    a, b, _ = _clustered_runs(tmp_path)
+    res = compare(load_side(a), load_side(b), samples=300, seed=3)
+    x, y = (np.array([json.loads(line)["scores"]["if"] for line in (side / "per_video.jsonl").open()])
+            for side in (a, b))
+    assert res["if_spearman"]["rho"] == pytest.approx(stats.spearmanr(x, y).statistic)
+    idx = np.random.default_rng(3).integers(0, len(x), size=(300, len(x)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rhos = [stats.spearmanr(x[i], y[i]).statistic for i in idx]
+    rhos = [r for r in rhos if np.isfinite(r)]
+    assert res["if_spearman"]["ci"] == pytest.approx(list(np.percentile(rhos, [2.5, 97.5])))

@@ -324,3 +324,47 @@ def test_score_command_with_controls_prints_them_beside_the_scores(tiny_runs, sc
     summary = json.loads((out / "summary.json").read_text())
     assert summary["controls"]["flagged"] is False and (out / "report.html").is_file()
     assert (out / "controls.jsonl").read_text().count("\n") == len(scenes.ids) * len(KINDS)
+
+
+def _frozen_rec(sid: str, answers: list[str | None], kis: int = 1) -> dict:
+    return {"scenario_id": control_id(sid, "frozen"), "status": "scored", "sampled_frames": [0, 5],
+            "control": {"kind": "frozen"}, "changes": {"emergence": [], "disappearance": []},
+            "interactions": [{"answers": [{"slot": s, "answer": a} for s, a in enumerate(answers, 1)]}] * kis}
+
+
+def test_yes_rate_ci_is_a_percentile_bootstrap_of_per_video_rates():
+    import numpy as np
+
+    rng = np.random.default_rng(9)
+    recs, rates = [], []
+    for v in range(9):
+        ans = ["yes"] + ["yes" if rng.random() < 0.3 else "no" for _ in range(9)]
+        if v == 4:
+            ans[2] = None  # a missing answer: out of that video's numerator and denominator
+        recs.append(_frozen_rec(f"v{v}", ans, kis=1 + v % 2))  # two key interactions: pooled in the video
+        got = [a for a in ans[1:6] if a is not None]
+        rates.append(sum(a == "yes" for a in got) / len(got))
+    rep = controls_report(recs, kinds=("frozen",), samples=500, seed=4)
+    exp = rep["by_kind"]["frozen"]["expected_no"]
+    idx = np.random.default_rng(4).integers(0, len(rates), size=(500, len(rates)))
+    lo, hi = np.percentile(np.array(rates)[idx].mean(axis=1), [2.5, 97.5])
+    assert exp["yes_rate"] == pytest.approx(float(np.mean(rates))) and exp["videos"] == 9
+    assert (exp["ci_low"], exp["ci_high"]) == (pytest.approx(lo), pytest.approx(hi))
+    assert exp["flagged"] is bool(lo > ctl.FLAG_THRESHOLD)
+    assert controls_report(recs, kinds=("frozen",), samples=500, seed=4) == rep  # seeded
+
+
+@pytest.mark.parametrize("yes_per_video, flagged", [
+    (0, False),  # a judge that answers right
+    (1, False),  # 1 of 5 on every video: a CI of [0.2, 0.2], not above the threshold
+    (2, True),   # 2 of 5 on every video: 0.4 for sure
+    (5, True),   # always yes
+])
+def test_the_flag_is_the_lower_ci_end_above_the_threshold(yes_per_video, flagged):
+    answers = ["yes"] + ["yes"] * yes_per_video + ["no"] * (5 - yes_per_video) + ["no"] * 4
+    rep = controls_report([_frozen_rec(f"v{v}", answers) for v in range(4)], kinds=("frozen",), samples=100)
+    exp = rep["by_kind"]["frozen"]["expected_no"]
+    assert exp["ci_low"] == pytest.approx(yes_per_video / 5) and exp["flagged"] is flagged
+    assert rep["flagged"] is flagged
+    # slot 1 (expected "yes") and slots 7-10 never enter the frozen flag
+    assert rep["by_kind"]["frozen"]["slots"]["1"]["yes_rate"] == 1.0
