@@ -12,9 +12,11 @@ tracker, overlay, judge, metrics), each cached under its own key (kind, source v
   without knowing what the original shows; its yes-rates are reported beside the same judge's answers on
   the forward videos (a judge blind to time order answers both alike) and never flagged.
 - `swapped`: another scenario's video asked this scenario's questions. The partner is the next scenario
-  (in run order, wrapping round) none of whose object classes is among this scenario's, so every instance
-  the questions name is absent from the video: slots 7–10 (the subject acts, is the agent, the object is
-  acted on, is the recipient) are expected "no". The video is tracked and overlaid as for its own scenario.
+  (in run order, wrapping round) sharing no object class and no object appearance with this one, so no
+  instance the questions name is in the video: slots 7–10 (the subject acts, is the agent, the object is
+  acted on, is the recipient) are expected "no". The video is tracked and overlaid as for its own scenario,
+  so its boxes hold instances the questions do not name: a judge that answers about whatever a box of the
+  named colour holds says "yes" to slot 7 and is flagged, as intended (its SGI does not check who acts).
 
 Per kind and slot the report gives the judge's yes-rate (mean over videos of the per-video rate) with a
 bootstrap CI over videos, and on the expected-"no" slots the rate that decides the flag: a judge is
@@ -96,18 +98,27 @@ def control_sample(scenarios: Sequence[Scenario], size: int | None) -> list[Scen
     return [s for s in scenarios if s.id in chosen]
 
 
-def _classes(sc: Scenario) -> frozenset[str]:
-    return frozenset(o.cls.strip().lower() for o in sc.objects)
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _instances(sc: Scenario) -> tuple[frozenset[str], frozenset[str]]:
+    """The scenario's object classes and appearances, as compared between swap partners."""
+    return frozenset(_norm(o.cls) for o in sc.objects), frozenset(_norm(o.appearance) for o in sc.objects)
 
 
 def swap_partners(scenarios: Sequence[Scenario]) -> dict[str, str]:
     """For each scenario, the scenario whose video it is asked about: the next one (wrapping round) that
-    shares no object class with it. Scenarios without such a partner are absent from the result."""
+    shares no object class and no object appearance with it (a "man in a grey hoodie" of class "person" in
+    the other video would be the instance the questions name). Scenarios without such a partner are absent
+    from the result."""
     out = {}
     for i, sc in enumerate(scenarios):
+        classes, looks = _instances(sc)
         for k in range(1, len(scenarios)):
             other = scenarios[(i + k) % len(scenarios)]
-            if not _classes(sc) & _classes(other):
+            other_classes, other_looks = _instances(other)
+            if not classes & other_classes and not looks & other_looks:
                 out[sc.id] = other.id
                 break
     return out

@@ -277,6 +277,21 @@ def test_kinds_partners_and_sample():
     assert swap_partners(same) == {}
 
 
+def test_swap_partners_share_no_appearance_either():
+    # another class name, the same instance: the questions' "man in a grey hoodie" would be in the video
+    from intergeneval.records import ObjectSpec
+
+    base = load_suite("intergeneval-open-v1").scenarios[0]
+
+    def sc(sid, *objects):
+        return replace(base, id=sid, objects=tuple(ObjectSpec(c, look) for c, look in objects))
+
+    a = sc("a", ("man", "man in a grey hoodie"), ("fridge", "white fridge"))
+    b = sc("b", ("person", "Man in a  grey hoodie"), ("cup", "red cup"))
+    c = sc("c", ("woman", "woman in a green raincoat"), ("door", "door"))
+    assert swap_partners([a, b, c]) == {"a": "c", "b": "c", "c": "a"}
+
+
 def test_report_needs_two_videos_for_a_flag_and_counts_missing_nowhere():
     def rec(sid, answers, kind="frozen"):
         return {"scenario_id": control_id(sid, kind), "status": "scored", "sampled_frames": [0, 5],
