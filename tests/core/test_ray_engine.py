@@ -104,10 +104,9 @@ def test_ray_records_what_the_judges_server_reported(scenes, tmp_path):
                 text = json.dumps([{"question_id": i, "answer": "no", "frame_index": None} for i in ids])
             else:
                 text = json.dumps({"emergence_frames": [], "disappearance_frames": []})
-            message = {"role": "assistant", "content": text}
+            choice = {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": text}}
             out = json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": "m-served-2025",
-                              "system_fingerprint": "fp_ray",
-                              "choices": [{"index": 0, "finish_reason": "stop", "message": message}]}).encode()
+                              "system_fingerprint": "fp_ray", "choices": [choice]}).encode()
             self.send_response(200)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(out)))
