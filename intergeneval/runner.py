@@ -143,12 +143,15 @@ def evaluate(
                 continue
             yield VideoJob(index, sc, path, digest, key, tuple(controls))
 
-    for scored in engine.run(uncached(), backends, PipelineOptions.from_config(cfg), events.stage):
+    def keep(scored: Scored) -> None:
+        """A finished video's files (evidence, cache entry): written before its record is appended."""
+        for done in ([scored] if scored.job.score else []) + scored.controls:
+            _keep(done, out, cache)
+
+    for scored in engine.run(uncached(), backends, PipelineOptions.from_config(cfg), events.stage, keep):
         if scored.job.score:
-            _keep(scored, out, cache)
             finished(scored.job.index, scored.record)
         for control in scored.controls:
-            _keep(control, out, cache)
             plan.finished(control.record)
 
     boot = {"samples": cfg.bootstrap_samples, "seed": cfg.bootstrap_seed}

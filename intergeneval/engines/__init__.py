@@ -8,9 +8,10 @@ writes the summary; an engine only decides how the uncached videos' work (`pipel
   N = 1 scores one video after the other in the calling thread.
 - `ray`: on a Ray cluster (`--address`) or a local Ray instance; needs `pip install 'intergeneval[ray]'`.
 
-An engine is an object with `run(jobs, backends, options, hook)`: it pulls `VideoJob`s from `jobs` only
-when it has room for one more (so a stop request is seen before each new video), and yields a `Scored` for
-each as soon as it is finished, in completion order.
+An engine is an object with `run(jobs, backends, options, hook, after)`: it pulls `VideoJob`s from `jobs`
+only when it has room for one more (so a stop request is seen before each new video), calls `after(result)`
+for each finished video (the runner writes its evidence and cache entry there) and then yields the
+`Scored`, in completion order.
 
 Example:
     >>> make_engine("local", concurrency=4)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from ..backends import Backends
@@ -31,11 +31,21 @@ class LocalEngine:
         return f"LocalEngine(concurrency={self.concurrency})"
 
     def run(self, jobs: Iterable[VideoJob], backends: Backends, options: PipelineOptions,
-            hook: StageHook | None = None) -> Iterator[Scored]:
-        """Score `jobs`, yielding each video's result as it finishes."""
+            hook: StageHook | None = None, after: Callable[[Scored], None] | None = None,
+            ) -> Iterator[Scored]:
+        """Score `jobs`, yielding each video's result as it finishes; `after(result)` runs first, in the
+        thread that scored the video (the runner writes the video's files there, alongside other videos'
+        work)."""
+
+        def work(job: VideoJob, frames_slot: threading.BoundedSemaphore | None = None) -> Scored:
+            scored = score_video(job, backends, options, hook, frames_slot)
+            if after is not None:
+                after(scored)
+            return scored
+
         if self.concurrency == 1:
             for job in jobs:
-                yield score_video(job, backends, options, hook)
+                yield work(job)
             return
         ahead = self.concurrency if getattr(backends.tracker, "thread_safe", False) else FRAMES_AHEAD
         frames_slots = threading.BoundedSemaphore(ahead)
@@ -48,7 +58,7 @@ class LocalEngine:
                     job = next(source, None)
                     if job is None:
                         break
-                    pending.add(pool.submit(score_video, job, backends, options, hook, frames_slots))
+                    pending.add(pool.submit(work, job, frames_slots))
                 if not pending:
                     return
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -95,8 +95,10 @@ class RayEngine:
                 f"trackers={self.trackers}, judges={self.judges})")
 
     def run(self, jobs: Iterable[VideoJob], backends: Backends, options: PipelineOptions,
-            hook: StageHook | None = None) -> Iterator[Scored]:
-        """Score `jobs` on Ray, yielding each video's result as it comes back (no stage events)."""
+            hook: StageHook | None = None, after: Callable[[Scored], None] | None = None,
+            ) -> Iterator[Scored]:
+        """Score `jobs` on Ray, yielding each video's result as it comes back (no stage events);
+        `after(result)` runs first, here on the driver, where the output folder is."""
         ray = self._ray
         started = not ray.is_initialized()
         if started:
@@ -123,7 +125,10 @@ class RayEngine:
             decode = ray.remote(num_cpus=1)(_decode)
             pixels = getattr(backends.tracker, "needs_pixels", True)
             in_flight = max(self.concurrency, 2 * len(pools))
-            yield from self._drive(jobs, options, pixels, decode, trackers, judges, in_flight)
+            for scored in self._drive(jobs, options, pixels, decode, trackers, judges, in_flight):
+                if after is not None:
+                    after(scored)
+                yield scored
         finally:
             for actor in pools:
                 ray.kill(actor)

@@ -1,0 +1,96 @@
+"""Videos in flight against a judge with a fixed latency: videos/s at --concurrency 1, 4, 16, then Ray.
+
+    .venv/bin/python benchmarks/concurrency.py                 # 40 videos, 300 ms per judge call
+    .venv/bin/python benchmarks/concurrency.py --no-ray        # the local engine only
+
+Setup (not timed): synthetic videos with their mask tracks (`intergeneval.synthetic`, 49 frames of 240x320
+by default) and a local OpenAI-compatible server that answers every call after `--latency` seconds, in a
+process of its own (`judge_server.py`). Each run scores all videos afresh (new output folder, no cache) with
+the `openai` judge and the `replay` tracker, named as a user would (`--judge openai`), so the Ray engine's
+actors build the same backends.
+
+Printed: wall time and videos/s per concurrency, the speed-up over --concurrency 1 against the goal of
+0.8 x N, whether every run's summary.json is byte-identical to the sequential run's, and the Ray engine
+(local instance) on the same videos: its wall time over the local engine's at the same concurrency.
+A video makes one call per key interaction and one emergence/disappearance call, one after another, so
+a video takes at least (calls x latency); with 40 videos and N = 16 the last of three rounds runs 8 videos,
+which caps the speed-up at 40 / 3 = 13.3 before any overhead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from judge_server import judge_server
+
+from intergeneval.runconfig import EvalConfig
+from intergeneval.runner import evaluate
+from intergeneval.synthetic import make_scene_set
+
+GOAL = 0.8
+
+
+def run(scenes, out: Path, base_url: str, concurrency: int, engine: str = "local") -> float:
+    """One scoring run; its wall time in seconds."""
+    cfg = EvalConfig(videos=scenes.videos, suite=scenes.suite, out=out, judge="openai",
+                     judge_options={"model": "bench-judge", "base_url": base_url, "max_retries": 0},
+                     tracker="replay", tracker_options={"root": str(scenes.tracks)}, concurrency=concurrency,
+                     engine=engine, engine_options={"num_cpus": 2} if engine == "ray" else {})
+    t = time.perf_counter()
+    summary = evaluate(cfg)
+    wall = time.perf_counter() - t
+    if summary["videos"]["scored"] != len(scenes.ids):
+        raise SystemExit(f"not every video was scored: {summary['videos']['failures'][:3]}")
+    return wall
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--videos", type=int, default=40)
+    ap.add_argument("--frames", type=int, default=49)
+    ap.add_argument("--size", default="240x320", help="HEIGHTxWIDTH")
+    ap.add_argument("--latency", type=float, default=0.3, help="seconds per judge call")
+    ap.add_argument("--levels", default="1,4,16", help="concurrency levels")
+    ap.add_argument("--no-ray", action="store_true", help="skip the Ray engine run")
+    ap.add_argument("--ray-concurrency", type=int, default=16)
+    args = ap.parse_args(argv)
+    height, width = (int(v) for v in args.size.lower().split("x"))
+    levels = [int(x) for x in args.levels.split(",")]
+    write = sys.stdout.write
+    with tempfile.TemporaryDirectory(prefix="igconc-") as tmp:
+        work = Path(tmp)
+        scenes = make_scene_set(work / "scenes", n_videos=args.videos, frames=args.frames, size=(height, width))
+        write(f"{args.videos} videos x {args.frames} frames, {width}x{height}; judge latency "
+              f"{args.latency * 1000:.0f} ms per call\n")
+        walls: dict[int, float] = {}
+        with judge_server(latency=args.latency) as base_url:
+            run(scenes, work / "warm-up", base_url, 4)  # imports, first connections
+            for n in levels:
+                walls[n] = run(scenes, work / f"local-{n}", base_url, n)
+                speedup = walls[levels[0]] / walls[n] * levels[0]
+                verdict = "met" if speedup >= GOAL * n else "NOT met"
+                same = (work / f"local-{n}" / "summary.json").read_bytes() == (
+                    work / f"local-{levels[0]}" / "summary.json").read_bytes()
+                write(f"--concurrency {n:2d}: {walls[n]:6.2f} s, {args.videos / walls[n]:5.2f} videos/s, "
+                      f"speed-up {speedup:5.2f}x (goal {GOAL * n:.1f}x: {verdict}); summary.json identical to "
+                      f"the sequential run's: {same}\n")
+            if not args.no_ray:
+                n = args.ray_concurrency
+                local = walls.get(n) or run(scenes, work / f"local-{n}", base_url, n)
+                t = time.perf_counter()
+                ray_wall = run(scenes, work / "ray", base_url, n, engine="ray")
+                same = (work / "ray" / "summary.json").read_bytes() == (
+                    work / f"local-{n}" / "summary.json").read_bytes()
+                write(f"--engine ray (local instance, 2 CPUs, started by the run: {time.perf_counter() - t:.2f} s "
+                      f"in all) at --concurrency {n}: {ray_wall:6.2f} s; local engine {local:6.2f} s; "
+                      f"ray / local = {ray_wall / local:.2f}; summary.json identical: {same}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
