@@ -58,8 +58,14 @@ Reply with one JSON object only:
 {"emergence": "yes" | "no", "emergence_frames": [<frame index>, ...], "emergence_reason": "<short>",
  "disappearance": "yes" | "no", "disappearance_frames": [<frame index>, ...], "disappearance_reason": "<short>"}"""
 
-#: Hash of the instructions and the reply schemas; part of every judge fingerprint.
-PROMPT_TEMPLATE_HASH = sha256_json({"qa": QA_INSTRUCTION, "changes": CHANGES_INSTRUCTION, "schema": 1})[:16]
+#: Version of the reply schemas and the rules that read a reply (`parse_qa_reply`, `parse_changes_reply`).
+#: Bump it whenever what a reply reads as changes: results read under other rules are then neither taken
+#: from the cache nor ranked with these. 2: replies validate as a whole (1 kept "first answer wins" and
+#: the items that parsed, and could score a 0.29 video 1.0).
+REPLY_RULES = 2
+#: Hash of the instructions, the reply schemas and their rules; part of every judge fingerprint.
+PROMPT_TEMPLATE_HASH = sha256_json({"qa": QA_INSTRUCTION, "changes": CHANGES_INSTRUCTION,
+                                    "schema": REPLY_RULES})[:16]
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,6 +108,28 @@ def test_cache_is_keyed_on_the_judge(scenes, tmp_path):
     assert sorted({c[0] for c in judge.calls}) == sorted(scenes.ids)
 
 
+def test_results_read_under_earlier_reply_rules_are_never_reused(scenes, tmp_path, monkeypatch):
+    """Replies read before whole-reply validation (schema 1: first answer wins, items dropped one by one) may
+    have scored a video 1.0 that now reads 0.29: such cached results are recomputed, never taken as final
+    (and, the judge fingerprint differing, never ranked with results read under today's rules)."""
+    from intergeneval.hashing import sha256_json
+    from intergeneval.judges import base
+
+    lenient = sha256_json({"qa": base.QA_INSTRUCTION, "changes": base.CHANGES_INSTRUCTION, "schema": 1})[:16]
+    monkeypatch.setattr(base, "PROMPT_TEMPLATE_HASH", lenient)
+    evaluate(_cfg(scenes, tmp_path / "before"), judge=ScriptedJudge(scenes.answers))
+    for entry in (tmp_path / "before" / "cache").glob("*/*/record.json"):  # what the lenient reader made
+        rec = json.loads(entry.read_text())
+        rec["scores"] = dict.fromkeys(rec["scores"], 1.0)
+        entry.write_text(json.dumps(rec))
+    monkeypatch.undo()
+    judge = ScriptedJudge(scenes.answers)
+    summary = evaluate(replace(_cfg(scenes, tmp_path / "after"), cache_dir=tmp_path / "before" / "cache"),
+                       judge=judge)
+    assert sorted({c[0] for c in judge.calls}) == sorted(scenes.ids)  # every video judged again
+    assert summary["metrics"]["if"]["mean"] < 1.0
+
+
 def test_bad_videos_get_a_status_and_the_run_goes_on(scenes, tmp_path):
     videos = tmp_path / "videos"
     shutil.copytree(scenes.videos, videos)
