@@ -14,8 +14,13 @@ page needs none of that: its one file input is the submission's archive, which t
   its previous one;
 - refuses (400) any other request whose JSON names a file that is not an upload id of this page, before
   Gradio reads it: a server path posted as an upload is never copied nor served;
-- refuses Gradio's file and proxy routes (404): the page serves its images through `ui-data/`;
-- bounds every other request body (413 over `max_body`, 411 without a length).
+- serves only the Gradio routes the page uses (`PAGE_ROUTES`: its HTML, assets and config, the event queue,
+  uploads, and the call routes scripts use); the others answer 404: Gradio's file and proxy routes (the page
+  serves its images through `ui-data/`), and those it offers for features this page has none of (screen
+  recordings, which ran ffmpeg on anonymous uploads; component functions; streaming inputs; monitoring;
+  login; the vibe editor);
+- bounds every other request body (413 over `max_body`, 411 without a length) and refuses one that is not
+  JSON (400; Gradio's routes read nothing else, and answered a body that is not UTF-8 with a 500).
 
 `PageUploads` holds the uploads: the handler claims one with the browser's cookie and deletes it after
 use; uploads not used within `ttl_s` are deleted by a sweep run at every upload and claim.
@@ -58,6 +63,18 @@ ID_PREFIX = "page-upload"
 _ID = re.compile(rf"^{ID_PREFIX}/([0-9a-f]{{32}})/([^/\\\x00]{{1,200}})$")
 #: Multipart framing around the one file of an upload.
 _OVERHEAD = 64 * 1024
+#: The Gradio routes the page uses, by method: exact paths, and prefixes ending in "/". The browser loads the
+#: page, its assets and config, joins the event queue and listens to it, uploads, cancels; scripts call
+#: events through `call/`, `run/` and `api/` and read `info`.
+PAGE_ROUTES = {
+    "GET": ("/", "/config", "/config/", "/theme.css", "/favicon.ico", "/robots.txt", "/manifest.json",
+            "/assets/", "/static/", "/svelte/", "/pwa_icon", "/pwa_icon/", "/gradio_api/info",
+            "/gradio_api/info/", "/gradio_api/heartbeat/", "/gradio_api/queue/data",
+            "/gradio_api/queue/status", "/gradio_api/upload_progress", "/gradio_api/startup-events",
+            "/gradio_api/theme.css", "/gradio_api/call/"),
+    "POST": ("/gradio_api/queue/join", "/gradio_api/upload", "/gradio_api/cancel", "/gradio_api/reset",
+             "/gradio_api/reset/", "/gradio_api/call/", "/gradio_api/run/", "/gradio_api/api/"),
+}
 #: What an upload may hold besides its file: parts, and bytes of text fields and part headers (the browser
 #: sends one file part and nothing else).
 MAX_PARTS = 4
@@ -284,7 +301,7 @@ class PageGuard:
             return
         path = _route_path(scope)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        if path.startswith(("/gradio_api/file=", "/gradio_api/file/", "/gradio_api/proxy=", "/file=")):
+        if not page_route(scope["method"], path):
             await _plain(send, 404, "not found")
             return
         if scope["method"] == "POST" and path.rstrip("/") == "/gradio_api/upload":
@@ -303,7 +320,12 @@ class PageGuard:
         body = await _read(receive)
         if body is None:
             return
-        if not self._files_ok(body):
+        try:
+            value = json.loads(body)
+        except ValueError:  # not JSON (or not UTF-8): no route of the page reads anything else
+            await _plain(send, 400, "the body must be JSON")
+            return
+        if not all(self.uploads.known(p) for p in file_refs(value)):
             await _plain(send, 400, "files must be uploaded from this page first")
             return
         sent = False
@@ -316,13 +338,6 @@ class PageGuard:
             return await receive()
 
         await self.app(scope, replay, send)
-
-    def _files_ok(self, body: bytes) -> bool:
-        try:
-            value = json.loads(body)
-        except ValueError:  # not JSON: Gradio cannot read it either
-            return True
-        return all(self.uploads.known(p) for p in file_refs(value))
 
     async def _upload(self, scope: dict, receive: Any, send: Any, headers: dict[str, str]) -> None:
         up = self.uploads
@@ -413,6 +428,12 @@ def _delete_received(path: str, root: Path) -> None:
     if p.is_relative_to(root) and p != root:
         p.unlink(missing_ok=True)
         _remove_empty(p.parent, root)
+
+
+def page_route(method: str, path: str) -> bool:
+    """True for a route of `PAGE_ROUTES` (HEAD as GET)."""
+    routes = PAGE_ROUTES.get("GET" if method == "HEAD" else method, ())
+    return any(path == r or (r.endswith("/") and r != "/" and path.startswith(r)) for r in routes)
 
 
 def _route_path(scope: dict) -> str:

@@ -714,3 +714,32 @@ def test_concurrent_page_uploads_stay_under_the_pending_cap(live_server):
         codes = sorted(a.result() for a in answers)
     assert codes == [200] * 4 + [503] * 4, codes
     assert sum(p.stat().st_size for p in folder.rglob("*.zip")) == 4 * size
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs"), [
+    ("POST", "/gradio_api/process_recording", {"files": {"video": ("r.mp4", b"anything", "video/mp4")}}),
+    ("POST", "/gradio_api/component_server", {"json": {"session_hash": "s", "component_id": 1,
+                                                       "fn_name": "ls", "data": None}}),
+    ("POST", "/gradio_api/stream/e1", {"json": {}}),
+    ("GET", "/gradio_api/vibe-code", {}),
+    ("GET", "/monitoring/summary", {}),
+    ("POST", "/login", {"data": {"username": "a", "password": "b"}}),
+    ("GET", "/gradio_api/file=/etc/passwd", {}),
+    ("PUT", "/gradio_api/upload", {}),
+])
+def test_the_page_serves_only_the_gradio_routes_it_uses(with_page, method, path, kwargs):
+    # Gradio's other routes answered anonymous callers: `process_recording` stored and echoed any upload (and
+    # ran ffmpeg on it where ffmpeg is installed), `monitoring/summary` described the server's traffic.
+    r = with_page.client.request(method, path, **kwargs)
+    assert r.status_code == 404, (r.status_code, r.text[:200])
+
+
+def test_page_bodies_that_are_not_json_are_refused(with_page):
+    # Gradio answered a body that is not UTF-8 with a 500 (its validation error could not print it).
+    for body in (b'{"data": ["\xff"], "fn_index": 0, "session_hash": "s"}', b"not json at all"):
+        for ctype in ("application/json", "text/plain"):
+            r = with_page.client.post("/gradio_api/queue/join", content=body, headers={"Content-Type": ctype})
+            assert r.status_code == 400, (body, ctype, r.status_code, r.text[:200])
+    page = with_page.client.get("/")
+    assert page.status_code == 200 and "<html" in page.text.lower()
+    assert with_page.client.get("/config").status_code == 200
