@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 import intergeneval
 
 from .api.deps import Services
-from .api.errors import install_error_handlers, unknown_api_route
+from .api.errors import UnknownApiRoute, install_error_handlers
 from .api.headers import SecurityHeaders, add_cors
 from .api.limits import BodyLimit
 from .api.routes import admin, health, jobs, labels, leaderboard, models, submissions, suites, trust
@@ -146,10 +146,10 @@ def _api_app(lifespan: Any = None, settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ServerTiming)
     install_error_handlers(app)
     app.include_router(api_router())
-    # Last: what no route above matched under /api/v1 answers here (404, or 405 with Allow) in the error
-    # shape, never falling through to the page mounted at "/".
-    app.add_api_route(API_PREFIX + "/{rest:path}", unknown_api_route, include_in_schema=False,
-                      methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+    # Last: what no route above matched under /api/v1, whatever the method, answers here (404, or 405 with
+    # Allow) in the error shape, never falling through to the page mounted at "/".
+    for path in (API_PREFIX, API_PREFIX + "/{rest:path}"):
+        app.router.add_route(path, UnknownApiRoute(), include_in_schema=False)
     return app
 
 

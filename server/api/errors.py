@@ -125,6 +125,15 @@ async def unknown_api_route(request: Request) -> JSONResponse:
     return JSONResponse(error_body("not_found", f"no API operation at {request.url.path}"), status_code=404)
 
 
+class UnknownApiRoute:
+    """`unknown_api_route` as an ASGI app, so a route can take it for every method (a function endpoint takes
+    GET only when no methods are named)."""
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        response = await unknown_api_route(Request(scope, receive))
+        await response(scope, receive, send)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every error to the JSON shape above."""
 
