@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write(f"in-process {label}: {wall:.2f} s, {summary['videos']['scored']}/{args.videos} "
                              f"scored, model weights loaded: {', '.join(loads) or 'none'}\n")
         command = [sys.executable, "-c", "from intergeneval.cli import app; app()", "score",
-                   str(scenes.videos), "--prompts", str(scenes.suite), "--out", str(Path(tmp) / "cli"), "--profile", args.profile,
+                   str(scenes.videos), "--prompts", str(scenes.suite), "--out", str(Path(tmp) / "cli"),
+                   "--profile", args.profile,
                    "--no-report"]
         for label in ("first run", "full-cache rerun"):
             t = time.perf_counter()

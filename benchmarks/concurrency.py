@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     write = sys.stdout.write
     with tempfile.TemporaryDirectory(prefix="igconc-") as tmp:
         work = Path(tmp)
-        scenes = make_scene_set(work / "scenes", n_videos=args.videos, frames=args.frames, size=(height, width))
+        scenes = make_scene_set(work / "scenes", n_videos=args.videos, frames=args.frames,
+                                size=(height, width))
         write(f"{args.videos} videos x {args.frames} frames, {width}x{height}; judge latency "
               f"{args.latency * 1000:.0f} ms per call\n")
         walls: dict[int, float] = {}
@@ -77,8 +78,8 @@ def main(argv: list[str] | None = None) -> int:
                 same = (work / f"local-{n}" / "summary.json").read_bytes() == (
                     work / f"local-{levels[0]}" / "summary.json").read_bytes()
                 write(f"--concurrency {n:2d}: {walls[n]:6.2f} s, {args.videos / walls[n]:5.2f} videos/s, "
-                      f"speed-up {speedup:5.2f}x (goal {GOAL * n:.1f}x: {verdict}); summary.json identical to "
-                      f"the sequential run's: {same}\n")
+                      f"speed-up {speedup:5.2f}x (goal {GOAL * n:.1f}x: {verdict}); summary.json "
+                      f"identical to the sequential run's: {same}\n")
             if not args.no_ray:
                 n = args.ray_concurrency
                 local = walls.get(n) or run(scenes, work / f"local-{n}", base_url, n)
@@ -86,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
                 ray_wall = run(scenes, work / "ray", base_url, n, engine="ray")
                 same = (work / "ray" / "summary.json").read_bytes() == (
                     work / f"local-{n}" / "summary.json").read_bytes()
-                write(f"--engine ray (local instance, 2 CPUs, started by the run: {time.perf_counter() - t:.2f} s "
+                total = time.perf_counter() - t
+                write(f"--engine ray (local instance, 2 CPUs, started by the run: {total:.2f} s "
                       f"in all) at --concurrency {n}: {ray_wall:6.2f} s; local engine {local:6.2f} s; "
                       f"ray / local = {ray_wall / local:.2f}; summary.json identical: {same}\n")
     return 0

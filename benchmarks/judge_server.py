@@ -44,7 +44,8 @@ def reply_for(body: bytes) -> str:
         items = []
         for i in ids:
             if (seed >> (i % 24)) & 1:
-                items.append({"question_id": i, "answer": "yes", "frame_index": frames[(seed + i) % len(frames)]})
+                frame = frames[(seed + i) % len(frames)]
+                items.append({"question_id": i, "answer": "yes", "frame_index": frame})
             else:
                 items.append({"question_id": i, "answer": "no", "frame_index": None})
         return json.dumps(items)
@@ -64,9 +65,11 @@ def _handler(latency: float) -> type[BaseHTTPRequestHandler]:
             t = time.monotonic()
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
             text = reply_for(body)
-            out = json.dumps({"id": "bench", "object": "chat.completion", "created": 0, "model": "bench-judge",
-                              "system_fingerprint": "bench", "choices": [{"index": 0, "finish_reason": "stop",
-                              "message": {"role": "assistant", "content": text}}]}).encode()
+            message = {"role": "assistant", "content": text}
+            choice = {"index": 0, "finish_reason": "stop", "message": message}
+            out = json.dumps({"id": "bench", "object": "chat.completion", "created": 0,
+                              "model": "bench-judge", "system_fingerprint": "bench",
+                              "choices": [choice]}).encode()
             time.sleep(max(0.0, latency - (time.monotonic() - t)))
             self.send_response(200)
             self.send_header("content-type", "application/json")
