@@ -18,6 +18,7 @@ from intergeneval.agreement import LABELS_FORMAT
 from intergeneval.records import Scenario
 
 from . import crud
+from .core.db import lock_admission
 from .models import Job, JobStatus, Label, LabelIn, Model, VideoResult, utcnow
 from .suites import SuiteCatalog, UnknownSuite
 
@@ -162,6 +163,9 @@ def store(session: Session, catalog: SuiteCatalog, *, job_id: int, scenario_id: 
                              "answered twice")
         seen.add(key)
     sha = row.record["video_sha256"]
+    # One labeller's saves one at a time (a double click, two tabs): otherwise both read "no label yet" and
+    # the second insert breaks the unique constraint. Held until the route commits.
+    lock_admission(session, user_id=user_id)
     existing = {(x.key_interaction, x.slot): x for x in session.exec(
         select(Label).where(Label.user_id == user_id, Label.video_sha256 == sha,
                             Label.suite_hash == job.suite_hash, Label.scenario_id == scenario_id)).all()}

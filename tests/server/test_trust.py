@@ -124,6 +124,30 @@ def test_label_round_trip_without_the_judges_answers(scored, scenes, scene_suite
         assert len(s.exec(select(Label)).all()) == 10
 
 
+def test_every_label_route_leaves_out_the_judges_answers(scored):
+    """Blinding is a property of the Label tab (docs/judge-trust.md): what the /labels routes give a labeller
+    is exactly the documented fields, none of them the judge's answers, decisive frames, scores or the model.
+    (For a public model those are public elsewhere, e.g. /jobs/{id}/videos/{sid}, by design.)"""
+    svc = scored
+    labeller = svc.auth("lab", scopes=("label",))
+    first = svc.client.get("/api/v1/labels/next", headers=labeller).json()
+    path = f"/api/v1/labels/{first['job_id']}/{first['scenario_id']}"
+    one = {"labels": [{"key_interaction": 0, "slot": 2, "answer": "unsure"}]}
+    judged = svc.client.get(f"/api/v1/jobs/{first['job_id']}/videos/{first['scenario_id']}").json()
+    assert judged["answers"] and judged["metrics"]["if"] is not None  # there is something to hide
+    for item in (first, svc.client.get(path, headers=labeller).json(),
+                 svc.client.put(path, json=one, headers=labeller).json()):
+        assert set(item) == {"job_id", "scenario_id", "video_sha256", "suite", "prompt", "objects", "frames",
+                             "key_interactions", "labels", "links"}
+        assert all(set(f) == {"frame", "url"} and "/evidence/" in f["url"] for f in item["frames"])
+        assert all(set(o) == {"class", "appearance", "colour"} for o in item["objects"])
+        for ki in item["key_interactions"]:
+            assert set(ki) == {"index", "text", "questions"}
+            assert all(set(q) == {"slot", "text"} for q in ki["questions"])
+        assert item["labels"] in ([], one["labels"])  # the caller's own answers only
+        assert "m-admin" not in json.dumps(item)  # nor the model's name
+
+
 @pytest.mark.parametrize("labels, status, words", [
     ([{"key_interaction": 1, "slot": 1, "answer": "yes"}], 422, "no question 1 in key interaction 1"),
     ([{"key_interaction": 0, "slot": 11, "answer": "yes"}], 422, "slot"),
@@ -165,6 +189,88 @@ def test_unknown_or_hidden_videos_are_404(scored, scenes):
     assert svc.client.get(path, headers=labeller).status_code == 404
     assert svc.client.get("/api/v1/labels/next", headers=labeller).status_code == 404
     assert svc.client.get("/api/v1/labels/export").json()["count"] == 0
+
+
+def test_too_many_answers_are_refused_before_anything_is_read(scored):
+    svc = scored
+    labeller = svc.auth("lab", scopes=("label",))
+    item = svc.client.get("/api/v1/labels/next", headers=labeller).json()
+    path = f"/api/v1/labels/{item['job_id']}/{item['scenario_id']}"
+    many = [{"key_interaction": k, "slot": s, "answer": "yes"} for k in range(41) for s in range(1, 11)]
+    r = svc.client.put(path, json={"labels": many}, headers=labeller)
+    assert r.status_code == 422 and "labels" in r.text
+    # within the cap but about key interactions the video does not have: named, and nothing stored
+    r = svc.client.put(path, json={"labels": many[:400]}, headers=labeller)
+    assert r.status_code == 422 and "no question 1 in key interaction 1" in r.json()["error"]["message"]
+    with session_scope(svc.engine) as s:
+        assert s.exec(select(Label)).all() == []
+
+
+def test_a_revoked_label_token_can_neither_read_nor_store(scored):
+    svc = scored
+    made = svc.client.post("/api/v1/admin/tokens", json={"name": "temp-labeller", "scopes": ["label"]},
+                           headers=svc.admin).json()
+    labeller = {"Authorization": f"Bearer {made['token']}"}
+    item = svc.client.get("/api/v1/labels/next", headers=labeller).json()
+    path = f"/api/v1/labels/{item['job_id']}/{item['scenario_id']}"
+    one = {"labels": [{"key_interaction": 0, "slot": 1, "answer": "yes"}]}
+    assert svc.client.put(path, json=one, headers=labeller).status_code == 200
+    r = svc.client.delete(f"/api/v1/admin/tokens/{made['id']}", headers=svc.admin)
+    assert r.status_code in (200, 204), r.text
+    for method, url, body in (("GET", "/api/v1/labels/next", None), ("GET", path, None), ("PUT", path, one)):
+        r = svc.client.request(method, url, json=body, headers=labeller)
+        assert r.status_code == 401, (method, url, r.text)
+    # what it stored before stays (a labeller's past answers are not voided by revoking the token)
+    assert svc.client.get("/api/v1/labels/export").json()["count"] == 1
+
+
+def _save_twice_at_once(svc, monkeypatch) -> list:
+    """One labeller saves one video twice at the same moment (a double click, two tabs), all yes and all no;
+    both requests are held after reading the stored labels until the other has read them too (or 3 s have
+    passed: a request that cannot read before the other has written never meets it). Returns the two
+    responses (or what the test client raised) and the stored answers."""
+    import contextlib
+    import threading
+
+    from server import labels as labels_module
+
+    labeller = svc.auth("lab", scopes=("label",))
+    item = svc.client.get("/api/v1/labels/next", headers=labeller).json()
+    path = f"/api/v1/labels/{item['job_id']}/{item['scenario_id']}"
+    meet = threading.Barrier(2, timeout=3)
+    real_now = labels_module.utcnow
+
+    def now_after_both_read():
+        with contextlib.suppress(threading.BrokenBarrierError):
+            meet.wait()
+        return real_now()
+
+    monkeypatch.setattr(labels_module, "utcnow", now_after_both_read)
+    bodies = [{"labels": [{"key_interaction": 0, "slot": s, "answer": a} for s in range(1, 11)]}
+              for a in ("yes", "no")]
+    got: list = [None, None]
+
+    def put(i):
+        try:
+            got[i] = svc.client.put(path, json=bodies[i], headers=labeller)
+        except Exception as e:  # the test client raises what the server raised
+            got[i] = e
+
+    threads = [threading.Thread(target=put, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    with session_scope(svc.engine) as s:
+        stored = [r.answer for r in s.exec(select(Label)).all()]
+    return [getattr(r, "status_code", r) for r in got], stored
+
+
+def test_concurrent_puts_of_the_same_labels_both_succeed(scored, monkeypatch):
+    """Both saves read "no label yet"; the second insert hit the unique constraint: a 500."""
+    statuses, stored = _save_twice_at_once(scored, monkeypatch)
+    assert statuses == [200, 200]
+    assert len(stored) == 10 and len(set(stored)) == 1  # one save wins whole, never a mix
 
 
 # -- controls per judge fingerprint, and trust -------------------------------------------------------------
@@ -288,7 +394,8 @@ def test_agree_reads_the_labels_from_a_running_service(live_server, scenes, zipp
 
 
 @pytest.mark.postgres
-def test_labels_controls_and_trust_on_postgres(postgres_url, service_factory, scenes, zipper, tmp_path):
+def test_labels_controls_and_trust_on_postgres(postgres_url, service_factory, scenes, zipper, tmp_path,
+                                               monkeypatch):
     from server.trust import store_controls
 
     answers = _answers_with_controls(scenes, tmp_path / "answers.json")
@@ -313,3 +420,8 @@ def test_labels_controls_and_trust_on_postgres(postgres_url, service_factory, sc
     assert r.json()["labels"] == [{"key_interaction": 0, "slot": 1, "answer": "no"}]
     (judge,) = svc.client.get("/api/v1/leaderboard/trust").json()["judges"]
     assert judge["controls"][0]["sample"] == 2 and judge["human"]["questions"] == 1
+    with session_scope(svc.engine) as s:
+        for lab in s.exec(select(Label)).all():
+            s.delete(lab)
+    statuses, stored = _save_twice_at_once(svc, monkeypatch)
+    assert statuses == [200, 200] and len(stored) == 10 and len(set(stored)) == 1
