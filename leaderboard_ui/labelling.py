@@ -66,8 +66,9 @@ def render_video(item: Mapping[str, Any], image_url: Callable[[str], str] = lamb
 
 
 def label_view(item: Mapping[str, Any], *, image_url: Callable[[str], str] = lambda u: u,
-               message: str = "") -> LabelView:
-    """The tab for one item, the caller's earlier answers filled in."""
+               message: str = "", chosen: Sequence[str | None] = ()) -> LabelView:
+    """The tab for one item, the caller's earlier answers filled in; `chosen` (the controls' values, as
+    `payload` reads them) overrides them where set: a save that failed keeps what the labeller chose."""
     view = LabelView(item=dict(item), message=message, video=render_video(item, image_url))
     given = {(x.get("key_interaction"), x.get("slot")): x.get("answer") for x in item.get("labels") or []}
     kis = list(item.get("key_interactions") or [])
@@ -76,8 +77,10 @@ def label_view(item: Mapping[str, Any], *, image_url: Callable[[str], str] = lam
         for q in ki.get("questions") or []:
             slot = q.get("slot")
             if isinstance(slot, int) and 1 <= slot <= SLOTS:
-                view.radios[k * SLOTS + slot - 1] = {"visible": True, "label": f"{slot}. {q.get('text')}",
-                                                     "value": given.get((ki.get("index", k), slot))}
+                at = k * SLOTS + slot - 1
+                value = chosen[at] if at < len(chosen) and chosen[at] in ANSWERS else None
+                view.radios[at] = {"visible": True, "label": f"{slot}. {q.get('text')}",
+                                   "value": value or given.get((ki.get("index", k), slot))}
     if len(kis) > MAX_INTERACTIONS:
         view.message += render_message(f"This video has {len(kis)} key interactions; this page shows the "
                                        f"first {MAX_INTERACTIONS}.", kind="warn", testid="label-message")
@@ -132,7 +135,7 @@ def save(api: ApiClient, token: str | None, item: Mapping[str, Any], values: Seq
     try:
         stored = api.put_labels(int(item["job_id"]), str(item["scenario_id"]), answers, token=token)
     except (ApiError, ApiUnavailable) as e:
-        return label_view(item, image_url=image_url, message=_error(e, "Saving the answers"))
+        return label_view(item, image_url=image_url, message=_error(e, "Saving the answers"), chosen=values)
     return label_view(stored, image_url=image_url, message=render_message(
         f"Saved {len(answers)} answers. Thank you: \"Next video\" brings another one.", kind="ok",
         testid="label-message"))

@@ -150,3 +150,34 @@ def test_about_and_model_page_show_the_judges_trust(page, served, labelled_job, 
     expect(block.locator('tr[data-kind="frozen"] .tr-rate')).to_have_text("0.000")
     expect(block.locator("[data-testid=human-agreement]")).to_contain_text("Agreement with people")
     page.screenshot(path=str(artifacts / "model-trust.png"), full_page=True)
+
+
+def test_a_save_refused_for_a_revoked_token_keeps_the_choices(page, served, labelled_job):
+    """The token is revoked while the labeller answers: Save says why and the chosen answers stay checked
+    (nothing is stored, nothing is lost); a new token saves them as they are."""
+    admin = {"Authorization": f"Bearer {served.token}"}
+    made = httpx.post(served.base + "/api/v1/admin/tokens", headers=admin,
+                      json={"name": "ui-labeller-revoked", "scopes": ["label"]}, timeout=30).json()
+    page.goto(served.base + "/?tab=label")
+    page.locator("#label-token input").fill(made["token"])
+    page.locator("#label-next").click()
+    video = page.locator("[data-testid=label-video]")
+    video.wait_for()
+    job_id, sid = int(video.get_attribute("data-job")), video.get_attribute("data-scenario")
+    for slot, answer in CHOSEN.items():
+        _radio(page, slot, answer).click()
+    r = httpx.delete(f"{served.base}/api/v1/admin/tokens/{made['id']}", headers=admin, timeout=30)
+    assert r.status_code == 200, r.text
+    page.locator("#label-save").click()
+    message = page.locator("[data-testid=label-message]")
+    expect(message).to_contain_text("a token with the label scope is needed")
+    for slot, answer in CHOSEN.items():
+        expect(page.locator(f"#label-q0-{slot} input[value='{answer}']")).to_be_checked()
+    other = httpx.post(served.base + "/api/v1/admin/tokens", headers=admin,
+                       json={"name": "ui-labeller-new", "scopes": ["label"]}, timeout=30).json()
+    page.locator("#label-token input").fill(other["token"])
+    page.locator("#label-save").click()
+    expect(page.locator("[data-testid=label-message]")).to_contain_text("Saved 10 answers")
+    stored = httpx.get(f"{served.base}/api/v1/labels/{job_id}/{sid}", timeout=30,
+                       headers={"Authorization": f"Bearer {other['token']}"}).json()
+    assert {x["slot"]: x["answer"] for x in stored["labels"]} == CHOSEN

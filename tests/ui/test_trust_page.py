@@ -97,3 +97,34 @@ def test_label_tab_shows_the_apis_refusal():
 
 def test_trust_markdown_without_any_judge():
     assert "nothing measured" in trust.trust_markdown({"judges": []}, [])
+
+
+_TEN = [{"slot": s, "text": f"q{s}"} for s in range(1, 11)]
+
+
+@pytest.mark.parametrize("status, words", [(401, "label scope"), (503, "database is busy")])
+def test_a_failed_save_keeps_the_labellers_choices(status, words):
+    """A revoked token or a busy service: the message says so and the answers chosen stay on the tab, so
+    saving again (with a new token, or later) loses nothing."""
+    def refuse(request: httpx.Request) -> httpx.Response:
+        message = "token revoked" if status == 401 else "the database is busy"
+        return httpx.Response(status, json={"error": {"code": "x", "message": message}})
+
+    api = ApiClient("http://api.test", transport=httpx.MockTransport(refuse))
+    item = {"job_id": 1, "scenario_id": "s", "labels": [{"key_interaction": 0, "slot": 2, "answer": "yes"}],
+            "key_interactions": [{"index": 0, "questions": _TEN}]}
+    chosen = ["no", "no", None, "unsure"] + [None] * 36
+    view = labelling.save(api, LABEL_TOKEN, item, chosen)
+    assert words in view.message and view.item == item
+    # slot 2 changed from the stored "yes" to "no"; slot 3, never answered, stays empty
+    assert [r["value"] for r in view.radios[:4]] == ["no", "no", None, "unsure"]
+
+
+def test_an_unreachable_service_on_save_keeps_the_choices_too():
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    api = ApiClient("http://api.test", transport=httpx.MockTransport(down))
+    item = {"job_id": 1, "scenario_id": "s", "key_interactions": [{"index": 0, "questions": _TEN}]}
+    view = labelling.save(api, LABEL_TOKEN, item, ["yes"] * 10 + [None] * 30)
+    assert [r["value"] for r in view.radios[:10]] == ["yes"] * 10 and "Saving the answers" in view.message
