@@ -294,11 +294,8 @@ def judge_stage(job: VideoJob, step: Tracked, backends: Backends, options: Pipel
         evidence = evidence_images(sc.id, jv)
         clock.end()
     missing = [k for k in ("kisa", "sgi", "spi") if scores.get(k) is None]
-    # a key interaction whose call never gave a valid reply: scoring the video on the others alone would let
-    # the judge's failure decide the score (as dropping a malformed "no" inside one reply would)
-    unanswered = [i for i, o in enumerate(qa) if o.missing]
     status, reason = "scored", ""
-    if missing or unanswered:
+    if missing:
         status = "judge_error"
         why = []
         if "spi" in missing:
@@ -306,11 +303,6 @@ def judge_stage(job: VideoJob, step: Tracked, backends: Backends, options: Pipel
         if "kisa" in missing or "sgi" in missing:
             errs = [e for o in qa for e in o.errors][-1:]
             why.append(f"no valid answer for {', '.join(m.upper() for m in missing if m != 'spi')} questions"
-                       + (f" ({errs[0]})" if errs else ""))
-        elif unanswered:
-            errs = qa[unanswered[-1]].errors[-1:]
-            which = ", ".join(str(i + 1) for i in unanswered)
-            why.append(f"no valid answer for key interaction {which} of {len(qa)}"
                        + (f" ({errs[0]})" if errs else ""))
         reason = "; ".join(why)
     rec = {
