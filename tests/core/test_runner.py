@@ -252,6 +252,35 @@ def test_a_video_with_missing_answers_is_recomputed_by_the_next_run(scenes, tmp_
     assert {c[0] for c in judge.calls} == {sid}
 
 
+def test_an_unanswered_key_interaction_is_missing_pooled_over_the_others_and_asked_again(tmp_path):
+    """protocol.md Part I: a reply still invalid after the last attempt leaves that key interaction's answers
+    missing (out of numerator and denominator, counted, reported); KISA/SGI pool the answers that did
+    validate. The video stays scored but is never a final cache entry, so the next run asks again."""
+    import copy
+
+    from intergeneval.cache import is_final
+
+    s = make_scene_set(tmp_path / "scenes", n_videos=1, frames=21, size=(64, 96), seed=3)
+    suite = json.loads(s.suite.read_text())
+    sc = suite["scenarios"][0]
+    second = copy.deepcopy(sc["key_interactions"][0])
+    second["questions"] = [{**q, "text": q["text"] + " again"} for q in second["questions"]]
+    sc["key_interactions"].append({**second, "text": "a second interaction"})
+    suite.pop("content_hash", None)
+    s.suite.write_text(json.dumps(suite))
+    answers = json.loads(s.answers.read_text())
+    yes = [{"question_id": k, "answer": "yes", "frame_index": 5} for k in range(1, 11)]
+    no = [{"question_id": k, "answer": "no", "frame_index": None} for k in range(1, 11)]
+    answers["answers"][sc["id"]]["qa"] = [yes, no + no]  # every id twice: invalid, retried, then missing
+    s.answers.write_text(json.dumps(answers))
+    summary = evaluate(_cfg(s, tmp_path / "out"))
+    rec = _lines(tmp_path / "out")[0]
+    assert rec["status"] == "scored"
+    assert rec["scores"]["kisa"] == 1.0 and rec["diagnostics"]["missing_answers"] == 10
+    assert summary["diagnostics"]["missing_answer_rate"] == 0.5
+    assert not is_final(rec)  # asked again by the next run
+
+
 def test_every_category_of_the_suite_is_kept_with_expected_and_scored_counts(scenes, tmp_path):
     from intergeneval.formats import load_suite
 
