@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/overhead.py                  # 10 videos, 49 frames of 720x480, 3 runs each
     .venv/bin/python benchmarks/overhead.py --image-format jpeg
 
-Setup (not timed): synthetic h264 videos with their mask tracks and a suite (`intergeneval.synthetic`), and a
-local OpenAI-compatible server that answers at once, in its own process (`judge_server.py`).
+Setup (not timed): synthetic h264 videos with their mask tracks and a suite (`intergeneval.synthetic`), the
+tracks written as the reference lays them out (`tracks/<video>/id<k>/<frame>.png`, read by both sides), and
+a local OpenAI-compatible server that answers at once, in its own process (`judge_server.py`).
 
 This project: `evaluate` with the `openai` judge against that server, the `replay` tracker, evidence on, a
 fresh output folder each run (nothing cached). Printed per video: decode, mask tracks read, overlay, frame
@@ -116,14 +117,14 @@ def _judge(base_url: str, clock: _Clock, image_format: str) -> Any:
                       max_retries=0)
 
 
-def project_run(scenes: Any, out: Path, base_url: str, image_format: str) -> dict[str, float]:
-    """One `evaluate` run; seconds per video by part."""
+def project_run(scenes: Any, tracks: Path, out: Path, base_url: str, image_format: str) -> dict[str, float]:
+    """One `evaluate` run (masks replayed from `tracks`); seconds per video by part."""
     clock = _Clock()
     patched = _instrument(clock)
     try:
         judge = _judge(base_url, clock, image_format)
         cfg = EvalConfig(videos=scenes.videos, suite=scenes.suite, out=out, tracker="replay",
-                         tracker_options={"root": str(scenes.tracks)}, evidence=True)
+                         tracker_options={"root": str(tracks)}, evidence=True)
         t = time.perf_counter()
         summary = runner.evaluate(cfg, judge=judge)
         wall = time.perf_counter() - t
@@ -281,12 +282,12 @@ def main(argv: list[str] | None = None) -> int:
         write(f"{args.videos} videos x {args.frames} frames, {width}x{height} h264; judge frames as "
               f"{args.image_format}; medians of {args.repeat} runs; seconds per video\n")
         ours, ref = [], []
-        if not args.no_reference:
-            _write_png_tracks(scenes, work / "ref" / "tracks")
+        tracks = work / "ref" / "tracks"  # both sides read the same masks, in the reference's layout
+        _write_png_tracks(scenes, tracks)
         with judge_server(latency=0.0) as base_url:
-            project_run(scenes, work / "warm-up", base_url, args.image_format)  # imports, first connection
+            project_run(scenes, tracks, work / "warm-up", base_url, args.image_format)  # imports, connection
             for i in range(args.repeat):  # the two sides alternate, so a busy spell hits both
-                ours.append(project_run(scenes, work / f"ours-{i}", base_url, args.image_format))
+                ours.append(project_run(scenes, tracks, work / f"ours-{i}", base_url, args.image_format))
                 if not args.no_reference:
                     shutil.rmtree(work / "ref" / "track_vis", ignore_errors=True)
                     ref.append(reference_run(scenes, work / "ref"))

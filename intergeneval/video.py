@@ -75,6 +75,11 @@ class SampledFrames:
     def __len__(self) -> int:
         return self.count
 
+    @property
+    def indices(self) -> tuple[int, ...]:
+        """The frames whose pixels are here, in order."""
+        return tuple(sorted(self._frames))
+
     def __getitem__(self, t: int) -> np.ndarray:
         try:
             return self._frames[t]

@@ -18,6 +18,7 @@ from PIL import Image
 
 from ..errors import TrackingError
 from ..hashing import sha256_json
+from ..video import SampledFrames
 
 
 class ReplayTracker:
@@ -48,8 +49,13 @@ class ReplayTracker:
     def track(
         self, scenario_id: str, frames: np.ndarray, first_masks: np.ndarray | None
     ) -> Iterator[tuple[int, np.ndarray]]:
-        """Yield the stored masks frame by frame; shapes must match the decoded video."""
+        """Yield the stored masks frame by frame; shapes must match the decoded video.
+
+        Given the sampled frames only (`video.SampledFrames`), mask images of the other frames are checked
+        to exist but not read, and None is yielded for them: the pipeline keeps the sampled frames' masks.
+        """
         t, h, w = frames.shape[:3]
+        wanted = set(frames.indices) if isinstance(frames, SampledFrames) else None
         if self.arrays is not None:
             if scenario_id not in self.arrays:
                 raise TrackingError(f"no mask tracks for scenario {scenario_id!r} among the given arrays")
@@ -65,11 +71,15 @@ class ReplayTracker:
         if not ids:
             raise TrackingError(f"no mask tracks for scenario {scenario_id!r}: neither {npz} nor {folder}/id<k>/")
         for i in range(t):
-            out = np.zeros((len(ids), h, w), dtype=bool)
-            for k, d in enumerate(ids):
-                f = d / f"{i:03d}.png"
+            files = [d / f"{i:03d}.png" for d in ids]
+            for f in files:
                 if not f.is_file():
                     raise TrackingError(f"{f}: missing mask frame ({t} frames expected)")
+            if wanted is not None and i not in wanted:
+                yield i, None
+                continue
+            out = np.zeros((len(ids), h, w), dtype=bool)
+            for k, f in enumerate(files):
                 m = np.asarray(Image.open(f).convert("L"))
                 if m.shape != (h, w):
                     raise TrackingError(f"{f}: mask is {m.shape[1]}x{m.shape[0]}, video is {w}x{h}")

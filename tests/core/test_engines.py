@@ -277,3 +277,39 @@ def test_engine_ray_without_ray_installed_names_the_extra(scenes, tmp_path, monk
                                       str(tmp_path / "cli"), "--answers", str(scenes.answers), "--tracks",
                                       str(scenes.tracks), "--engine", "ray"])
     assert result.exit_code == 2 and "intergeneval[ray]" in result.output
+
+
+def test_png_track_folders_are_read_only_at_the_sampled_frames_yet_checked_whole(scenes, tmp_path,
+                                                                                  monkeypatch):
+    """The reference's tracks layout: with only the sampled frames decoded, only their masks are read; a
+    missing mask file of any other frame is still a tracking error."""
+    import numpy as np
+    from PIL import Image
+
+    from intergeneval.tracking.replay import ReplayTracker
+
+    root = tmp_path / "tracks"
+    for sid in scenes.ids[:3]:
+        masks = np.load(scenes.tracks / f"{sid}.npz")["masks"]
+        for k in range(masks.shape[1]):
+            (root / sid / f"id{k + 1}").mkdir(parents=True)
+            for t in range(masks.shape[0]):
+                png = root / sid / f"id{k + 1}" / f"{t:03d}.png"
+                Image.fromarray(masks[t, k].astype(np.uint8) * 255).save(png)
+
+    class PixelReplay(ReplayTracker):
+        needs_pixels = True
+
+    opened: list[str] = []
+    real_open = Image.open
+    monkeypatch.setattr(Image, "open", lambda f, *a: (opened.append(Path(f).stem), real_open(f, *a))[1])
+    cfg = replace(_cfg(scenes, tmp_path / "sparse", evidence=False), limit=3)
+    evaluate(cfg, tracker=ReplayTracker(root))
+    assert sorted(set(opened)) == ["000", "005", "010", "015", "020"]  # the sampled frames of 21
+    evaluate(replace(cfg, out=tmp_path / "full"), tracker=PixelReplay(root))
+    assert _records(tmp_path / "sparse") == _records(tmp_path / "full")
+    (root / scenes.ids[1] / "id1" / "007.png").unlink()
+    summary = evaluate(replace(cfg, out=tmp_path / "gap"), tracker=ReplayTracker(root))
+    failures = {f["scenario_id"]: f for f in summary["videos"]["failures"]}
+    gap = failures[scenes.ids[1]]
+    assert gap["status"] == "tracking_error" and "007.png" in gap["reason"]
