@@ -86,8 +86,9 @@ def score(
     cache: Annotated[Path | None, typer.Option(help="Result cache folder (default OUT/cache).")] = None,
     evidence: Annotated[bool, typer.Option(help="Save the overlay frames the judge saw.")] = True,
     concurrency: Annotated[int, typer.Option(help="Videos in flight at once (results do not change).")] = 1,
+    # help texts are Rich markup: a literal "[" is escaped
     engine: Annotated[str, typer.Option(help="Who runs the videos: local, or ray (pip install "
-                                        "'intergeneval[ray]').")] = "local",
+                                        "'intergeneval\\[ray]').")] = "local",
     address: Annotated[str | None, typer.Option(help="Ray cluster address (--engine ray; default: a local "
                                                 "Ray instance).")] = None,
     engine_option: Annotated[list[str] | None, typer.Option(help="Engine option key=value (see "

@@ -145,3 +145,31 @@ def test_large_videos_are_bounded(ige, scenes, tmp_path):
     assert f"failed {sid}: too_large:" in res.stdout and "over the limit of 8 MB" in res.stdout
     assert "--max-side" in res.stdout
 
+
+
+def test_help_keeps_the_extra_in_install_hints(ige):
+    # Typer reads help as Rich markup: "[ray]" vanished from `score --help` ("pip install 'intergeneval'")
+    res = ige("score", "--help", env={"COLUMNS": "200"})
+    assert res.returncode == 0, res.stderr
+    assert "pip install 'intergeneval[ray]'" in res.stdout
+
+
+def test_no_help_text_loses_a_bracketed_word():
+    """Every command's and option's help as printed keeps each "[...]" of its text (plugins included)."""
+    import typer
+    from typer.testing import CliRunner
+
+    from intergeneval.cli import app
+
+    def walk(command, path):
+        yield command, path
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from walk(sub, [*path, name])
+
+    lost = []
+    for command, path in walk(typer.main.get_command(app), []):
+        shown = CliRunner().invoke(app, [*path, "--help"], terminal_width=400).output
+        for text in [command.help or ""] + [getattr(p, "help", None) or "" for p in command.params]:
+            lost += [(path, word) for word in re.findall(r"\[[^\]\s]+\]", text.replace("\\[", "["))
+                     if word not in shown]
+    assert lost == []
