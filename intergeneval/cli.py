@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import __version__, config
@@ -305,8 +306,9 @@ def _ci(pair: list[float | None]) -> str:
 def print_agreement(result: dict[str, Any]) -> None:
     """The agreement table (per slot, then pooled) and the correlations."""
     m = result["matched"]
-    table = Table(title=f"agreement · A = {result['a']['source']} ({result['a']['kind']}) · "
-                        f"B = {result['b']['source']} ({result['b']['kind']}) · {m['videos']} videos")
+    # sources are paths or URLs: text, never Rich markup ("runs[v2]")
+    table = Table(title=f"agreement · A = {escape(result['a']['source'])} ({result['a']['kind']}) · "
+                        f"B = {escape(result['b']['source'])} ({result['b']['kind']}) · {m['videos']} videos")
     for col, justify in (("slot", "left"), ("n", "right"), ("agreement", "right"), ("95% CI", "right"),
                          ("kappa", "right"), ("95% CI", "right"), ("yes A", "right"), ("yes B", "right")):
         table.add_column(col, justify=justify)

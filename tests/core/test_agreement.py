@@ -348,3 +348,15 @@ def test_spearman_ci_is_a_percentile_bootstrap_over_videos(tmp_path):
         rhos = [stats.spearmanr(x[i], y[i]).statistic for i in idx]
     rhos = [r for r in rhos if np.isfinite(r)]
     assert res["if_spearman"]["ci"] == pytest.approx(list(np.percentile(rhos, [2.5, 97.5])))
+
+
+@pytest.mark.parametrize("name", ["run[brackets]", "run[/bold]", "run[red]x"])
+def test_agree_table_prints_paths_with_brackets_as_they_are(tmp_path, name):
+    """The table's title names both sides' paths: Rich markup in them ([red], a stray [/bold]) is text."""
+    recs = [_record(f"s{i}", ["yes" if (i + k) % 2 else "no" for k in range(10)], 0.1 * i) for i in range(4)]
+    a = _write_run(tmp_path / name / "a", recs)
+    b = _write_run(tmp_path / "b", recs)
+    res = CliRunner().invoke(app, ["agree", str(a), str(b), "--samples", "20"], terminal_width=400)
+    assert res.exit_code == 0, res.output
+    shown = "".join(res.stdout.split())  # the title wraps at the table's width
+    assert f"A={a}(judge)" in shown and f"B={b}(judge)" in shown
