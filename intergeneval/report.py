@@ -53,6 +53,7 @@ def write_report(out: Path, *, embed: bool = False) -> Path:
         *(f"<p class=warning>⚠ {escape(w)}</p>" for w in summary.get("warnings", [])),
         "<h2>Summary</h2>", _metric_table(summary), _legend(),
         "<h2>Interaction fidelity by category</h2>", _category_chart(summary),
+        _controls(summary.get("controls")),
         _failures(summary),
         "<h2>Evidence per video</h2>",
         *(_video(r, out if embed else None) for r in records),
@@ -122,6 +123,51 @@ def _category_chart(s: dict[str, Any]) -> str:
     items.append(f"<line x1={zero:.1f} x2={zero:.1f} y1=0 y2={len(bars) * row} stroke=#444 />")
     return (f"<svg role=img aria-label='IF by category' width={width + 60} height={len(bars) * row}>"
             + "".join(items) + "</svg>")
+
+
+_FLAG_TEXT = {True: "<b class=no>FLAGGED</b>", False: "not flagged", None: "too few videos"}
+
+
+def _controls(c: dict[str, Any] | None) -> str:
+    """The judge's negative controls (`score --controls`): per kind the yes-rate where the right answer is
+    "no", its CI and the flag, then each slot's yes-rate beside the run's own videos (docs/judge-trust.md)."""
+    if not c:
+        return ""
+    kinds = c.get("by_kind") or {}
+    rows = []
+    for kind, b in kinds.items():
+        exp = b.get("expected_no")
+        if exp is None:
+            cells = "<td class=l>none</td><td>—</td><td>—</td><td>—</td><td class=l>never flagged</td>"
+        else:
+            slots = ", ".join(str(int(x)) for x in exp["slots"])
+            ci = f"[{_fmt(exp['ci_low'])}, {_fmt(exp['ci_high'])}]"
+            cells = (f"<td class=l>{slots}</td><td>{int(exp['videos'])}</td><td>{_fmt(exp['yes_rate'])}</td>"
+                     f"<td>{ci}</td><td class=l>{_FLAG_TEXT.get(exp['flagged'], '—')}</td>")
+        fails = b.get("failures") or []
+        why = "; ".join(f"{f.get('scenario_id')}: {f.get('status')}" for f in fails[:5])
+        rows.append(f"<tr data-kind='{escape(kind)}'><th class=l>{escape(kind)}</th>{cells}"
+                    f"<td>{int(b.get('judged', 0))}</td><td title='{escape(why)}'>{len(fails)}</td></tr>")
+    head = ("<tr><th class=l>control</th><th class=l>expected-no slots</th><th>videos</th><th>yes-rate</th>"
+            "<th>95% CI</th><th class=l>flag</th><th>judged</th><th>failed</th></tr>")
+    slot_head = "".join(f"<th>{k}</th>" for k in range(1, 11))
+    per_slot = [(kind, b.get("slots") or {}) for kind, b in kinds.items()]
+    if c.get("originals"):
+        per_slot.append(("the run's own videos", c["originals"].get("slots") or {}))
+    slot_rows = "".join(f"<tr><th class=l>{escape(name)}</th>"
+                        + "".join(f"<td>{_fmt((slots.get(str(k)) or {}).get('yes_rate'))}</td>"
+                                  for k in range(1, 11)) + "</tr>" for name, slots in per_slot)
+    flagged = c.get("flagged")
+    banner = ("<p class=warning>⚠ The judge says \"yes\" where the right answer is \"no\": read KISA and SGI "
+              "with that in mind.</p>" if flagged else "")
+    rule = escape((c.get("flag_rule") or {}).get("text", ""))
+    return (f"<section id=controls><h2>Judge trust: negative controls</h2>{banner}"
+            "<p>Videos derived from this run's videos where some answers are known to be \"no\" (frozen: "
+            "nothing moves; swapped: another scenario's video; reversed: time reversed). They are not part "
+            f"of the scores above. {rule}. Overall: {_FLAG_TEXT.get(flagged, '—')}.</p>"
+            f"<table>{head}{''.join(rows)}</table>"
+            f"<details><summary>Yes-rate per slot</summary><table><tr><th class=l></th>{slot_head}</tr>"
+            f"{slot_rows}</table></details></section>")
 
 
 def _failures(s: dict[str, Any]) -> str:

@@ -383,3 +383,39 @@ def test_the_flag_is_the_lower_ci_end_above_the_threshold(yes_per_video, flagged
     assert rep["flagged"] is flagged
     # slot 1 (expected "yes") and slots 7-10 never enter the frozen flag
     assert rep["by_kind"]["frozen"]["slots"]["1"]["yes_rate"] == 1.0
+
+
+def test_report_html_shows_the_controls_with_the_flag(tiny_runs, tmp_path):
+    import re
+    import shutil
+
+    from intergeneval.report import write_report
+
+    def section(name, edit=None):
+        out = tmp_path / name
+        shutil.copytree(tiny_runs[name]["cfg"].out, out, dirs_exist_ok=True)
+        if edit:
+            summary = json.loads((out / "summary.json").read_text())
+            edit(summary)
+            (out / "summary.json").write_text(json.dumps(summary))
+        html = write_report(out).read_text()
+        m = re.search(r"<section id=controls>.*?</section>", html, re.S)
+        return m[0] if m else None
+
+    def row(html, kind):
+        return re.search(rf"<tr data-kind='{kind}'>.*?</tr>", html, re.S)[0]
+
+    def hostile(summary):  # a failed control whose id and status are markup: shown as text
+        bad = {"scenario_id": "<img src=x onerror=1>~frozen", "status": "<b>x</b>", "reason": "r"}
+        summary["controls"]["by_kind"]["frozen"]["failures"] = [bad]
+
+    yes = section("yes", hostile)
+    assert "FLAGGED" in row(yes, "frozen") and "[1.000, 1.000]" in row(yes, "frozen")
+    assert "2, 3, 4, 5, 6" in row(yes, "frozen") and "7, 8, 9, 10" in row(yes, "swapped")
+    assert "never flagged" in row(yes, "reversed") and "class=warning" in yes
+    assert "<img src=x" not in yes and "&lt;img src=x onerror=1&gt;~frozen: &lt;b&gt;x&lt;/b&gt;" in yes
+    truthful = section("truthful")
+    assert "not flagged" in row(truthful, "frozen") and "0.000" in row(truthful, "swapped")
+    assert "class=warning" not in truthful and "the run&#x27;s own videos" in truthful
+    # a run without controls has no such section
+    assert section("truthful", lambda s: s.pop("controls")) is None
