@@ -419,16 +419,22 @@ def suite_show(suite: Annotated[str, typer.Argument(help="Suite file, folder or 
 
 
 @suite_app.command("hash")
-def suite_hash(suite: Annotated[Path, typer.Argument(help="Suite JSON file to (re)write the content hash of.")]) -> None:
+def suite_hash(suite: Annotated[Path, typer.Argument(help="Suite JSON file, or the folder holding "
+                                                      "suite.json, to (re)write the hash of.")]) -> None:
     """Recompute and store a suite file's content hash (after an intended change: bump its version too)."""
     from .formats import write_suite
 
+    path = suite / "suite.json" if suite.is_dir() else suite  # a folder, as every other suite command takes
+    if not path.is_file():
+        raise _fail(f"{path}: no such suite file")
     try:
-        raw = json.loads(suite.read_text(encoding="utf-8"))
-        s = write_suite(suite, raw)
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(raw, dict):
+            raise DataFormatError(f"expected a suite (a JSON object), got a JSON {type(raw).__name__}")
+        s = write_suite(path, raw)
     except (OSError, json.JSONDecodeError, DataFormatError) as e:
-        raise _fail(f"{suite}: {e}") from None
-    say(out_console, f"{suite}: {s.content_hash}")
+        raise _fail(f"{path}: {e}") from None
+    say(out_console, f"{path}: {s.content_hash}")
 
 
 @suite_app.command("build")
@@ -450,13 +456,15 @@ def suite_build(
     = False,
 ) -> None:
     """Freeze a suite: first-frame masks (detect, verify, segment) and the ten questions per key interaction."""
+    from . import checkpoints
     from .registry import DETECTORS, JUDGES, check_options, lookup
-    from .suite_build import build_suite
+    from .suite_build import build_suite, read_inputs
 
     names: dict[str, Any] = {"judge": judge, "detector": detector,
                              "judge_options": _options(judge_option, "--judge-option"),
                              "detector_options": _options(detector_option, "--detector-option")}
     try:
+        read_inputs(src, out, images)  # a bad source, images folder or --out fails before any model loads
         if profile:
             from .profiles import resolve_profile
 
@@ -470,8 +478,11 @@ def suite_build(
             if names[role]:
                 cls = lookup(table, names[role], kind=role)
                 planned[role] = cls, check_options(cls, names[f"{role}_options"], kind=role, name=names[role])
-        built = {role: planned[role][0](**planned[role][1]) if role in planned else None
-                 for role in ("judge", "detector")}
+        checkpoints.quiet_progress_bars()
+        built: dict[str, Any] = {"judge": None, "detector": None}
+        for role, (cls, options) in planned.items():
+            say(console, f"loading {role}…")
+            built[role] = cls(**options)
         report = build_suite(src, out, judge=built["judge"], detector=built["detector"], questions=questions,
                              images=images, suite_id=suite_id, version=version, keep_going=keep_going)
     except InterGenEvalError as e:

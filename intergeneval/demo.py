@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .errors import ConfigError
 from .runconfig import EvalConfig
 
 
@@ -45,12 +46,21 @@ def default_profile() -> str | None:
 def demo_config(out: Path, *, profile: str | None = None, n_videos: int = 4) -> tuple[EvalConfig, str]:
     """Write the synthetic scenes under OUT/scenes; return the run that scores them into OUT/results and a
     line saying which backends it uses."""
+    from .runconfig import check_folder
     from .synthetic import make_scene_set
 
     out = Path(out)
-    # Half the scenes are text-to-video (no first-frame masks), so model profiles also run detection.
-    scenes = make_scene_set(out / "scenes", n_videos=n_videos, text_only=n_videos // 2)
+    check_folder(out, "demo output")  # and the profile, before any scene is written
     profile = profile if profile is not None else default_profile()
+    if profile not in (None, "scripted"):
+        from .profiles import resolve_profile
+
+        resolve_profile(profile)
+    # Half the scenes are text-to-video (no first-frame masks), so model profiles also run detection.
+    try:
+        scenes = make_scene_set(out / "scenes", n_videos=n_videos, text_only=n_videos // 2)
+    except OSError as e:
+        raise ConfigError(f"{out / 'scenes'}: cannot write the demo scenes: {e.strerror or e}") from None
     if profile in (None, "scripted"):
         cfg = EvalConfig(videos=scenes.videos, suite=scenes.suite, out=out / "results", judge="scripted",
                          judge_options={"answers": str(scenes.answers)}, tracker="replay",

@@ -51,6 +51,8 @@ def load_suite(path: str | Path, *, require_questions: bool = True) -> Suite:
         DataFormatError: listing every problem, each naming the file, scenario id and field.
     """
     suite, problems = _load(path, require_questions=require_questions)
+    if len(problems) == 1:  # each problem names the file, the scenario and the field: one line
+        raise DataFormatError(problems[0])
     if problems:
         shown = "\n  ".join(problems[:20])
         more = f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else ""

@@ -84,10 +84,26 @@ class EvalConfig:
                               "(<scenario id>.mp4)")
         if not videos.is_dir():
             raise ConfigError(f"{videos}: videos folder does not exist")
-        for path, what in ((self.out, "output"), (self.cache_dir, "cache")):
-            if path is not None and Path(path).exists() and not Path(path).is_dir():
-                raise ConfigError(f"{path}: is a file, but the {what} folder must be a folder "
-                                  "(name a new one)")
+        check_folder(self.out, "output")
+        check_folder(self.cache_dir, "cache")
+
+
+def check_folder(path: str | Path | None, what: str) -> None:
+    """Refuse a folder to write into that is a file, or lies under one (before anything is loaded).
+
+    Raises:
+        ConfigError: naming the path, e.g. "out.json: is a file, but the output folder must be a folder".
+    """
+    if path is None:
+        return
+    path = Path(path)
+    for p in (path, *path.parents):
+        if p.exists():
+            if p.is_dir():
+                return
+            if p == path:
+                raise ConfigError(f"{p}: is a file, but the {what} folder must be a folder (name a new one)")
+            raise ConfigError(f"{path}: cannot make the {what} folder there: {p} is a file")
 
 
 def parse_options(pairs: list[str] | None, flag: str) -> dict[str, Any]:

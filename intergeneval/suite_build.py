@@ -34,10 +34,11 @@ from typing import Any
 import numpy as np
 
 from . import config
-from .errors import DataFormatError, DetectionError, InterGenEvalError, JudgeError
+from .errors import ConfigError, DataFormatError, DetectionError, InterGenEvalError, JudgeError
 from .formats import load_suite, suite_to_dict, write_suite
 from .judges.base import ChatJudge, JudgeRequest, JudgeVideo, extract_json
 from .records import Scenario, Suite
+from .runconfig import check_folder
 
 log = logging.getLogger(__name__)
 
@@ -112,13 +113,12 @@ def build_suite(
         raise DataFormatError(f"questions must be one of {', '.join(QUESTION_SOURCES)}, got {questions!r}")
     if questions == "judge" and judge is None:
         raise DataFormatError("questions='judge' needs a judge backend")
-    source = load_suite(src, require_questions=False)
+    source, attach = read_inputs(src, out, images)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    attach = _images_by_id(Path(images)) if images is not None else {}
-    unknown = sorted(set(attach) - {s.id for s in source.scenarios})
-    if unknown:
-        raise DataFormatError(f"{images}: image(s) for unknown scenario id(s): {', '.join(unknown[:10])}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"{out}: cannot create the output folder: {e.strerror or e}") from None
     report_made_masks: list[str] = []
     report_made_questions: list[str] = []
     problems: list[str] = []
@@ -141,6 +141,8 @@ def build_suite(
                 report_made_questions.append(sc.id)
         if progress is not None:
             progress(n + 1, len(source.scenarios), sc.id)
+    if len(problems) == 1 and not keep_going:
+        raise DataFormatError(f"{src}: scenario {problems[0]}")
     if problems and not keep_going:
         shown = "\n  ".join(problems[:30])
         raise DataFormatError(f"suite build: {len(problems)} scenario(s) could not be completed:\n  {shown}")
@@ -153,6 +155,23 @@ def build_suite(
     }
     suite = write_suite(out / "suite.json", suite_to_dict(meta, scenarios))
     return BuildReport(suite, out / "suite.json", report_made_masks, report_made_questions, problems, notes)
+
+
+def read_inputs(src: str | Path, out: str | Path, images: str | Path | None) -> tuple[Suite, dict[str, Path]]:
+    """The source suite and the first frames to attach, with the output folder checked: everything a build
+    can refuse without a model, so callers check it before they build the judge and detector.
+
+    Raises:
+        DataFormatError: the source is invalid, or the images folder is missing or names unknown scenarios.
+        ConfigError: `out` is a file.
+    """
+    source = load_suite(src, require_questions=False)
+    check_folder(out, "output")
+    attach = _images_by_id(Path(images)) if images is not None else {}
+    unknown = sorted(set(attach) - {s.id for s in source.scenarios})
+    if unknown:
+        raise DataFormatError(f"{images}: image(s) for unknown scenario id(s): {', '.join(unknown[:10])}")
+    return source, attach
 
 
 def _build_scenario(

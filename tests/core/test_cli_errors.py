@@ -95,3 +95,12 @@ def test_malformed_option_and_bad_flag_values(ige, scenes, tmp_path):
     _usage_error(_score(ige, scenes, tmp_path, "--judge-option", "oops"), "--judge-option takes key=value")
     _usage_error(_score(ige, scenes, tmp_path, "--profile", "tiny", "--max-side", "8"),
                  "max_side must be at least 64")
+
+
+def test_demo_out_that_is_a_file_or_an_unknown_profile(ige, tmp_path):
+    (tmp_path / "taken").write_text("a file")
+    _usage_error(ige("demo", "--out", tmp_path / "taken"),  # was a NotADirectoryError traceback
+                 "taken: is a file, but the demo output folder must be a folder")
+    _usage_error(ige("demo", "--out", tmp_path / "taken" / "sub"), "taken is a file")
+    _usage_error(ige("demo", "--out", tmp_path / "d", "--profile", "tiyn"), "unknown model profile 'tiyn'")
+    assert not (tmp_path / "d").exists()  # refused before any scene was written

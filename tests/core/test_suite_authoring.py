@@ -80,3 +80,61 @@ def test_the_suite_format_example_builds(ige, tmp_path):
     assert "note:" not in res.stdout  # nothing to fix in the example
     questions, _ = _questions(tmp_path / "built")
     assert len(questions[scenario["id"]]) == 10
+
+
+def _one_error_line(res, *needles):
+    assert res.returncode == 2, (res.returncode, res.stdout, res.stderr)
+    lines = [line for line in res.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in res.stderr, res.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def test_suite_hash_takes_the_suite_folder_as_the_other_suite_commands(ige, tmp_path):
+    built = ige("suite", "build", _source(tmp_path, [_scenario("h1")]), "--out", tmp_path / "s")
+    assert built.returncode == 0, built.stderr
+    path = tmp_path / "s" / "suite.json"
+    suite = json.loads(path.read_text())
+    suite["scenarios"][0]["video_prompt"] = "A man pushes a heavy door open."  # an intended edit
+    path.write_text(json.dumps(suite))
+    assert ige("suite", "validate", tmp_path / "s").returncode == 1  # the stored hash no longer matches
+    res = ige("suite", "hash", tmp_path / "s")  # said "[Errno 21] Is a directory"
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith(f"{path}: sha256:")
+    assert ige("suite", "validate", tmp_path / "s").returncode == 0
+    _one_error_line(ige("suite", "hash", tmp_path), f"{tmp_path / 'suite.json'}: no such suite file")
+    (tmp_path / "list.json").write_text("[]")
+    _one_error_line(ige("suite", "hash", tmp_path / "list.json"), "expected a suite (a JSON object)")
+
+
+def test_suite_build_refuses_its_inputs_before_building_any_model(ige, tmp_path):
+    # With transformers missing the tiny profile cannot be built at all: a build that read its source only
+    # after building the judge and detector named that instead of the bad source (after seconds of loading
+    # with the models installed).
+    blocked = {"block": ("transformers",)}
+    bad = _source(tmp_path, [_scenario("b1", pairing="robot-cloud")])
+    _one_error_line(ige("suite", "build", bad, "--out", tmp_path / "x", "--profile", "tiny", **blocked),
+                    "robot-cloud")
+    good = _source(tmp_path, [_scenario("b1")])
+    _one_error_line(ige("suite", "build", good, "--out", tmp_path / "x", "--images", tmp_path / "none",
+                        "--profile", "tiny", **blocked), "images folder does not exist")
+    (tmp_path / "taken").write_text("a file")
+    _one_error_line(ige("suite", "build", good, "--out", tmp_path / "taken", "--profile", "tiny", **blocked),
+                    "taken: is a file, but the output folder must be a folder")
+    _one_error_line(ige("suite", "build", good, "--out", tmp_path / "taken"),  # was a FileExistsError
+                    "taken: is a file")
+    assert not (tmp_path / "x").exists()
+
+
+def test_suite_build_with_first_frames_names_the_models_it_loads_and_nothing_else(ige, tmp_path):
+    from PIL import Image
+
+    scenario = {**_scenario("i1"), "image_prompt": "A man stands in front of a red door."}
+    (tmp_path / "frames").mkdir()
+    Image.new("RGB", (64, 48), (90, 30, 30)).save(tmp_path / "frames" / "i1.png")
+    res = ige("suite", "build", _source(tmp_path, [scenario]), "--out", tmp_path / "built", "--images",
+              tmp_path / "frames", "--profile", "tiny", timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert "masks made for 1, questions written for 1" in res.stdout
+    # the models are named as they load; transformers' own weight-loading bars are not shown
+    assert res.stderr.splitlines() == ["loading judge…", "loading detector…"], res.stderr
