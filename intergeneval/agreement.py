@@ -12,7 +12,9 @@ Answers are binary: `yes` against any "no" (`no (visually implausible)` is a no,
 answers and human `unsure` labels are left out and counted. A side is a run folder (`per_video.jsonl`), a
 folder of run folders (one per model, matched by folder name), a human-label export (JSON, see
 `LABELS_FORMAT`) or a service URL whose labels are read through its API. Videos are matched by scenario id
-and checked by content (video sha256): a scenario whose two videos differ is left out and counted.
+and checked by content (video sha256) and suite version (content hash, where both sides know it): a scenario
+whose two videos differ, or that was asked under another suite version (its questions may differ), is left
+out and counted.
 
 Example:
     >>> kappa_from_counts(np.array([40, 10, 5, 45]))  # yes-yes, yes-no, no-yes, no-no
@@ -161,29 +163,32 @@ def _pair_stats(counts: np.ndarray, *, samples: int, seed: int, level: float) ->
 # ------------------------------------------------------------------------------------------------ sides
 @dataclass(slots=True)
 class Unit:
-    """One video as a side saw it: its answers by (key interaction, slot) as 1 (yes) / 0 (no), and its IF."""
+    """One video as a side saw it: its answers by (key interaction, slot) as 1 (yes) / 0 (no), its IF, and
+    the content hash of the suite whose questions were asked ("" when not known)."""
 
     model: str
     scenario_id: str
     video_sha256: str
     answers: dict[tuple[int, int], int] = field(default_factory=dict)
     if_score: float | None = None
+    suite_hash: str = ""
 
 
 @dataclass(slots=True)
 class Side:
-    """What one side of a comparison said: `units` by (model, scenario id); `human` for label exports."""
+    """What one side of a comparison said: `units` by (model, scenario id), or for label exports (`human`) by
+    (video sha256, scenario id, suite hash)."""
 
     source: str
     human: bool
-    units: dict[tuple[str, str], Unit]
+    units: dict[tuple[str, ...], Unit]
     judges: list[Any] = field(default_factory=list)
     left_out: dict[str, int] = field(default_factory=dict)
 
     @property
     def models(self) -> list[str]:
         """The models the side holds (one empty name for a single run or a label export)."""
-        return sorted({m for m, _ in self.units})
+        return sorted({u.model for u in self.units.values()})
 
 
 def _binary(answer: Any) -> int | None:
@@ -194,12 +199,13 @@ def _binary(answer: Any) -> int | None:
     return None
 
 
-def record_unit(rec: dict[str, Any], model: str = "") -> Unit | None:
-    """A per-video record (as `per_video.jsonl` holds it) as a `Unit`; None for a video never judged."""
+def record_unit(rec: dict[str, Any], model: str = "", suite_hash: str = "") -> Unit | None:
+    """A per-video record (as `per_video.jsonl` holds it) as a `Unit`; None for a video never judged.
+    `suite_hash`: the content hash of the suite it was scored with (the run's summary has it)."""
     sid, sha = rec.get("scenario_id"), rec.get("video_sha256")
     if not isinstance(sid, str) or not sha:  # a missing or unreadable file: nothing was judged
         return None
-    unit = Unit(model, sid, str(sha))
+    unit = Unit(model, sid, str(sha), suite_hash=suite_hash)
     for k, ki in enumerate(rec.get("interactions") or []):
         for a in ki.get("answers") or []:
             value = _binary(a.get("answer"))
@@ -211,20 +217,22 @@ def record_unit(rec: dict[str, Any], model: str = "") -> Unit | None:
 
 
 def _run_units(folder: Path, model: str) -> tuple[dict[tuple[str, str], Unit], Any]:
+    judge, suite_hash = None, ""
+    summary = folder / "summary.json"
+    if summary.is_file():
+        try:
+            body = json.loads(summary.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as e:
+            raise DataFormatError(f"{summary}: cannot read: {e}") from None
+        judge = (body.get("fingerprints") or {}).get("judge")
+        suite_hash = str((body.get("suite") or {}).get("content_hash") or "")
     units: dict[tuple[str, str], Unit] = {}
     for n, rec in enumerate(read_jsonl(folder / "per_video.jsonl"), 1):
         if not isinstance(rec.get("scenario_id"), str):
             raise DataFormatError(f"{folder / 'per_video.jsonl'}: line {n} has no scenario_id")
-        unit = record_unit(rec, model)
+        unit = record_unit(rec, model, suite_hash)
         if unit is not None:
             units[(model, unit.scenario_id)] = unit
-    judge = None
-    summary = folder / "summary.json"
-    if summary.is_file():
-        try:
-            judge = (json.loads(summary.read_text(encoding="utf-8")).get("fingerprints") or {}).get("judge")
-        except (OSError, json.JSONDecodeError) as e:
-            raise DataFormatError(f"{summary}: cannot read: {e}") from None
     return units, judge
 
 
@@ -232,7 +240,7 @@ def labels_side(data: dict[str, Any], source: str) -> Side:
     """A side from a human-label export: per question, the majority of the labellers' yes/no.
 
     `unsure` labels are left out; a question whose yes and no labels tie is left out too (both counted in
-    `left_out`).
+    `left_out`). Labels under different suite versions (`suite_hash`) are different questions.
 
     Raises:
         DataFormatError: not a label export, or a label without its fields (the message names its position).
@@ -240,31 +248,31 @@ def labels_side(data: dict[str, Any], source: str) -> Side:
     if not isinstance(data, dict) or data.get("format") != LABELS_FORMAT or not isinstance(data.get("labels"),
                                                                                           list):
         raise DataFormatError(f"{source}: expected {{'format': {LABELS_FORMAT!r}, 'labels': [...]}}")
-    votes: dict[tuple[str, str, int, int], list[int]] = {}
+    votes: dict[tuple[str, str, str, int, int], list[int]] = {}
     unsure = 0
     for i, lab in enumerate(data["labels"]):
         try:
-            key = (str(lab["scenario_id"]), str(lab["video_sha256"]), int(lab["key_interaction"]),
-                   int(lab["slot"]))
+            key = (str(lab["scenario_id"]), str(lab["video_sha256"]), str(lab.get("suite_hash") or ""),
+                   int(lab["key_interaction"]), int(lab["slot"]))
             answer = lab["answer"]
         except (KeyError, TypeError, ValueError):
             raise DataFormatError(f"{source}: label {i} lacks scenario_id, video_sha256, key_interaction, "
                                   f"slot or answer: {str(lab)[:200]}") from None
-        if answer not in LABEL_ANSWERS or not 1 <= key[3] <= config.NUM_SLOTS:
-            raise DataFormatError(f"{source}: label {i}: answer {answer!r} / slot {key[3]!r} is not one of "
+        if answer not in LABEL_ANSWERS or not 1 <= key[4] <= config.NUM_SLOTS:
+            raise DataFormatError(f"{source}: label {i}: answer {answer!r} / slot {key[4]!r} is not one of "
                                   f"{LABEL_ANSWERS} / 1..{config.NUM_SLOTS}")
         if answer == "unsure":
             unsure += 1
             continue
         votes.setdefault(key, []).append(1 if answer == "yes" else 0)
-    units: dict[tuple[str, str], Unit] = {}
+    units: dict[tuple[str, ...], Unit] = {}
     ties = 0
-    for (sid, sha, ki, slot), v in votes.items():
+    for (sid, sha, suite, ki, slot), v in votes.items():
         yes = sum(v)
         if 2 * yes == len(v):
             ties += 1
             continue
-        unit = units.setdefault((sha, sid), Unit("", sid, sha))
+        unit = units.setdefault((sha, sid, suite), Unit("", sid, sha, suite_hash=suite))
         unit.answers[(ki, slot)] = int(2 * yes > len(v))
     return Side(source, True, units, left_out={"unsure_labels": unsure, "tied_questions": ties})
 
@@ -322,20 +330,36 @@ def _fetch_labels(url: str, token: str | None) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------------ compare
+def _same_suite(x: Unit, y: Unit) -> bool:
+    """Asked the same questions, as far as the two sides tell (a side that does not know its suite version
+    matches any)."""
+    return not x.suite_hash or not y.suite_hash or x.suite_hash == y.suite_hash
+
+
 def _match(a: Side, b: Side) -> tuple[list[tuple[Unit, Unit]], dict[str, int]]:
-    """Pairs of units showing the same video, and counts of what could not be paired."""
+    """Pairs of units showing the same video under the same suite version, and counts of what could not be
+    paired."""
     if a.human and b.human:
         raise ConfigError("both sides are human labels: compare a judge's results with the labels")
     pairs: list[tuple[Unit, Unit]] = []
-    other_video = 0
-    if a.human or b.human:  # labels are keyed by the video's content
+    other_video = other_suite = 0
+    if a.human or b.human:  # labels are keyed by the video's content (and the suite version)
         human, run = (a, b) if a.human else (b, a)
+        by_video: dict[tuple[str, str], list[Unit]] = {}
+        for h in human.units.values():
+            by_video.setdefault((h.video_sha256, h.scenario_id), []).append(h)
+        used = 0
         for unit in run.units.values():
-            h = human.units.get((unit.video_sha256, unit.scenario_id))
-            if h is not None:
-                pairs.append((unit, h) if run is a else (h, unit))
-        only_a = len(a.units) - len(pairs)
-        only_b = len(b.units) - len(pairs)
+            labelled = by_video.get((unit.video_sha256, unit.scenario_id), [])
+            fits = [h for h in labelled if _same_suite(unit, h)]
+            if len(fits) != 1:  # none: labelled under other versions only; several: which one is unknown
+                other_suite += bool(labelled)
+                continue
+            used += 1
+            pairs.append((unit, fits[0]) if run is a else (fits[0], unit))
+        only_run = len(run.units) - len(pairs) - other_suite
+        only_human = len(human.units) - used
+        only_a, only_b = (only_run, only_human) if run is a else (only_human, only_run)
     else:
         single = len(a.models) == 1 and len(b.models) == 1  # two runs: their folder names need not match
         b_by = {(("" if single else m), s): u for (m, s), u in b.units.items()}
@@ -345,11 +369,14 @@ def _match(a: Side, b: Side) -> tuple[list[tuple[Unit, Unit]], dict[str, int]]:
                 continue
             if ub.video_sha256 != ua.video_sha256:
                 other_video += 1
-                continue
-            pairs.append((ua, ub))
-        only_a = len(a.units) - len(pairs) - other_video
-        only_b = len(b.units) - len(pairs) - other_video
-    return pairs, {"videos": len(pairs), "only_a": only_a, "only_b": only_b, "different_video": other_video}
+            elif not _same_suite(ua, ub):
+                other_suite += 1
+            else:
+                pairs.append((ua, ub))
+        only_a = len(a.units) - len(pairs) - other_video - other_suite
+        only_b = len(b.units) - len(pairs) - other_video - other_suite
+    return pairs, {"videos": len(pairs), "only_a": only_a, "only_b": only_b, "different_video": other_video,
+                   "other_suite": other_suite}
 
 
 def compare(a: Side, b: Side, *, samples: int = config.BOOTSTRAP_SAMPLES, seed: int = config.BOOTSTRAP_SEED,
@@ -361,8 +388,8 @@ def compare(a: Side, b: Side, *, samples: int = config.BOOTSTRAP_SAMPLES, seed: 
     """
     pairs, matched = _match(a, b)
     if not pairs:
-        raise ConfigError(f"{a.source} and {b.source} have no video in common (same scenario id and same "
-                          f"video sha256): {matched}")
+        raise ConfigError(f"{a.source} and {b.source} have no video in common (same scenario id, video "
+                          f"sha256 and suite version): {matched}")
     # counts[video, slot-1] = (yes-yes, yes-no, no-yes, no-no) over the video's key interactions
     counts = np.zeros((len(pairs), config.NUM_SLOTS, 4), dtype=np.int64)
     for v, (ua, ub) in enumerate(pairs):

@@ -84,17 +84,17 @@ def human_agreement(session: Session, *, judge_fingerprint: str, human: Side | N
     """The judge's agreement with the human labels on the videos both answered; None when there are none."""
     if human is None or not human.units:
         return None
-    wanted = {sid for _, sid in human.units}
+    wanted = {u.scenario_id for u in human.units.values()}
     rows = session.exec(
-        select(VideoResult.record).join(JobSummary, JobSummary.job_id == VideoResult.job_id)
+        select(VideoResult.record, Job.suite_hash).join(JobSummary, JobSummary.job_id == VideoResult.job_id)
         .join(Job, Job.id == VideoResult.job_id).join(Model, Model.id == Job.model_id)
         .where(JobSummary.judge_fingerprint == judge_fingerprint, Job.status.in_(_FINISHED),
                VideoResult.scenario_id.in_(wanted), crud.visible_models_clause(crud.ANONYMOUS))).all()
     units = {}
-    for rec in rows:  # one unit per video: the same file scored by several jobs counts once
-        unit = record_unit(rec or {})
+    for rec, suite_hash in rows:  # one unit per video and suite version: several jobs of one file count once
+        unit = record_unit(rec or {}, suite_hash=suite_hash or "")
         if unit is not None and unit.answers:
-            units[(unit.video_sha256, unit.scenario_id)] = unit
+            units[(unit.video_sha256, unit.scenario_id, unit.suite_hash)] = unit
     try:
         result = compare(Side(f"judge {judge_fingerprint[:8]}", False, units), human)
     except ConfigError:  # no labelled video was scored by this judge

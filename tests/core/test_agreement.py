@@ -97,7 +97,8 @@ def test_identical_runs_agree_fully_and_flipped_runs_never(tmp_path):
     a = _write_run(tmp_path / "a", recs)
     b = _write_run(tmp_path / "b", recs)
     res = compare(load_side(a), load_side(b), samples=200)
-    assert res["matched"] == {"videos": 6, "only_a": 0, "only_b": 0, "different_video": 0}
+    assert res["matched"] == {"videos": 6, "only_a": 0, "only_b": 0, "different_video": 0,
+                              "other_suite": 0}
     assert res["pooled"]["all"]["agreement"] == 1.0 and res["pooled"]["all"]["kappa"] == pytest.approx(1.0)
     assert res["pooled"]["all"]["n"] == 60
     assert res["if_spearman"]["rho"] == pytest.approx(1.0) and res["if_spearman"]["n"] == 6
@@ -124,7 +125,8 @@ def test_per_slot_figures_missing_answers_and_other_videos(tmp_path):
     b_recs[7]["video_sha256"] = "another video"
     a, b = _write_run(tmp_path / "a", a_recs), _write_run(tmp_path / "b", b_recs)
     res = compare(load_side(a), load_side(b), samples=200)
-    assert res["matched"] == {"videos": 7, "only_a": 0, "only_b": 0, "different_video": 1}
+    assert res["matched"] == {"videos": 7, "only_a": 0, "only_b": 0, "different_video": 1,
+                              "other_suite": 0}
     slots = {s["slot"]: s for s in res["slots"]}
     assert slots[1]["agreement"] == 1.0 and slots[1]["kappa"] is None  # both always yes
     assert slots[2]["agreement"] == pytest.approx(3 / 7) and slots[2]["yes_rate_b"] == pytest.approx(3 / 7)
@@ -360,3 +362,45 @@ def test_agree_table_prints_paths_with_brackets_as_they_are(tmp_path, name):
     assert res.exit_code == 0, res.output
     shown = "".join(res.stdout.split())  # the title wraps at the table's width
     assert f"A={a}(judge)" in shown and f"B={b}(judge)" in shown
+
+
+def _with_suite(folder: Path, suite_hash: str) -> Path:
+    (folder / "summary.json").write_text(json.dumps({"suite": {"id": "s", "content_hash": suite_hash},
+                                                     "fingerprints": {"judge": {"backend": "scripted"}}}))
+    return folder
+
+
+def test_labels_count_only_for_the_suite_version_they_answered(tmp_path):
+    """The same video and scenario id under two suite versions: the questions (and so each slot's meaning)
+    may differ, so a label given under one version is never compared with answers under the other."""
+    def lab(slot, answer, suite_hash, who):
+        return {"scenario_id": "s0", "video_sha256": "sha-s0", "suite_hash": suite_hash, "key_interaction": 0,
+                "slot": slot, "answer": answer, "labeller": who}
+
+    labels = {"format": LABELS_FORMAT, "labels": [
+        lab(1, "yes", "sha256:v1", 1),  # under v1 the judge's yes is right
+        lab(1, "no", "sha256:v2", 2), lab(1, "no", "sha256:v2", 3),  # v2 asks something else: no
+    ]}
+    side = labels_side(labels, "labels.json")
+    v1 = _with_suite(_write_run(tmp_path / "v1", [_record("s0", YES, 0.5)]), "sha256:v1")
+    res = compare(load_side(v1), side, samples=20)
+    slot1 = res["slots"][0]
+    assert (slot1["n"], slot1["agreement"]) == (1, 1.0)  # v1's one label, not a 2-1 majority for "no"
+    v3 = _with_suite(_write_run(tmp_path / "v3", [_record("s0", YES, 0.5)]), "sha256:v3")
+    with pytest.raises(ConfigError, match="no video in common"):
+        compare(load_side(v3), side)
+    # an export without suite hashes (written by hand) still pairs by video and scenario
+    bare = labels_side({"format": LABELS_FORMAT, "labels": [
+        {k: v for k, v in lab(1, "no", "", 1).items() if k != "suite_hash"}]}, "bare.json")
+    assert compare(load_side(v1), bare, samples=20)["slots"][0]["agreement"] == 0.0
+
+
+def test_two_runs_under_different_suite_versions_are_not_compared(tmp_path):
+    recs = [_record(f"s{i}", YES, 0.5) for i in range(3)]
+    a = _with_suite(_write_run(tmp_path / "a", recs), "sha256:v1")
+    b = _with_suite(_write_run(tmp_path / "b", recs), "sha256:v2")
+    with pytest.raises(ConfigError, match="no video in common") as e:
+        compare(load_side(a), load_side(b))
+    assert "'other_suite': 3" in str(e.value)
+    c = _with_suite(_write_run(tmp_path / "c", recs), "sha256:v1")
+    assert compare(load_side(a), load_side(c), samples=20)["matched"]["videos"] == 3

@@ -336,6 +336,30 @@ def test_human_agreement_is_the_agree_commands_figure(scored, scenes, tmp_path):
     assert filtered["judges"] == []
 
 
+def test_human_agreement_uses_the_labels_of_the_judges_suite_version(scored, scenes):
+    """Labels of the same video and scenario under another suite version answered other questions: they
+    are not votes on this judge's questions (two such labels outvoted the one that was)."""
+    from server import crud
+
+    svc = scored
+    sid = scenes.ids[0]
+    judge = {a["question_id"]: a["answer"] for a in
+             json.loads(Path(scenes.answers).read_text())["answers"][sid]["qa"][0]}
+    same = [{"key_interaction": 0, "slot": s, "answer": "yes" if judge[s] == "yes" else "no"}
+            for s in range(1, 11)]
+    path = f"/api/v1/labels/{svc.job_id}/{sid}"
+    item = svc.client.put(path, json={"labels": same}, headers=svc.auth("ann", scopes=("label",))).json()
+    with session_scope(svc.engine) as s:
+        for who in ("old-1", "old-2"):
+            user = crud.get_or_create_user(s, name=who)
+            for lab in same:
+                s.add(Label(user_id=user.id, job_id=svc.job_id, suite_hash="sha256:an-older-version",
+                            scenario_id=sid, video_sha256=item["video_sha256"], key_interaction=0,
+                            slot=lab["slot"], answer="no" if lab["answer"] == "yes" else "yes"))
+    human = svc.client.get("/api/v1/leaderboard/trust").json()["judges"][0]["human"]
+    assert (human["videos"], human["questions"], human["agreement"]) == (1, 10, 1.0)
+
+
 def test_migration_3_adds_the_trust_tables_and_keeps_data(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'v2.db'}")
     assert upgrade(engine, MIGRATIONS[:2]) == 2
