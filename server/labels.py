@@ -2,7 +2,7 @@
 person gives, and the export `intergeneval agree` reads.
 
 A video is offered for labelling when its scoring job finished (`succeeded` or `incomplete`), its model is
-visible to the labeller, and it was scored with evidence frames. `next_item` offers the caller a video they
+public, and it was scored with evidence frames (a labeller may still name a video of a model they can see). `next_item` offers the caller a video they
 have not labelled yet, the least-labelled first, so labels spread over videos before piling up on a few.
 """
 
@@ -111,11 +111,14 @@ def item(session: Session, catalog: SuiteCatalog, *, job_id: int, scenario_id: s
 
 def next_item(session: Session, catalog: SuiteCatalog, *, viewer: crud.Viewer, user_id: int,
               suite_id: str | None = None) -> dict[str, Any] | None:
-    """A video the caller has not labelled yet (the least labelled of the latest `CANDIDATES`), or None."""
+    """A video the caller has not labelled yet (the least labelled of the latest `CANDIDATES`), or None.
+
+    Only public models' videos are offered, whoever asks: labels feed the public agreement figures, and the
+    page loads a video's frames without a token (a private model's would not load)."""
     q = (select(VideoResult.job_id, VideoResult.scenario_id, VideoResult.record)
          .join(Job, Job.id == VideoResult.job_id).join(Model, Model.id == Job.model_id)
          .where(VideoResult.status == "scored", Job.status.in_(LABELLED_JOBS),
-                crud.visible_models_clause(viewer)))
+                crud.visible_models_clause(crud.ANONYMOUS)))
     if suite_id:
         q = q.where(Job.suite_id == suite_id)
     rows = session.exec(q.order_by(VideoResult.id.desc()).limit(CANDIDATES)).all()

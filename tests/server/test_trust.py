@@ -273,6 +273,21 @@ def test_concurrent_puts_of_the_same_labels_both_succeed(scored, monkeypatch):
     assert len(stored) == 10 and len(set(stored)) == 1  # one save wins whole, never a mix
 
 
+def test_next_video_offers_only_public_models_videos(scored):
+    """Labels feed the public agreement figures, and the page loads a video's frames without a token: an
+    admin (who sees private models) is not offered a private model's video, whose frames would not load."""
+    svc = scored
+    boss = svc.auth("boss", scopes=("label", "admin"), admin=True)
+    model_id = svc.client.get(f"/api/v1/jobs/{svc.job_id}").json()["model_id"]
+    assert svc.client.patch(f"/api/v1/models/{model_id}", json={"public": False},
+                            headers=svc.admin).status_code == 200
+    r = svc.client.get("/api/v1/labels/next", headers=boss)
+    assert r.status_code == 404, r.text
+    # the admin may still label it through the API by naming it (the API serves its frames to a token)
+    sid = svc.client.get(f"/api/v1/jobs/{svc.job_id}/results", headers=svc.admin).json()["videos"][0]
+    assert svc.client.get(f"/api/v1/labels/{svc.job_id}/{sid['scenario_id']}", headers=boss).status_code == 200
+
+
 # -- controls per judge fingerprint, and trust -------------------------------------------------------------
 def test_controls_run_once_per_judge_and_suite_and_are_exposed(scored, scenes, zipper):
     svc = scored
