@@ -28,8 +28,14 @@ import numpy as np
 
 from . import video
 from .backends import Backends
-from .errors import (BackendUnavailable, DetectionError, InterGenEvalError, JudgeError, TrackingError,
-                     VideoError)
+from .errors import (
+    BackendUnavailable,
+    DetectionError,
+    InterGenEvalError,
+    JudgeError,
+    TrackingError,
+    VideoError,
+)
 from .formats import RESULT_SCHEMA_VERSION
 from .hashing import SERVED_KEY
 from .judges.base import JudgeVideo

@@ -94,10 +94,12 @@ def test_a_concurrent_run_with_the_qwen_judge_gives_the_sequential_results(tmp_p
     run("seq", 1)
     assert set(calls) == {1}  # one video at a time: batches of its own calls only
     run("par", 4)
-    assert (tmp_path / "seq" / "summary.json").read_bytes() == (tmp_path / "par" / "summary.json").read_bytes()
+    seq = (tmp_path / "seq" / "summary.json").read_bytes()
+    assert (tmp_path / "par" / "summary.json").read_bytes() == seq
 
     def records(out):
         rows = [json.loads(x) for x in (tmp_path / out / "per_video.jsonl").read_text().splitlines()]
-        return {r["scenario_id"]: {k: v for k, v in r.items() if k not in ("timings", "cached")} for r in rows}
+        drop = ("timings", "cached")
+        return {r["scenario_id"]: {k: v for k, v in r.items() if k not in drop} for r in rows}
 
     assert records("seq") == records("par")
