@@ -296,6 +296,10 @@ def test_controls_run_once_per_judge_and_suite_and_are_exposed(scored, scenes, z
         assert len(rows) == 1 and rows[0].job_id == svc.job_id
         report = rows[0].report
     assert len(report["sample"]) == 3 and report["flagged"] is True  # the scripted judge says yes to all
+    # the controls are not the model's videos: none among the job's results, none in its scores
+    results = svc.client.get(f"/api/v1/jobs/{svc.job_id}/results").json()
+    assert sorted(v["scenario_id"] for v in results["videos"]) == sorted(scenes.ids)
+    assert results["summary"]["raw"]["metrics"]["if"]["n"] == len(scenes.ids)
     trust = svc.client.get("/api/v1/leaderboard/trust").json()
     (judge,) = trust["judges"]
     (ctl,) = judge["controls"]
