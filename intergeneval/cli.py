@@ -13,7 +13,7 @@ import json
 import logging
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -167,7 +167,9 @@ def controls_command(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
 ) -> None:
     """Score only the judge's negative controls (frozen, reversed, swapped videos derived from VIDEOS)."""
+    from . import checkpoints
     from .controls import parse_kinds
+    from .formats import read_jsonl
     from .runconfig import EvalConfig
     from .runner import evaluate
 
@@ -183,15 +185,24 @@ def controls_command(
         detector_options=_options(detector_option, "--detector-option"), profile=profile, stride=stride,
         attempts=attempts, cache_dir=cache, evidence=evidence, controls=_kinds(kinds, parse_kinds),
         controls_only=True, controls_sample=sample)
+    if not verbose:
+        checkpoints.quiet_progress_bars()
     try:
         with console.status("negative controls") as status:
             def progress(event: Any) -> None:
-                if getattr(event, "kind", None) == "stage" and event.seconds is None:
+                if event.kind == "load":
+                    say(console, f"loading {event.stage}…")
+                elif event.kind == "stage" and event.seconds is None:
                     status.update(f"negative controls: {event.scenario_id}: {event.stage}")
 
             body = evaluate(cfg, progress=progress)
     except InterGenEvalError as e:
         raise _fail(str(e)) from None
+    except KeyboardInterrupt:
+        done = out / "controls.jsonl"
+        _interrupted(done, f"{sum(1 for _ in read_jsonl(done))} control(s)")
+    except Exception as e:
+        _unexpected(e, verbose)
     print_controls(body["controls"])
     out_console.print(f"results: {out / 'controls.json'}, {out / 'controls.jsonl'}")
 
@@ -236,19 +247,36 @@ def _run(cfg: Any, *, write_report: bool = True, as_json: bool = False,
     except InterGenEvalError as e:
         raise _fail(str(e)) from None
     except KeyboardInterrupt:
-        print_interrupted(console, Path(cfg.out), display.done)
-        raise typer.Exit(130) from None
-    except Exception as e:  # a bug, not bad input: one line, the traceback with --verbose
-        if verbose:
-            raise
-        raise _fail(f"unexpected {type(e).__name__}: {e} (a bug: rerun with --verbose for the traceback and "
-                    "please report it)", 1) from None
+        _interrupted(Path(cfg.out) / "per_video.jsonl", f"{display.done} video(s)")
+    except Exception as e:
+        _unexpected(e, verbose)
     if as_json:
         print_summary(console, summary, Path(cfg.out), path)
         typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
         print_summary(out_console, summary, Path(cfg.out), path)
     return summary
+
+
+def _unexpected(e: Exception, verbose: bool) -> NoReturn:
+    """A bug, not bad input: one line, and the traceback with --verbose."""
+    if verbose:
+        raise e
+    raise _fail(f"unexpected {type(e).__name__}: {e} (a bug: rerun with --verbose for the traceback and "
+                "please report it)", 1) from None
+
+
+def _interrupted(results: Path, done: str) -> NoReturn:
+    """After Ctrl-C: say where the results are; videos still in flight on other threads stop at their next
+    stage before the process exits, and a second Ctrl-C quits at once."""
+    import os
+    import signal
+
+    from .engines.local import videos_in_flight
+
+    print_interrupted(console, results, done, in_flight=videos_in_flight())
+    signal.signal(signal.SIGINT, lambda *_: os._exit(130))
+    raise typer.Exit(130)
 
 
 @app.command()

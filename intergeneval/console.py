@@ -148,11 +148,14 @@ def print_summary(console: Console, summary: dict[str, Any], out: Path, report: 
                      "saw)")
 
 
-def print_interrupted(console: Console, out: Path, done: int) -> None:
-    """What Ctrl-C leaves behind and how to go on."""
-    say(console, f"interrupted after {done} video(s). Their results are in {out / 'per_video.jsonl'} and the "
-                 f"cache; run the same command again to resume: finished videos are not recomputed.",
-        "bold yellow")
+def print_interrupted(console: Console, results: Path, done: str, in_flight: int = 0) -> None:
+    """What Ctrl-C leaves behind (`done`: "3 video(s)", their records in `results`) and how to go on; with
+    videos in flight, that they stop first."""
+    say(console, f"interrupted after {done}. Their results are in {results} and the cache; run the same "
+                 "command again to resume: finished videos are not recomputed.", "bold yellow")
+    if in_flight:
+        say(console, f"stopping the {in_flight} video(s) in flight at their next step (Ctrl-C again to quit "
+                     "at once)", "yellow")
 
 
 def _warn(console: Console, warnings: list[str]) -> None:

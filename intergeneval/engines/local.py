@@ -9,6 +9,23 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from ..backends import Backends
 from ..pipeline import PipelineOptions, Scored, StageHook, VideoJob, score_video
 
+
+class Stopped(BaseException):
+    """Raised in a video's thread as its next stage starts once the run has been left early (Ctrl-C, an
+    error, a consumer that stopped): its work ends there, unrecorded, instead of running on unseen while
+    the process waits to exit. (A BaseException, so no `except Exception` records it as the video's own
+    failure.)"""
+
+
+_running: set[int] = set()  # the threads now scoring a video (of any run in this process)
+
+
+def videos_in_flight() -> int:
+    """How many videos are being scored on this process's threads (after Ctrl-C: those still finishing
+    their current stage)."""
+    return len(_running)
+
+
 #: Videos whose decoded frames may be held at once while a tracker that serves one video at a time is busy:
 #: the one being tracked and the next one, decoded ahead. (Frames of a long HD video take gigabytes.)
 FRAMES_AHEAD = 2
@@ -36,12 +53,26 @@ class LocalEngine:
         """Score `jobs`, yielding each video's result as it finishes; `after(result)` runs first, in the
         thread that scored the video (the runner writes the video's files there, alongside other videos'
         work)."""
+        stop = threading.Event()
+
+        def staged(sid: str, stage: str, seconds: float | None) -> None:
+            if stop.is_set():
+                if seconds is None:
+                    raise Stopped
+                return
+            if hook is not None:
+                hook(sid, stage, seconds)
 
         def work(job: VideoJob, frames_slot: threading.BoundedSemaphore | None = None) -> Scored:
-            scored = score_video(job, backends, options, hook, frames_slot)
-            if after is not None:
-                after(scored)
-            return scored
+            me = threading.get_ident()
+            _running.add(me)
+            try:
+                scored = score_video(job, backends, options, staged, frames_slot)
+                if after is not None:
+                    after(scored)
+                return scored
+            finally:
+                _running.discard(me)
 
         if self.concurrency == 1:
             for job in jobs:
@@ -65,5 +96,7 @@ class LocalEngine:
                 for future in done:
                     yield future.result()  # a BaseException of a video (a kill, an interrupt) ends the run
         finally:
-            # leaving early (an exception, a consumer that stopped): do not wait for the videos in flight
+            # leaving early (an exception, a consumer that stopped): do not wait for the videos in flight,
+            # and stop each at its next stage (the process waits for its threads before it exits)
+            stop.set()
             pool.shutdown(wait=False, cancel_futures=True)

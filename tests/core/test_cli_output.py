@@ -173,3 +173,73 @@ def test_no_help_text_loses_a_bracketed_word():
             lost += [(path, word) for word in re.findall(r"\[[^\]\s]+\]", text.replace("\\[", "["))
                      if word not in shown]
     assert lost == []
+
+
+# `intergeneval` with a tracker that takes 5 s on every video but the first, and a judge that logs the videos
+# it is asked about; Ctrl-C can reach it even when the shell that started the tests ignores SIGINT.
+_SLOW_TRACKER = """
+import os, signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)
+from intergeneval.judges.scripted import ScriptedJudge
+from intergeneval.tracking.replay import ReplayTracker
+fast, log = os.environ["IGE_TEST_FAST"], os.environ["IGE_TEST_JUDGED"]
+track, complete = ReplayTracker.track, ScriptedJudge.complete
+def slow_track(self, sid, *args):
+    if sid != fast:
+        time.sleep(5)
+    return track(self, sid, *args)
+def logged(self, video, request):
+    with open(log, "a") as f:
+        f.write(video.scenario.id + "\\n")
+    return complete(self, video, request)
+ReplayTracker.track, ScriptedJudge.complete = slow_track, logged
+from intergeneval.cli import app
+app(prog_name="intergeneval")
+"""
+
+
+def test_ctrl_c_stops_the_videos_in_flight_at_their_next_stage(scenes, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    out, judged = tmp_path / "out", tmp_path / "judged.txt"
+    env = {**os.environ, "IGE_TEST_FAST": scenes.ids[0], "IGE_TEST_JUDGED": str(judged)}
+    args = ["score", scenes.videos, "--prompts", scenes.suite, "--out", out, "--answers", scenes.answers,
+            "--tracks", scenes.tracks, "--concurrency", "2"]
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_TRACKER, *map(str, args)], env=env, text=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    err = ""
+    for line in proc.stderr:  # Ctrl-C once the first video is done and the next ones are being tracked
+        err += line
+        if line.startswith("[1/3]"):
+            proc.send_signal(signal.SIGINT)
+            break
+    err += proc.stderr.read()
+    assert proc.wait(timeout=60) == 130, err
+    assert "interrupted after 1 video(s)" in err
+    assert re.search(r"stopping the [12] video\(s\) in flight at their next step \(Ctrl-C again", err), err
+    assert "Traceback" not in err and "ERROR" not in err and "failed" not in err, err
+    # the videos in flight stopped after tracking: they never reached the judge (they went on unseen, and
+    # failed where the shutting-down interpreter refused them a thread)
+    assert judged.read_text().split() == [scenes.ids[0]] * 2  # its questions and its changes
+    assert len((out / "per_video.jsonl").read_text().splitlines()) == 1
+
+
+def test_controls_names_its_models_and_ctrl_c_says_where_results_are(ige, scenes, tmp_path):
+    out = tmp_path / "controls"
+    args = ("controls", scenes.videos, "--prompts", scenes.suite, "--out", out, "--answers", scenes.answers,
+            "--profile", "tiny", "--kinds", "frozen")  # the tiny SAM2 tracker: controls need a real one
+    res = ige(*args, env={"IGE_TEST_INTERRUPT_AFTER": "1"}, timeout=300)
+    assert res.returncode == 130, res.stderr
+    lines = res.stderr.splitlines()
+    # models named as they load, without transformers' weight-loading bars; Ctrl-C said where results are
+    assert lines[:3] == ["loading judge…", "loading tracker…", "loading detector…"], res.stderr
+    assert len((out / "controls.jsonl").read_text().splitlines()) == 1  # the first video's frozen control
+    assert lines[3:] == [f"interrupted after 1 control(s). Their results are in {out / 'controls.jsonl'} and "
+                         "the cache; run the same command again to resume: finished videos are not "
+                         "recomputed."], res.stderr
+    res = ige(*args, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert len((out / "controls.jsonl").read_text().splitlines()) == 3
