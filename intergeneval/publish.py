@@ -45,7 +45,7 @@ def push_results(results: Path, repo: str, *, token: str | None = None, private:
         from huggingface_hub import HfApi
         from huggingface_hub.errors import HfHubHTTPError
     except ImportError:
-        raise BackendUnavailable("push needs huggingface_hub: pip install 'intergeneval[models]'") from None
+        raise BackendUnavailable("push needs huggingface_hub: pip install 'intergeneval[hub]'") from None
     api = HfApi(endpoint=endpoint, token=token)
     files = [p for p in results.rglob("*") if p.is_file() and not _ignored(p.relative_to(results))]
     try:
@@ -61,8 +61,10 @@ def push_results(results: Path, repo: str, *, token: str | None = None, private:
             if status in (401, 403) else ""
         first = str(e).splitlines()[0]
         raise InterGenEvalError(f"push to {repo}: the hub answered {status}: {first}{hint}") from None
-    except (OSError, ValueError) as e:  # no connection, offline mode, an answer the library cannot read
-        raise InterGenEvalError(f"push to {repo}: {type(e).__name__}: {str(e).splitlines()[0]}") from None
+    except Exception as e:  # no connection (the hub client's own errors, not OSErrors), offline mode, an
+        # answer the library cannot read: the upload failed, whatever the library calls it
+        first = (str(e).splitlines() or [""])[0]
+        raise InterGenEvalError(f"push to {repo}: {type(e).__name__}: {first}") from None
     return Pushed(str(url), str(commit), len(files))
 
 

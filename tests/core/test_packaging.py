@@ -71,3 +71,10 @@ def test_make_installs_with_the_constraints():
 
 def test_the_client_extra_is_light():
     assert [Requirement(r).name for r in PYPROJECT["project"]["optional-dependencies"]["client"]] == ["httpx"]
+
+
+def test_the_hub_extra_is_light():
+    # `push` on a machine without the models: huggingface_hub alone, not transformers and torch
+    assert [Requirement(r).name for r in PYPROJECT["project"]["optional-dependencies"]["hub"]] == \
+        ["huggingface_hub"]
+    assert "hub" in PYPROJECT["project"]["optional-dependencies"]["all"][0]

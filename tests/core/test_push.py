@@ -133,3 +133,21 @@ def test_push_checks_its_arguments_first(ige, hub, results, tmp_path):
     res = ige("push", results, "--repo", "no-slash", env=_env(hub))
     assert res.returncode == 2 and "--repo must be ORG/NAME" in res.stderr
     assert _Hub.created == []
+
+
+def test_push_without_huggingface_hub_names_its_light_extra(ige, results):
+    res = ige("push", results, "--repo", "my-org/x", block=("huggingface_hub",))
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert res.stderr.strip() == "error: push needs huggingface_hub: pip install 'intergeneval[hub]'"
+
+
+def test_an_unreachable_hub_is_one_line(ige, results):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    res = ige("push", results, "--repo", "my-org/x", env=_env(f"http://127.0.0.1:{port}"))
+    assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr  # was httpx2.ConnectError
+    (line,) = res.stderr.strip().splitlines()
+    assert line.startswith("error: push to my-org/x: ConnectError:"), line
