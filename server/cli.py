@@ -342,6 +342,8 @@ def submit(
     _require("submit")
     from .client import SubmitClient, SubmitError
 
+    if not videos.exists():  # an input error (exit 2), found before anything is packed or sent
+        raise _err(f"{videos}: no such folder or archive")
     card: dict[str, Any] = {}
     try:
         if model_card is not None:

@@ -115,3 +115,10 @@ def test_wait_gives_up_on_other_errors_and_after_its_retries():
     with pytest.raises(SubmitError) as e:
         client.wait(1, poll_s=0)
     assert e.value.status == 503 and len(calls) == 1 + RETRIES + 1
+
+
+def test_submit_of_a_missing_folder_is_an_input_error(ige, tmp_path):
+    res = ige("submit", tmp_path / "nowhere", "--server", "http://127.0.0.1:9", "--token", "t", "--model", "m",
+              block=SERVER_ONLY)
+    assert res.returncode == 2 and "Traceback" not in res.stderr  # was 1, as a failed job
+    assert res.stderr.strip() == f"error: {tmp_path / 'nowhere'}: no such folder or archive"
