@@ -125,6 +125,9 @@ def serve(
                          tracker_options=_options(tracker_option, "--tracker-option"), suites=suite)
     from .main import create_app
 
+    taken = _cannot_listen(host, port)
+    if taken:  # before the app, its database and its worker are built (uvicorn said it after, and exit 3)
+        raise _err(f"cannot listen on {host}:{port}: {taken}")
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     try:
         app = create_app(settings, start_worker=worker, api_base=f"http://{local}:{port}")
@@ -133,6 +136,23 @@ def serve(
     typer.echo(f"InterGenEval service on http://{local}:{port} (database {settings.database_url.split('@')[-1]}, "
                f"storage {settings.storage_dir})", err=True)
     uvicorn.run(app, host=host, port=port, log_level=log_level.lower())
+
+
+def _cannot_listen(host: str, port: int) -> str | None:
+    """Why the service could not listen on (host, port), e.g. "Address already in use"; None when it can."""
+    import errno
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+        with socket.socket(family, kind, proto) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            s.bind(address)
+    except OSError as e:  # socket.gaierror too: a host name that does not resolve
+        hint = " (another service is there: stop it or choose --port)" if e.errno == errno.EADDRINUSE else ""
+        return f"{e.strerror or e}{hint}"
+    return None
 
 
 def worker(

@@ -94,13 +94,22 @@ def test_worker_command_runs_a_queued_job(tmp_path, scenes, service_factory, zip
     assert job["status"] == "succeeded" and "ran 1 job(s)" in result.stderr
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def test_serve_builds_the_app_and_calls_uvicorn(tmp_path):
+    port = _free_port()  # serve checks that it can listen there before it builds anything
     with mock.patch("uvicorn.run") as run:
-        result = runner.invoke(app, ["serve", "--host", "127.0.0.1", "--port", "8765", "--data-dir", str(tmp_path),
-                                     "--profile", "tiny", "--no-worker"])
+        result = runner.invoke(app, ["serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir",
+                                     str(tmp_path), "--profile", "tiny", "--no-worker"])
     assert result.exit_code == 0, result.output
     (served,), kwargs = run.call_args
-    assert kwargs["host"] == "127.0.0.1" and kwargs["port"] == 8765
+    assert kwargs["host"] == "127.0.0.1" and kwargs["port"] == port
     from fastapi.testclient import TestClient
 
     with TestClient(served) as client:

@@ -122,3 +122,17 @@ def test_submit_of_a_missing_folder_is_an_input_error(ige, tmp_path):
               block=SERVER_ONLY)
     assert res.returncode == 2 and "Traceback" not in res.stderr  # was 1, as a failed job
     assert res.stderr.strip() == f"error: {tmp_path / 'nowhere'}: no such folder or archive"
+
+
+def test_serve_on_a_port_in_use_is_one_line_before_anything_is_built(ige, tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        res = ige("serve", "--port", str(port), "--data-dir", tmp_path / "data", "--profile", "tiny")
+    assert res.returncode == 2, res.stderr  # uvicorn said so after building the app, then exit 3
+    assert res.stderr.strip() == (f"error: cannot listen on 127.0.0.1:{port}: Address already in use (another "
+                                  "service is there: stop it or choose --port)")
+    assert not (tmp_path / "data").exists()
