@@ -13,10 +13,10 @@ unclamped logits, causal 4x temporal (latent frame 0 -> 1 frame, every later one
 U repeats each latent frame over the pixel frames it stands for and upsamples 2x (nearest). The scale is
 positive by construction, so a lower loss always means more attention mass inside the mask. This two-scalar
 head is NOT the paper's (a learned decoder): `MatrixConfig.deviations` says so in every checkpoint.
-`DecoderHead` is the paper's kind (config `head: decoder`). A learned conv decoder without a sign constraint
-(it, or the optional zero-initialised residual here) can decode the mask from any pattern the map happens to
-hold: the loss falls while the attention does not move (SGA on tiny-wan: BCE 1.11 -> 0.92 with the v2t
-alignment score unchanged; see PITFALLS.md). `DecoderHead(monotone=True)` rules that out.
+`DecoderHead` is the paper's kind (config `head: decoder`): a learned causal upsampling conv decoder,
+identity-initialised and (by default) monotone in the map. A learned conv decoder without those (random
+init, or a sign-free residual like the optional one here) lowers the loss by decoding whatever pattern the
+map holds while the attention does not move (PITFALLS.md, docs/training.md).
 """
 
 from __future__ import annotations
@@ -83,55 +83,79 @@ class CausalMaskHead(nn.Module):
         return self.log_scale.exp() * maps + self.bias
 
 
-def _causal_pad(x: torch.Tensor, frames: int) -> torch.Tensor:
-    return F.pad(x, (1, 1, 1, 1, frames, 0), mode="replicate")  # time: past only; space: same size
+def _causal_pad(x: torch.Tensor, frames: int, space: int) -> torch.Tensor:
+    return F.pad(x, (space, space, space, space, frames, 0), mode="replicate")  # time: past only
 
 
 class _Conv(nn.Module):
-    """Causal 3-D conv (kernel t x 3 x 3). `monotone`: weights exp(v) / fan-in >= 0, so the output never
-    decreases when an input grows."""
+    """Causal 3-D conv (kernel t x k x k; output frame i sees input frames i-t+1 .. i).
 
-    def __init__(self, cin: int, cout: int, t: int, monotone: bool):
+    `monotone`: the kernel used is max(kernel, 0), a projection onto non-negative weights, so the output never
+    decreases when an input grows. (The parameter is `kernel`, not `weight`: checkpoints of the earlier
+    exp-parametrised decoder fail to load by name instead of loading as wrong weights.)
+    """
+
+    def __init__(self, cin: int, cout: int, t: int, k: int, monotone: bool):
         super().__init__()
-        self.t, self.monotone = t, monotone
-        self.weight = nn.Parameter(torch.empty(cout, cin, t, 3, 3))
+        self.t, self.k, self.monotone = t, k, monotone
+        self.kernel = nn.Parameter(torch.empty(cout, cin, t, k, k))
         self.bias = nn.Parameter(torch.zeros(cout))
-        if monotone:
-            nn.init.normal_(self.weight, 0.0, 0.5)
+
+    @torch.no_grad()
+    def identity_(self, scale: float, noise: float) -> None:
+        """Dirac init: output channel o copies input channel o mod cin (a 1-channel output: the mean of all
+        channels) at the current frame and centre tap, times `scale`; every tap also gets a positive
+        perturbation (noise * U[0, 1) / fan-in, so about noise / 2 per output in all) that breaks the symmetry
+        between channels and keeps projected taps above 0, where they still receive gradients."""
+        cout, cin, t, k, _ = self.kernel.shape
+        w = torch.zeros_like(self.kernel)
+        if cout == 1:
+            w[0, :, t - 1, k // 2, k // 2] = scale / cin
         else:
-            nn.init.kaiming_uniform_(self.weight, a=5**0.5)
+            w[torch.arange(cout), torch.arange(cout) % cin, t - 1, k // 2, k // 2] = scale
+        self.kernel.copy_(w + noise * torch.rand_like(w) / self.kernel[0].numel())
+        self.bias.zero_()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        w = self.weight.exp() / self.weight[0].numel() if self.monotone else self.weight
-        return F.conv3d(_causal_pad(x, self.t - 1), w, self.bias)
+        w = self.kernel.clamp_min(0) if self.monotone else self.kernel
+        return F.conv3d(_causal_pad(x, self.t - 1, self.k // 2), w, self.bias)
 
 
 class DecoderHead(nn.Module):
     """The paper's kind of head: a learned causal upsampling conv decoder (the 3-D VAE decoder's layout,
-    small): conv in, a residual conv, two causal 2x temporal upsamplings (F -> 2F-1 -> 4F-3 = 1 + 4(F-1)
-    frames: latent frame 0 stays one frame, as in the VAE), one 2x spatial upsampling, a 1-channel conv out;
-    unclamped logits. (M, 1, F, h, w) -> (M, 1, 1 + 4(F-1), 2h, 2w).
+    small), trained jointly: conv in, a residual conv, two causal 2x temporal upsamplings (F -> 2F-1 -> 4F-3
+    = 1 + 4(F-1) frames: latent frame 0 stays one frame, as in the VAE), one 2x spatial upsampling, a
+    1-channel conv out; unclamped logits. (M, 1, F, h, w) -> (M, 1, 1 + 4(F-1), 2h, 2w).
 
-    `monotone=True` (default) keeps every weight non-negative and every activation increasing (leaky ReLU,
-    no normalisation): the logits are then a non-decreasing function of every map value, so the loss can only
-    fall by moving attention into the masks. Unconstrained, a learned decoder can also lower the loss by
-    decoding the mask from whatever the map holds (PITFALLS.md).
+    Two choices make SGA move attention through it (measurements: docs/training.md, PITFALLS.md):
+    * Identity init: every conv starts as a Dirac kernel (leaky ReLU passes the non-negative maps
+      unchanged), so at step 0 the logits are the upsampled map minus 1, the affine head's, and the
+      gradient reaches the attention pointing into the masks. A randomly initialised decoder is a blur over
+      most of a small token grid: its gradient barely localises (SGA moved 3 %, even with the head frozen).
+    * `monotone=True` (default): non-negative kernels (a projection) and increasing activations, so the
+      logits never fall when the map grows anywhere and the loss cannot be lowered by decoding the mask
+      from a pattern of low attention. Unconstrained, the identity-initialised decoder starts well, then
+      learns to decode whatever the map holds: the loss keeps falling while the attention stops moving.
     """
 
-    def __init__(self, channels: int = 16, monotone: bool = True):
+    def __init__(self, channels: int = 16, monotone: bool = True, noise: float = 0.01):
         super().__init__()
         self.monotone = monotone
-        self.inp = _Conv(1, channels, 3, monotone)
-        self.res = _Conv(channels, channels, 3, monotone)
-        self.up_t1 = _Conv(channels, 2 * channels, 3, monotone)
-        self.up_t2 = _Conv(channels, 2 * channels, 3, monotone)
-        self.up_s = _Conv(channels, channels, 1, monotone)
-        self.out = _Conv(channels, 1, 1, monotone)
+        self.inp = _Conv(1, channels, 3, 3, monotone)
+        self.res = _Conv(channels, channels, 3, 3, monotone)
+        self.up_t1 = _Conv(channels, 2 * channels, 3, 3, monotone)
+        self.up_t2 = _Conv(channels, 2 * channels, 3, 3, monotone)
+        self.up_s = _Conv(channels, channels, 1, 3, monotone)
+        self.out = _Conv(channels, 1, 1, 3, monotone)
+        for conv in (self.inp, self.up_t1, self.up_t2, self.up_s, self.out):
+            conv.identity_(1.0, noise)
+        self.res.identity_(0.0, noise)  # the residual branch starts near 0: x + act(res(x)) ~ x
         with torch.no_grad():  # uniform attention (maps scaled so that uniform = 1) starts at logit 0
             self.out.bias.sub_(self(torch.ones(1, 1, 2, 2, 2)).mean())
 
-    def _act(self, x: torch.Tensor) -> torch.Tensor:
-        return F.leaky_relu(x, 0.1) if self.monotone else F.silu(x)
+    @staticmethod
+    def _act(x: torch.Tensor) -> torch.Tensor:
+        return F.leaky_relu(x, 0.1)  # increasing, and the identity on the non-negative maps at init
 
     @staticmethod
     def _double_time(y: torch.Tensor) -> torch.Tensor:

@@ -71,12 +71,13 @@ class MatrixConfig:
         default="affine",
         metadata={"help": "'affine': logits = positive affine of the upsampled map (2 scalars; NOT the paper's "
                           "head); 'affine+conv': plus a zero-initialised conv residual; 'decoder': the paper's "
-                          "kind, a learned causal upsampling conv decoder"},
+                          "kind, a learned causal upsampling conv decoder (identity-initialised)"},
     )
     head_monotone: bool = field(
         default=True,
-        metadata={"help": "decoder head: non-negative weights and increasing activations, so more attention "
-                          "inside a mask always raises its logits (false = unconstrained, as the paper)"},
+        metadata={"help": "decoder head: non-negative kernels and increasing activations, so more attention "
+                          "inside a mask always raises its logits (false = unconstrained, as the paper; it "
+                          "then learns to decode the map and SGA stops moving the attention)"},
     )
     head_channels: int = field(default=16, metadata={"help": "hidden channels of the conv heads"})
     head_learning_rate: float | None = field(
@@ -173,7 +174,10 @@ class MatrixConfig:
                 out.append("head=affine+conv: affine map plus a zero-initialised conv residual, not the "
                            "paper's decoder head")
             elif self.head_monotone:
-                out.append("head=decoder with monotone weights (the paper's decoder is unconstrained)")
+                out.append("head=decoder, identity-initialised, with non-negative kernels (monotone in the "
+                           "map); the paper's decoder is unconstrained, the released one randomly initialised")
+            else:
+                out.append("head=decoder, identity-initialised (the released head was randomly initialised)")
             if self.beta_dice == 0 and self.beta_l2 == 0:
                 out.append("per-map loss is BCE only (the paper: BCE + Dice + L2; the released code: BCE)")
         else:

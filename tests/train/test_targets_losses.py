@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from matrix_train.head import CausalMaskHead
+from matrix_train.head import CausalMaskHead, DecoderHead
 from matrix_train.losses import (
     FlowMatchSchedule,
     bce_pos_weighted,
@@ -53,6 +53,55 @@ def test_head_is_causal_and_upsamples(residual):
     assert not torch.equal(y[:, :, 5:], y2[:, :, 5:])
     big = head(x * 1000)
     assert big.abs().max() > 100  # no clamp: logits are unbounded
+
+
+def test_decoder_head_starts_as_the_upsampled_map():
+    """Identity init: at step 0 the decoder gives the affine head's logits (up to its small perturbation),
+    so SGA's first gradients already point into the masks; every kernel tap receives a gradient."""
+    torch.manual_seed(0)
+    x = torch.rand(2, 1, 3, 4, 4) * 2
+    affine = CausalMaskHead()(x)
+    for monotone in (True, False):
+        assert torch.allclose(DecoderHead(4, monotone, noise=0.0)(x), affine, atol=1e-5)
+        head = DecoderHead(4, monotone)
+        assert (head(x) - affine).abs().max() < 0.05
+        assert head(torch.ones(1, 1, 3, 4, 4)).abs().max() < 1e-3  # uniform attention at logit 0
+        head(x).sum().backward()
+        assert all((p.grad != 0).all() for p in head.parameters()), "a kernel tap gets no gradient"
+
+
+@pytest.mark.parametrize("monotone", [True, False])
+def test_decoder_head_is_causal_and_upsamples(monotone):
+    torch.manual_seed(0)
+    head = DecoderHead(4, monotone)
+    with torch.no_grad():  # trained weights, whatever they are
+        for p in head.parameters():
+            p.normal_()
+    x = torch.rand(2, 1, 3, 4, 4)
+    y = head(x)
+    assert y.shape == (2, 1, 9, 8, 8)
+    x2 = x.clone()
+    x2[:, :, 2] += 5  # change the last latent frame only
+    y2 = head(x2)
+    assert torch.equal(y[:, :, :5], y2[:, :, :5]), "output frames of latent frames 0-1 saw the future"
+    assert not torch.equal(y[:, :, 5:], y2[:, :, 5:])
+    assert head(x * 1000).abs().max() > 100  # no clamp: logits are unbounded
+
+
+def test_monotone_decoder_never_lowers_logits_where_attention_grows():
+    """Whatever training does to its kernels (here: random, half of them negative), more attention
+    anywhere never lowers a logit; the unconstrained decoder has no such guarantee."""
+    torch.manual_seed(0)
+    x = torch.rand(8, 1, 3, 4, 4)
+    x2 = x + 0.5 * torch.rand_like(x) * (torch.rand_like(x) < 0.2)
+    lowered = {}
+    for monotone in (True, False):
+        head = DecoderHead(4, monotone)
+        with torch.no_grad():
+            for p in head.parameters():
+                p.normal_()
+        lowered[monotone] = float((head(x2) - head(x)).min())
+    assert lowered[True] >= 0 and lowered[False] < 0, lowered
 
 
 def test_head_maps_more_attention_to_more_mask():
