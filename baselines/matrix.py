@@ -8,7 +8,9 @@ Loading and sampling are `matrix_train`'s own (`load_checkpoint`, `build_matrix_
 `infer.generate`): the same code that trained the adapter samples from it. Geometry, steps and guidance come
 from the checkpoint's config (`--steps`/`--guidance` override them). The model is conditioned on the first
 frame and on the palette ID map of the scenario's first-frame masks (object k → colour k); a scenario
-without masks gets an empty ID map (logged). Sampling runs in float32, as `matrix_train.infer` does.
+without masks gets an empty ID map (logged). Device and dtype follow `matrix_train infer --device/--dtype`:
+by default CUDA + bf16 when a GPU is visible, else CPU + float32; `--device`/`--dtype` choose (the dtype
+used is recorded in model_card.json).
 
 `tiny-matrix` without `--checkpoint` is an *untrained* MATRIX model of the `tiny-cogvideox` preset
 (LoRA initialised to zero, widened patch embedding random): same classes, for tests.
@@ -50,38 +52,41 @@ class MatrixGenerator(Generator):
             self.cfg, self.step = _checkpoint_config(Path(checkpoint), MatrixConfig)
         else:
             self.cfg, self.step = get_preset(TINY_PRESET), 0
-        if spec.dtype != "fp32" and not spec.tiny:
-            log.warning("MATRIX samples in float32 (matrix_train.infer); --dtype %s is ignored", spec.dtype)
         cfg = self.cfg
-        # The checkpoint decides the geometry; steps/guidance of 0 (the registered default) mean "its config's".
+        # As `matrix_train infer`: CUDA + bf16 when a GPU is visible, else CPU + float32, unless chosen.
+        device = pick_device(kwargs.get("device"))
+        dtype = spec.dtype or ("bf16" if device.startswith("cuda") else "fp32")
+        # The checkpoint decides the geometry; steps/guidance of 0 (the registered default) mean "its
+        # config's".
         spec = dataclasses.replace(
             spec, repo=cfg.pretrained or f"tiny:{cfg.preset}", revision=cfg.revision, height=cfg.height,
-            width=cfg.width, num_frames=cfg.num_frames, fps=cfg.fps, dtype="fp32",
+            width=cfg.width, num_frames=cfg.num_frames, fps=cfg.fps, dtype=dtype,
             steps=spec.steps or cfg.infer_steps, guidance=spec.guidance or cfg.guidance_scale,
         )
-        super().__init__(spec, **kwargs)
+        super().__init__(spec, **{**kwargs, "device": device})
         self.model = self.parts = None
 
     def load(self) -> None:
-        from matrix_train.assembly import build_matrix_model, load_trainable_state_dict
-        from matrix_train.checkpoints import load_checkpoint
-        from matrix_train.components import load_components, load_transformer
+        import torch
 
+        from matrix_train.assembly import build_matrix_model
+        from matrix_train.components import load_components, load_transformer
+        from matrix_train.devices import DTYPES, place
+        from matrix_train.infer import load_model
+
+        device, dtype = torch.device(self.device), DTYPES[self.spec.dtype]
         if self.checkpoint is not None:
-            weights, cfg, meta = load_checkpoint(self.checkpoint)
-            model = build_matrix_model(cfg, load_transformer(cfg))
-            load_trainable_state_dict(model, weights)
+            self.model, self.parts, meta = load_model(self.checkpoint, device=device, dtype=dtype)
             self.step = int(meta.get("step", self.step))
         else:
             cfg = self.cfg
-            model = build_matrix_model(cfg, load_transformer(cfg))
-        parts = load_components(cfg)
-        device = pick_device(self.device)
-        self.model, self.parts = model.eval().to(device), parts.to(device)
-        self.resolved_revision = parts.resolved_revision
+            model = build_matrix_model(cfg, load_transformer(cfg, dtype))
+            self.model, self.parts = place(model.eval(), load_components(cfg, dtype), device, dtype)
+        self.resolved_revision = self.parts.resolved_revision
 
     def generate(self, scenario: Scenario, *, seed: int) -> np.ndarray:
         import torch
+
         from matrix_train.infer import InferScenario, generate, id_map_for
 
         if self.model is None:
@@ -89,12 +94,13 @@ class MatrixGenerator(Generator):
         s = self.spec
         image = np.asarray(first_frame_image(scenario, s.width, s.height), dtype=np.float32)
         first = torch.from_numpy(image).permute(2, 0, 1)[None] / 127.5 - 1  # (1, 3, H, W) in [-1, 1]
-        ids = id_map_for(InferScenario(scenario.id, scenario.video_prompt, scenario.first_frame, scenario.masks),
-                         s.height, s.width)
+        sc = InferScenario(scenario.id, scenario.video_prompt, scenario.first_frame, scenario.masks)
+        ids = id_map_for(sc, s.height, s.width)
         frames = generate(self.model, self.parts, scenario.video_prompt, first, ids, steps=s.steps,
                           guidance=s.guidance, seed=seed, negative_prompt=s.negative_prompt)
         if frames.shape[:3] != (s.num_frames, s.height, s.width):
-            raise ValueError(f"MATRIX returned frames of shape {frames.shape[:3]} for scenario {scenario.id!r}")
+            raise ValueError(f"MATRIX returned frames of shape {frames.shape[:3]} for scenario "
+                             f"{scenario.id!r}")
         return frames
 
     def card(self) -> dict[str, Any]:
@@ -105,7 +111,8 @@ class MatrixGenerator(Generator):
                         "step": self.step, "preset": cfg.preset, "family": cfg.family,
                         "sga_layers": list(cfg.sga_layers), "spa_layers": list(cfg.spa_layers),
                         "lora_rank": cfg.lora_rank, "lora_alpha": cfg.lora_alpha,
-                        "trained": self.checkpoint is not None},
+                        "trained": self.checkpoint is not None, "device": self.device,
+                        "deviations": cfg.deviations()},
         }
 
 
@@ -113,8 +120,8 @@ def _require_matrix_train() -> None:
     try:
         import matrix_train.infer  # noqa: F401
     except ModuleNotFoundError as e:
-        raise BackendUnavailable(f"model 'matrix' needs matrix_train and its dependencies ({e.name} is missing): "
-                                 "pip install 'intergeneval[train]'") from None
+        raise BackendUnavailable(f"model 'matrix' needs matrix_train and its dependencies ({e.name} is "
+                                 "missing): pip install 'intergeneval[train]'") from None
 
 
 def _checkpoint_config(path: Path, config_cls: Any) -> tuple[Any, int]:

@@ -40,7 +40,8 @@ class ModelSpec:
     #: Denoising steps and guidance scale; 0 means "from the checkpoint's own config" (MATRIX).
     steps: int = 50
     guidance: float = 6.0
-    dtype: str = field(default="bf16", metadata={"help": "bf16, fp16 or fp32 (the transformer's dtype)"})
+    dtype: str | None = field(default="bf16", metadata={
+        "help": "bf16, fp16 or fp32 (the transformer's dtype); None (MATRIX): bf16 on CUDA, else fp32"})
     negative_prompt: str = ""
     #: Pipeline keyword arguments beyond the common ones (max_sequence_length, use_dynamic_cfg, …).
     call_options: dict[str, Any] = field(default_factory=dict)
@@ -83,7 +84,7 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("hunyuanvideo-i2v", _HUNYUAN, "i2v", "hunyuanvideo-community/HunyuanVideo-I2V", height=480,
                   width=832, num_frames=81, fps=24, guidance=1.0,
                   note="diffusers-format conversion of tencent/HunyuanVideo-I2V; CFG-distilled (guidance 1)"),
-        ModelSpec("matrix", _MATRIX, "i2v", None, steps=0, guidance=0.0, dtype="fp32",
+        ModelSpec("matrix", _MATRIX, "i2v", None, steps=0, guidance=0.0, dtype=None,
                   paper_name="MATRIX (CogVideoX-5B-I2V + LoRA)",
                   note="a matrix_train checkpoint (--checkpoint) on its base model; geometry, steps and guidance "
                        "come from the checkpoint's config unless --steps/--guidance are given"),

@@ -16,8 +16,8 @@ from intergeneval.errors import ConfigError
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory):
-    """A tiny-cogvideox MATRIX checkpoint whose zero-initialised parts (LoRA B, the ID-map input channels of the
-    patch embedding) are random, so that the adapter and the ID map change the output."""
+    """A tiny-cogvideox MATRIX checkpoint whose zero-initialised parts (LoRA B, the ID-map input channels of
+    the patch embedding) are random, so that the adapter and the ID map change the output."""
     from matrix_train.assembly import build_matrix_model, trainable_state_dict
     from matrix_train.checkpoints import checkpoint_dir, save_checkpoint
     from matrix_train.components import load_transformer
@@ -76,3 +76,40 @@ def test_explicit_steps_override_the_checkpoint(checkpoint):
     spec = with_overrides(get_spec("matrix"), steps=3)
     gen = generator_class(spec)(spec, device="cpu", checkpoint=checkpoint)
     assert gen.spec.steps == 3 and gen.spec.guidance == 3.0  # guidance from the tiny preset's config
+
+
+def test_device_and_dtype_default_as_matrix_train_infer(checkpoint, monkeypatch):
+    """No --device/--dtype: CUDA + bf16 when a GPU is visible, else CPU + float32 (`matrix_train infer`'s
+    defaults); an explicit --dtype wins; --device cuda without a GPU is a clear error."""
+    spec = get_spec("matrix")
+    cpu = generator_class(spec)(spec, checkpoint=checkpoint)
+    assert (cpu.device, cpu.spec.dtype) == ("cpu", "fp32")
+    fp16 = with_overrides(spec, dtype="fp16")
+    assert generator_class(spec)(fp16, checkpoint=checkpoint).spec.dtype == "fp16"
+    with pytest.raises(ConfigError, match="no CUDA device"):
+        generator_class(spec)(spec, device="cuda", checkpoint=checkpoint)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    gpu = generator_class(spec)(spec, checkpoint=checkpoint)
+    assert (gpu.device, gpu.spec.dtype) == ("cuda", "bf16")
+
+
+def test_bf16_on_cpu_samples_in_bf16_from_the_command_line(checkpoint, i2v_suite, tmp_path, monkeypatch):
+    from baselines.__main__ import main as cli_main
+    from matrix_train import infer
+
+    loaded = {}
+    load_model = infer.load_model
+
+    def spy(*args, **kwargs):
+        loaded["model"], loaded["parts"], meta = load_model(*args, **kwargs)
+        return loaded["model"], loaded["parts"], meta
+
+    monkeypatch.setattr(infer, "load_model", spy)
+    assert cli_main(["generate", "--model", "matrix", "--checkpoint", str(checkpoint), "--suite",
+                     str(i2v_suite.source), "--out", str(tmp_path), "--limit", "1", "--device", "cpu",
+                     "--dtype", "bf16"]) == 0
+    card = json.loads((tmp_path / CARD).read_text())
+    assert card["dtype"] == "bf16" and card["adapter"]["device"] == "cpu" and card["adapter"]["deviations"]
+    assert {p.dtype for p in loaded["model"].parameters()} == {torch.bfloat16}
+    assert next(loaded["parts"].text_encoder.parameters()).dtype == torch.bfloat16
+    assert (tmp_path / f"{i2v_suite.scenarios[0].id}.mp4").stat().st_size > 0
