@@ -111,8 +111,10 @@ def print_summary(console: Console, summary: dict[str, Any], out: Path, report: 
     warnings = summary.get("warnings", [])
     _warn(console, warnings)
     v = summary["videos"]
-    title = f"InterGenEval · {summary['suite']['id']} · {v['scored']}/{v['expected']} videos scored"
-    table = Table(title=Text(title), title_justify="left")
+    # the title on its own line: as the table's title it wrapped to the table's width ("1/2 videos\nscored")
+    say(console, f"InterGenEval · {summary['suite']['id']} · {v['scored']}/{v['expected']} videos scored",
+        "italic")
+    table = Table()
     table.add_column("metric")
     table.add_column("mean", justify="right")
     table.add_column("95% CI", justify="right")

@@ -243,3 +243,16 @@ def test_controls_names_its_models_and_ctrl_c_says_where_results_are(ige, scenes
     res = ige(*args, timeout=300)
     assert res.returncode == 0, res.stderr
     assert len((out / "controls.jsonl").read_text().splitlines()) == 3
+
+
+def test_the_summary_title_is_one_line_whatever_the_suite_name(ige, scenes, tmp_path):
+    from intergeneval.formats import write_suite
+
+    suite = json.loads(scenes.suite.read_text())
+    suite["suite_id"] = "a-suite-whose-name-is-longer-than-the-table-is-wide"
+    path = scenes.suite.parent / "long-name.json"  # beside the original: its masks are found
+    write_suite(path, suite)
+    res = ige("score", scenes.videos, "--prompts", path, "--out", tmp_path / "out", "--answers",
+              scenes.answers, "--tracks", scenes.tracks)
+    assert res.returncode == 0, res.stderr
+    assert f"InterGenEval · {suite['suite_id']} · 3/3 videos scored\n" in res.stdout  # was wrapped

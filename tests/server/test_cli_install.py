@@ -133,6 +133,6 @@ def test_serve_on_a_port_in_use_is_one_line_before_anything_is_built(ige, tmp_pa
         port = busy.getsockname()[1]
         res = ige("serve", "--port", str(port), "--data-dir", tmp_path / "data", "--profile", "tiny")
     assert res.returncode == 2, res.stderr  # uvicorn said so after building the app, then exit 3
-    assert res.stderr.strip() == (f"error: cannot listen on 127.0.0.1:{port}: Address already in use (another "
-                                  "service is there: stop it or choose --port)")
+    assert res.stderr.strip() == (f"error: cannot listen on 127.0.0.1:{port}: Address already in use "
+                                  "(another service is there: stop it or choose --port)")
     assert not (tmp_path / "data").exists()
