@@ -456,7 +456,7 @@ def suite_hash(suite: Annotated[Path, typer.Argument(help="Suite JSON file, or t
     if not path.is_file():
         raise _fail(f"{path}: no such suite file")
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(path.read_text(encoding="utf-8-sig"))
         if not isinstance(raw, dict):
             raise DataFormatError(f"expected a suite (a JSON object), got a JSON {type(raw).__name__}")
         s = write_suite(path, raw)

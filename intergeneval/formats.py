@@ -92,7 +92,7 @@ def shipped_suites() -> list[str]:
 def _load(path: str | Path, *, require_questions: bool) -> tuple[Suite | None, list[str]]:
     try:
         file = resolve_suite_path(path)
-        raw = json.loads(file.read_text(encoding="utf-8"))
+        raw = json.loads(file.read_text(encoding="utf-8-sig"))  # a BOM, as Windows editors write, is fine
     except DataFormatError as e:
         return None, [str(e)]
     except (OSError, UnicodeDecodeError) as e:

@@ -138,3 +138,11 @@ def test_suite_build_with_first_frames_names_the_models_it_loads_and_nothing_els
     assert "masks made for 1, questions written for 1" in res.stdout
     # the models are named as they load; transformers' own weight-loading bars are not shown
     assert res.stderr.splitlines() == ["loading judge…", "loading detector…"], res.stderr
+
+
+def test_a_prompts_file_saved_with_a_byte_order_mark_builds(ige, tmp_path):
+    src = _source(tmp_path, [_scenario("w1")])
+    src.write_text(src.read_text(), encoding="utf-8-sig")  # as Notepad saves UTF-8
+    res = ige("suite", "build", src, "--out", tmp_path / "built")
+    assert res.returncode == 0, res.stderr  # was "not valid JSON: Unexpected UTF-8 BOM"
+    assert ige("suite", "validate", tmp_path / "built").returncode == 0
