@@ -4,6 +4,22 @@ The CLI and the service catch these at their edge only; messages name the file, 
 """
 
 
+import difflib
+from collections.abc import Iterable
+
+
+def did_you_mean(word: str, known: Iterable[str], n: int = 2) -> str:
+    """" Did you mean: x?" for the known words closest to a mistyped one, or "" when none is close.
+
+    >>> did_you_mean("stepz", ["steps", "subject", "outcome"])
+    ' Did you mean: steps?'
+    >>> did_you_mean("colour", ["steps", "subject", "outcome"])
+    ''
+    """
+    close = difflib.get_close_matches(word, list(known), n=n)
+    return f" Did you mean: {', '.join(close)}?" if close else ""
+
+
 class InterGenEvalError(Exception):
     """Base class of the library's own errors."""
 

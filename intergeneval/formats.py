@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import config
-from .errors import DataFormatError
+from .errors import DataFormatError, did_you_mean
 from .hashing import canonical_json, sha256_file, sha256_json
 from .records import KeyInteraction, ObjectSpec, Question, Scenario, Suite
 
@@ -168,7 +168,8 @@ def _parse_scenario(file: Path, index: int, item: Any, *, require_questions: boo
     elif any(c in sid for c in "/\\") or sid.startswith("."):
         bad("id", "must be usable as a file name (no slashes, no leading dot)")
     for key in sorted(set(item) - _SCENARIO_KEYS):
-        bad(key, f"unknown field (known: {', '.join(sorted(_SCENARIO_KEYS))})")
+        known = ", ".join(sorted(_SCENARIO_KEYS))
+        bad(key, f"unknown field.{did_you_mean(key, _SCENARIO_KEYS)} Known: {known}")
     if not isinstance(item.get("video_prompt"), str) or not item["video_prompt"].strip():
         bad("video_prompt", "must be a non-empty string")
     image_prompt = item.get("image_prompt")

@@ -20,10 +20,9 @@ Example:
 from __future__ import annotations
 
 import copy
-import difflib
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, did_you_mean
 
 # Ids and revisions are repeated here rather than imported, so resolving a profile loads no backend module.
 _QWEN = ("Qwen/Qwen2.5-VL-7B-Instruct", "cc594898137f460bfe9f0759e9844b3ce807cfb5")
@@ -68,7 +67,6 @@ def resolve_profile(name: str) -> dict[str, Any]:
         ConfigError: unknown name (with suggestions).
     """
     if name not in PROFILES:
-        close = difflib.get_close_matches(name, PROFILES, n=2)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise ConfigError(f"unknown model profile {name!r}.{hint} Known: {', '.join(profile_names())}")
+        raise ConfigError(f"unknown model profile {name!r}.{did_you_mean(name, PROFILES)} "
+                          f"Known: {', '.join(profile_names())}")
     return copy.deepcopy(PROFILES[name])

@@ -40,7 +40,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .errors import DataFormatError
+from .errors import DataFormatError, did_you_mean
 
 #: The protocol's colour names by object index; used when `intergeneval.video` is not importable.
 #: Only the first six are normative; the suite's scenarios use at most four objects.
@@ -101,7 +101,8 @@ def build_questions(
     unknown = sorted(set(scenario_fields) - _FIELD_KEYS)
     if unknown:
         known = ", ".join(sorted(_FIELD_KEYS))
-        raise DataFormatError(f"fields: unknown key(s) {', '.join(unknown)} (known: {known})")
+        hint = did_you_mean(unknown[0], _FIELD_KEYS) if len(unknown) == 1 else ""
+        raise DataFormatError(f"fields: unknown key(s) {', '.join(unknown)}.{hint} Known: {known}")
     for key in ("contact", "motion"):
         if key in scenario_fields and scenario_fields[key] not in LEVELS:
             raise DataFormatError(

@@ -9,7 +9,6 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import difflib
 import importlib
 import importlib.util
 import inspect
@@ -20,7 +19,7 @@ from collections import abc
 from pathlib import PurePath
 from typing import Any
 
-from .errors import BackendUnavailable, ConfigError
+from .errors import BackendUnavailable, ConfigError, did_you_mean
 
 #: name -> "module:Class" (relative to the package) and the extra that provides its dependencies.
 JUDGES: dict[str, tuple[str, str]] = {
@@ -48,9 +47,8 @@ EXTRA_MODULES: dict[str, tuple[str, ...]] = {
 def lookup(table: dict[str, tuple[str, str]], name: str, *, kind: str) -> Any:
     """Import and return the class registered as `name`; unknown names get suggestions."""
     if name not in table:
-        close = difflib.get_close_matches(name, table, n=3)
-        hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        raise ConfigError(f"unknown {kind} {name!r}.{hint} Known: {', '.join(sorted(table))}")
+        raise ConfigError(f"unknown {kind} {name!r}.{did_you_mean(name, table, n=3)} "
+                          f"Known: {', '.join(sorted(table))}")
     target, extra = table[name]
     module, _, attr = target.partition(":")
     try:
@@ -126,9 +124,7 @@ def check_options(cls: type, options: dict[str, Any], *, kind: str, name: str) -
     out: dict[str, Any] = {}
     for key, value in options.items():
         if key not in declared:
-            close = difflib.get_close_matches(key, declared, n=2)
-            hint = f" Did you mean: {', '.join(close)}?" if close else ""
-            raise ConfigError(f"{kind} {name!r} has no option {key!r}.{hint} "
+            raise ConfigError(f"{kind} {name!r} has no option {key!r}.{did_you_mean(key, declared)} "
                               f"Its options: {', '.join(sorted(declared))}")
         ok, value = _coerce(hints.get(key), value)
         if not ok:

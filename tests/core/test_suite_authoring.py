@@ -146,3 +146,16 @@ def test_a_prompts_file_saved_with_a_byte_order_mark_builds(ige, tmp_path):
     res = ige("suite", "build", src, "--out", tmp_path / "built")
     assert res.returncode == 0, res.stderr  # was "not valid JSON: Unexpected UTF-8 BOM"
     assert ige("suite", "validate", tmp_path / "built").returncode == 0
+
+
+def test_a_mistyped_field_gets_a_suggestion(ige, tmp_path):
+    scenario = _scenario("t1")
+    scenario["interaction"] = scenario.pop("interaction_type")
+    res = ige("suite", "build", _source(tmp_path, [scenario]), "--out", tmp_path / "a")
+    assert res.returncode == 2
+    hint = "field 'interaction': unknown field. Did you mean: key_interactions, interaction_type?"
+    assert hint in res.stderr
+    scenario = _scenario("t2")
+    scenario["fields"]["stepz"] = scenario["fields"].pop("steps")
+    _one_error_line(ige("suite", "build", _source(tmp_path, [scenario]), "--out", tmp_path / "b"),
+                    "t2: fields: unknown key(s) stepz. Did you mean: steps? Known: action")
