@@ -51,14 +51,17 @@ def _analyze(argv) -> None:
     main(get_args(argv))
 
 
-COMMANDS = {"train": _train, "infer": _infer, "synth-data": _synth, "make-merged": _merged, "analyze": _analyze}
+COMMANDS = {
+    "train": _train, "infer": _infer, "synth-data": _synth, "make-merged": _merged, "analyze": _analyze,
+}
 
 
 def run(argv=None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] not in COMMANDS:
         names = ", ".join(COMMANDS)
-        raise SystemExit(f"usage: python -m matrix_train {{{names}}} [options]  (got {argv[:1] or 'nothing'})")
+        got = argv[:1] or "nothing"
+        raise SystemExit(f"usage: python -m matrix_train {{{names}}} [options]  (got {got})")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     COMMANDS[argv[0]](argv[1:])
 

@@ -5,8 +5,8 @@ Example:
 
 AAS of one map = attention mass inside the instance's mask track / total mass over the video grid (both on the
 token grid). v2t maps: video -> the instance's marked text tokens; v2v maps: frame-0 in-mask queries -> all
-video tokens. Scores are averaged over instances, clips and timesteps. Dominant layers: rank layers by how often
-they are in a (clip, timestep)'s top 10 and by mean AAS; the smallest rank sums win.
+video tokens. Scores are averaged over instances, clips and timesteps. Dominant layers: rank layers by how
+often they are in a (clip, timestep)'s top 10 and by mean AAS; the smallest rank sums win.
 Writes A/aas.csv, A/proposal.json and A/aas.png (when matplotlib is installed).
 """
 
@@ -35,7 +35,8 @@ logger = logging.getLogger(__name__)
 
 
 def mass_inside(maps: torch.Tensor, tracks: torch.Tensor) -> torch.Tensor:
-    """(M, N) non-negative maps and (M, N) bool tracks -> (M,) fraction of each map's mass inside its track."""
+    """(M, N) non-negative maps and (M, N) bool tracks -> (M,) fraction of each map's mass inside its
+    track."""
     return (maps * tracks).sum(-1) / maps.sum(-1).clamp_min(1e-30)
 
 
@@ -82,7 +83,9 @@ def alignment_scores(model, parts, dataset, *, layers=None, timesteps: int = 4, 
     return {k: dict(v) for k, v in scores.items()}
 
 
-def propose_layers(per_sample: dict[int, list[float]], top: int = 10, pick: int = 2) -> tuple[list[int], dict]:
+def propose_layers(
+    per_sample: dict[int, list[float]], top: int = 10, pick: int = 2
+) -> tuple[list[int], dict]:
     """Rank-sum of (top-`top` frequency, mean AAS); returns the best `pick` layers and each layer's stats."""
     layers = sorted(per_sample)
     table = torch.tensor([per_sample[layer] for layer in layers])  # (layers, samples)
@@ -123,7 +126,8 @@ def main(args: argparse.Namespace) -> dict:
         model, parts = place(model, load_components(cfg, dtype), device, dtype)
     cfg = model.cfg
     dataset = MatrixDataset(args.data, height=cfg.height, width=cfg.width, num_frames=cfg.num_frames)
-    scores = alignment_scores(model, parts, dataset, timesteps=args.timesteps, clips=args.clips, seed=cfg.seed)
+    scores = alignment_scores(model, parts, dataset, timesteps=args.timesteps, clips=args.clips,
+                              seed=cfg.seed)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     proposal = {}

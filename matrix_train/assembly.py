@@ -1,6 +1,7 @@
 """Model assembly: base transformer + widened zero-initialised patch embedding + LoRA + capture + heads.
 
 Example:
+    >>> from matrix_train.presets import get_preset
     >>> cfg = get_preset("tiny-wan")
     >>> model = build_matrix_model(cfg, load_transformer(cfg))   # doctest: +SKIP
     >>> pred = model.predict(noisy, first_frame_cond, id_map_cond, text, timestep)   # doctest: +SKIP
@@ -84,12 +85,13 @@ def build_matrix_model(cfg: MatrixConfig, transformer: nn.Module) -> MatrixModel
         raise ValueError(f"LoRA targets not found in {type(transformer).__name__}: {missing}")
     if targets:
         transformer.add_adapter(
-            LoraConfig(r=cfg.lora_rank, lora_alpha=cfg.lora_alpha, init_lora_weights=True, target_modules=targets)
+            LoraConfig(r=cfg.lora_rank, lora_alpha=cfg.lora_alpha, init_lora_weights=True,
+                       target_modules=targets)
         )
     model = MatrixModel(cfg, transformer)
     install_capture(transformer, cfg.family, model.capture, cfg.sga_layers, cfg.spa_layers)
     patch_embedding(transformer, cfg.family).requires_grad_(True)
-    for name, param in model.named_parameters():
+    for _, param in model.named_parameters():
         if param.requires_grad:
             param.data = param.data.float()  # fp32 masters for everything trained (bf16 loses small updates)
     return model
@@ -106,7 +108,8 @@ def load_trainable_state_dict(model: MatrixModel, state: dict[str, torch.Tensor]
     expected = {n for n, p in own.items() if p.requires_grad}
     missing, unexpected = sorted(expected - set(state)), sorted(set(state) - expected)
     if missing or unexpected:
-        raise ValueError(f"checkpoint does not match the model: missing {missing[:5]}, unexpected {unexpected[:5]}")
+        raise ValueError(f"checkpoint does not match the model: missing {missing[:5]}, "
+                         f"unexpected {unexpected[:5]}")
     with torch.no_grad():
         for name, tensor in state.items():
             own[name].copy_(tensor.to(own[name].dtype))

@@ -128,7 +128,8 @@ def row_probs(
 class CaptureRequest:
     """Which columns/rows to capture for the current forward pass (padded over the batch).
 
-    sga_cols (B, C) text-token indices; sga_weights (B, S, C) average each span's columns (zero rows = no span).
+    sga_cols (B, C) text-token indices; sga_weights (B, S, C) average each span's columns (zero rows = no
+    span).
     spa_rows (B, R) frame-0 video-token indices; spa_weights (B, S, R) average each instance's rows.
     """
 
@@ -140,7 +141,8 @@ class CaptureRequest:
 
 @dataclass
 class CaptureContext:
-    """Shared by the processors of one model. `maps` holds `sga.<layer>` / `spa.<layer>` -> (B, S, N_video)."""
+    """Shared by the processors of one model. `maps` holds `sga.<layer>` / `spa.<layer>` ->
+    (B, S, N_video)."""
 
     request: CaptureRequest | None = None
     maps: dict[str, torch.Tensor] = field(default_factory=dict)
@@ -213,7 +215,9 @@ class WanCaptureProcessor(WanAttnProcessor):
 
     def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None, rotary_emb=None):
         if getattr(attn, "fused_projections", False):
-            raise NotImplementedError("attention capture needs unfused to_q/to_k/to_v (call unfuse_projections)")
+            raise NotImplementedError(
+                "attention capture needs unfused to_q/to_k/to_v (call unfuse_projections)"
+            )
         image_states = None
         if attn.add_k_proj is not None:
             n_img = encoder_hidden_states.shape[1] - _WAN_TEXT_CONTEXT
@@ -226,7 +230,9 @@ class WanCaptureProcessor(WanAttnProcessor):
         if rotary_emb is not None:
             query, key = _wan_rope(query, *rotary_emb), _wan_rope(key, *rotary_emb)
 
-        out = dispatch_attention_fn(query, key, value, attn_mask=attention_mask, dropout_p=0.0, is_causal=False)
+        out = dispatch_attention_fn(
+            query, key, value, attn_mask=attention_mask, dropout_p=0.0, is_causal=False
+        )
         out = out.flatten(2, 3).type_as(query)
         if image_states is not None:
             # Image tokens have their own softmax in diffusers' Wan; the text map's normaliser is text-only.
@@ -241,9 +247,13 @@ class WanCaptureProcessor(WanAttnProcessor):
             q_h, k_h = query.transpose(1, 2), key.transpose(1, 2)  # (B, H, S, d)
             scale = 1.0 / math.sqrt(q_h.shape[-1])
             if self.kind == "sga":
-                self.ctx._store(f"sga.{self.layer}", lambda: _sga_maps(self.ctx, q_h, k_h, scale), k_h.shape[2])
+                self.ctx._store(
+                    f"sga.{self.layer}", lambda: _sga_maps(self.ctx, q_h, k_h, scale), k_h.shape[2]
+                )
             else:
-                self.ctx._store(f"spa.{self.layer}", lambda: _spa_maps(self.ctx, q_h, k_h, scale, 0), k_h.shape[2])
+                self.ctx._store(
+                    f"spa.{self.layer}", lambda: _spa_maps(self.ctx, q_h, k_h, scale, 0), k_h.shape[2]
+                )
 
         out = attn.to_out[0](out)
         return attn.to_out[1](out)
@@ -258,7 +268,9 @@ class CogVideoXCaptureProcessor(CogVideoXAttnProcessor2_0):
             raise ValueError(f"kinds must be a non-empty subset of ('sga', 'spa'), got {kinds!r}")
         self.ctx, self.layer, self.kinds = ctx, layer, tuple(kinds)
 
-    def __call__(self, attn, hidden_states, encoder_hidden_states, attention_mask=None, image_rotary_emb=None):
+    def __call__(
+        self, attn, hidden_states, encoder_hidden_states, attention_mask=None, image_rotary_emb=None
+    ):
         if attention_mask is not None:
             raise NotImplementedError("CogVideoX capture does not support an attention mask")
         n_text = encoder_hidden_states.shape[1]
@@ -273,9 +285,13 @@ class CogVideoXCaptureProcessor(CogVideoXAttnProcessor2_0):
             key = attn.norm_k(key)
         if image_rotary_emb is not None:
             # RoPE on the video part only; concatenation instead of diffusers' in-place slice assignment.
-            query = torch.cat([query[:, :, :n_text], apply_rotary_emb(query[:, :, n_text:], image_rotary_emb)], 2)
+            query = torch.cat(
+                [query[:, :, :n_text], apply_rotary_emb(query[:, :, n_text:], image_rotary_emb)], 2
+            )
             if not attn.is_cross_attention:
-                key = torch.cat([key[:, :, :n_text], apply_rotary_emb(key[:, :, n_text:], image_rotary_emb)], 2)
+                key = torch.cat(
+                    [key[:, :, :n_text], apply_rotary_emb(key[:, :, n_text:], image_rotary_emb)], 2
+                )
 
         out = F.scaled_dot_product_attention(query, key, value, dropout_p=0.0, is_causal=False)
         out = out.transpose(1, 2).reshape(batch, -1, attn.heads * query.shape[-1])
@@ -284,10 +300,13 @@ class CogVideoXCaptureProcessor(CogVideoXAttnProcessor2_0):
             scale = 1.0 / math.sqrt(query.shape[-1])
             q_video = query[:, :, n_text:]
             if "sga" in self.kinds:
-                self.ctx._store(f"sga.{self.layer}", lambda: _sga_maps(self.ctx, q_video, key, scale), key.shape[2])
+                self.ctx._store(
+                    f"sga.{self.layer}", lambda: _sga_maps(self.ctx, q_video, key, scale), key.shape[2]
+                )
             if "spa" in self.kinds:
                 self.ctx._store(
-                    f"spa.{self.layer}", lambda: _spa_maps(self.ctx, q_video, key, scale, n_text), key.shape[2]
+                    f"spa.{self.layer}", lambda: _spa_maps(self.ctx, q_video, key, scale, n_text),
+                    key.shape[2],
                 )
 
         out = attn.to_out[1](attn.to_out[0](out))

@@ -7,7 +7,7 @@ Layout::
     checkpoint-000500/training_state.pt            optimizer, LR schedule, RNG state, step (for --resume)
     checkpoint-000500/diffusers_lora/pytorch_lora_weights.safetensors
                                                    the LoRA alone, in the PEFT/diffusers format that
-                                                   `pipe.load_lora_weights(folder)` of the stock pipeline loads
+                                                   the stock pipeline's `load_lora_weights(folder)` loads
 
 The diffusers copy has no widened patch embedding and no heads: a stock pipeline has no ID-map input, so it
 runs the trained LoRA without the first-frame layout conditioning (`infer` runs the whole model).

@@ -49,7 +49,7 @@ class WordTokenizer:
                 token = first_word + zlib.crc32(word.lower().encode()) % (self.vocab_size - first_word)
             ids.append(token)
             offsets.append(m.span())
-        ids, offsets = ids[: max_length - 1] + [self.eos_token_id], offsets[: max_length - 1] + [(0, 0)]
+        ids, offsets = [*ids[: max_length - 1], self.eos_token_id], [*offsets[: max_length - 1], (0, 0)]
         return ids, offsets
 
 
@@ -77,7 +77,9 @@ class Components:
             # A lone word-start piece (SentencePiece "▁", byte-level "Ġ") carries no part of the word, yet its
             # offsets overlap the word's first character: give it an empty range so no span selects it.
             pieces = self.tokenizer.convert_ids_to_tokens(ids)
-            offsets = [(0, 0) if not piece.strip("▁Ġ ") else o for piece, o in zip(pieces, offsets, strict=True)]
+            offsets = [
+                (0, 0) if not piece.strip("▁Ġ ") else o for piece, o in zip(pieces, offsets, strict=True)
+            ]
             pad = self.tokenizer.pad_token_id
         else:
             ids, offsets = self.tokenizer(text, n)
@@ -166,7 +168,8 @@ def load_transformer(cfg: MatrixConfig, dtype: torch.dtype = torch.float32):
     from diffusers import CogVideoXTransformer3DModel, WanTransformer3DModel
 
     cls = WanTransformer3DModel if cfg.family == "wan" else CogVideoXTransformer3DModel
-    return cls.from_pretrained(cfg.pretrained, subfolder="transformer", revision=cfg.revision, torch_dtype=dtype)
+    return cls.from_pretrained(cfg.pretrained, subfolder="transformer", revision=cfg.revision,
+                               torch_dtype=dtype)
 
 
 def load_components(cfg: MatrixConfig, dtype: torch.dtype = torch.float32) -> Components:
@@ -184,8 +187,8 @@ def load_components(cfg: MatrixConfig, dtype: torch.dtype = torch.float32) -> Co
         else:
             vae = AutoencoderKLCogVideoX(
                 in_channels=3, out_channels=3, down_block_types=("CogVideoXDownBlock3D",) * 4,
-                up_block_types=("CogVideoXUpBlock3D",) * 4, block_out_channels=(8, 8, 8, 8), latent_channels=16,
-                layers_per_block=1, norm_num_groups=2, temporal_compression_ratio=4,
+                up_block_types=("CogVideoXUpBlock3D",) * 4, block_out_channels=(8, 8, 8, 8),
+                latent_channels=16, layers_per_block=1, norm_num_groups=2, temporal_compression_ratio=4,
             )
         text_encoder = T5EncoderModel(T5Config(**cfg.tiny_text_encoder))
         tokenizer = WordTokenizer(cfg.tiny_text_encoder["vocab_size"])
@@ -200,9 +203,11 @@ def load_components(cfg: MatrixConfig, dtype: torch.dtype = torch.float32) -> Co
     tokenizer = AutoTokenizer.from_pretrained(cfg.pretrained, subfolder="tokenizer", **kw)
     if cfg.marker_mode == "keep":
         # The released code's markers as added special tokens (they hit unused, untrained embedding rows).
-        tokenizer.add_special_tokens({"additional_special_tokens": [f"<id{k}>" for k in range(1, MAX_IDS + 1)]})
+        markers = [f"<id{k}>" for k in range(1, MAX_IDS + 1)]
+        tokenizer.add_special_tokens({"additional_special_tokens": markers})
     if cfg.family == "wan":
-        vae = AutoencoderKLWan.from_pretrained(cfg.pretrained, subfolder="vae", torch_dtype=torch.float32, **kw)
+        vae = AutoencoderKLWan.from_pretrained(cfg.pretrained, subfolder="vae", torch_dtype=torch.float32,
+                                               **kw)
         enc_cls = UMT5EncoderModel
     else:
         vae = AutoencoderKLCogVideoX.from_pretrained(cfg.pretrained, subfolder="vae", torch_dtype=dtype, **kw)
@@ -216,7 +221,9 @@ def load_components(cfg: MatrixConfig, dtype: torch.dtype = torch.float32) -> Co
         parts.image_encoder = CLIPVisionModel.from_pretrained(
             cfg.pretrained, subfolder="image_encoder", torch_dtype=dtype, **kw
         ).eval()
-        parts.image_processor = CLIPImageProcessor.from_pretrained(cfg.pretrained, subfolder="image_processor", **kw)
+        parts.image_processor = CLIPImageProcessor.from_pretrained(
+            cfg.pretrained, subfolder="image_processor", **kw
+        )
         parts.image_encoder.requires_grad_(False)
     parts.vae.requires_grad_(False)
     parts.text_encoder.requires_grad_(False)

@@ -81,7 +81,8 @@ def read_mask(path: Path) -> np.ndarray:
 
 
 def make_merged(root: str | Path, *, overwrite: bool = False) -> int:
-    """Write `mask_annotation/<stem>/merged/000.png` from each sample's frame-0 per-id masks; returns count."""
+    """Write `mask_annotation/<stem>/merged/000.png` from each sample's frame-0 per-id masks; returns
+    count."""
     mask_root = Path(root) / "mask_annotation"
     if not mask_root.is_dir():
         raise DataFormatError(f"{mask_root} does not exist")
@@ -188,7 +189,9 @@ class MatrixDataset(torch.utils.data.Dataset):
                 self.skipped.append((row["video"], str(err)))
                 logger.warning("skipping %s: %s", row["video"], err)
         if not self.samples:
-            raise DataFormatError(f"{self.root}: no usable samples ({len(self.skipped)} skipped: {self.skipped[:3]})")
+            raise DataFormatError(
+                f"{self.root}: no usable samples ({len(self.skipped)} skipped: {self.skipped[:3]})"
+            )
 
     def _validate(self, row: dict) -> dict:
         """Checks on the files' names and counts; decoding (lazy mode) waits for `__getitem__`."""
@@ -199,7 +202,9 @@ class MatrixDataset(torch.utils.data.Dataset):
         mask_dir = self.root / "mask_annotation" / Path(row["video"]).stem
         ids = find_id_dirs(mask_dir)
         if len(ids) > MAX_IDS or any(not 1 <= k <= MAX_IDS for k in ids):
-            raise DataFormatError(f"{mask_dir}: ids {sorted(ids)}; at most {MAX_IDS} ids, numbered 1..{MAX_IDS}")
+            raise DataFormatError(
+                f"{mask_dir}: ids {sorted(ids)}; at most {MAX_IDS} ids, numbered 1..{MAX_IDS}"
+            )
         wanted = marker_ids(row["prompt"])
         missing = sorted(wanted - set(ids))
         if missing:
@@ -210,8 +215,8 @@ class MatrixDataset(torch.utils.data.Dataset):
         counts = {len(f) for f in mask_files.values()}
         if len(counts) > 1:
             raise DataFormatError(f"{mask_dir}: mask folders hold different frame counts {sorted(counts)}")
-        sample = {"name": Path(row["video"]).stem, "video": video, "prompt": row["prompt"], "masks": mask_files,
-                  "merged": mask_dir / "merged" / "000.png", "frames": None}
+        sample = {"name": Path(row["video"]).stem, "video": video, "prompt": row["prompt"],
+                  "masks": mask_files, "merged": mask_dir / "merged" / "000.png", "frames": None}
         if not sample["merged"].is_file():
             sample["merged"] = None
         if n_frames is not None:
@@ -280,7 +285,8 @@ class MatrixDataset(torch.utils.data.Dataset):
         id_map = torch.from_numpy(id_map.copy()).permute(2, 0, 1)[None].float() / 127.5 - 1
         return {
             "name": s["name"], "prompt": s["prompt"], "video": video,
-            "id_map": resize_cover_crop(id_map, self.height, self.width)[0], "masks": masks, "mask_valid": valid,
+            "id_map": resize_cover_crop(id_map, self.height, self.width)[0], "masks": masks,
+            "mask_valid": valid,
         }
 
 

@@ -29,7 +29,8 @@ def resolve_device(device: str | None, dtype: str | None) -> tuple[torch.device,
 
 def add_device_flags(parser) -> None:
     parser.add_argument("--device", help="torch device (default: cuda when available, else cpu)")
-    parser.add_argument("--dtype", choices=tuple(DTYPES), help="weights' dtype (default: bf16 on CUDA, else fp32)")
+    parser.add_argument("--dtype", choices=tuple(DTYPES),
+                        help="weights' dtype (default: bf16 on CUDA, else fp32)")
 
 
 def place(model, parts, device: torch.device, dtype: torch.dtype):

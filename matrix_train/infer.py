@@ -45,8 +45,8 @@ def _plain_list(path: Path) -> list[InferScenario] | None:
         items = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    if not (isinstance(items, list) and items and all(isinstance(i, dict) and "id" in i and "video_prompt" in i
-                                                        for i in items)):
+    if not (isinstance(items, list) and items
+            and all(isinstance(i, dict) and "id" in i and "video_prompt" in i for i in items)):
         return None
 
     def resolve(p):
@@ -60,8 +60,9 @@ def _plain_list(path: Path) -> list[InferScenario] | None:
 
 
 def load_scenarios(path: str | Path) -> list[InferScenario]:
-    """Scenarios of an InterGenEval suite (file, folder or shipped name, via `intergeneval.formats.load_suite`);
-    failing that, a plain JSON list of {id, video_prompt, first_frame?, masks?}."""
+    """Scenarios of an InterGenEval suite (file, folder or shipped name, via
+    `intergeneval.formats.load_suite`); failing that, a plain JSON list of {id, video_prompt, first_frame?,
+    masks?}."""
     path = Path(path)
     try:
         from intergeneval.errors import InterGenEvalError

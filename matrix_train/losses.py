@@ -2,7 +2,7 @@
 
 Example:
     >>> logits, target = torch.zeros(2, 5), torch.tensor([[1, 0, 0, 0, 0], [0, 0, 0, 0, 0]]).bool()
-    >>> bce_pos_weighted(logits, target).tolist()   # pos_weight 4 (map 0) and the cap 10 (map 1: no positives)
+    >>> bce_pos_weighted(logits, target).tolist()   # pos_weight 4 (map 0), the cap 10 (map 1: no positives)
     [1.1090354919433594, 0.6931471824645996]
 
 Per map (one instance or span of one clip): BCE-with-logits with pos_weight = min(#neg/#pos, cap), plus the
@@ -22,7 +22,8 @@ def bce_pos_weighted(logits: torch.Tensor, targets: torch.Tensor, cap: float = 1
     x = logits.flatten(1).float()
     pos = t.sum(1)
     pos_weight = ((t.shape[1] - pos) / pos.clamp_min(1)).clamp(max=cap)
-    per = F.binary_cross_entropy_with_logits(x, t, pos_weight=pos_weight[:, None].expand_as(x), reduction="none")
+    per = F.binary_cross_entropy_with_logits(x, t, pos_weight=pos_weight[:, None].expand_as(x),
+                                             reduction="none")
     return per.mean(1)
 
 
@@ -83,7 +84,8 @@ class FlowMatchSchedule:
         """-> (x_t, model timestep, target, weight)."""
         s = self.sigmas[idx].float().view(-1, *[1] * (x0.dim() - 1)).to(x0.device)
         x_t = (1 - s) * x0 + s * noise
-        return x_t, self.timesteps[idx].float().to(x0.device), noise - x0, self.weights[idx].float().to(x0.device)
+        timestep, weight = self.timesteps[idx].float().to(x0.device), self.weights[idx].float().to(x0.device)
+        return x_t, timestep, noise - x0, weight
 
 
 class VPredictionSchedule:

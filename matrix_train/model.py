@@ -1,9 +1,11 @@
 """`MatrixModel`: the transformer with MATRIX's additions, as ONE module whose `forward` returns the losses.
 
 Example:
-    >>> model = build_matrix_model(cfg, load_transformer(cfg))                     # doctest: +SKIP
-    >>> losses = model(prepared, x_t, timestep, target, weight)                     # training: a dict of losses
-    >>> pred = model.predict(x_t, frame_cond, id_cond, text, timestep)              # sampling: the prediction
+    >>> model = build_matrix_model(cfg, load_transformer(cfg))            # doctest: +SKIP
+    >>> losses = model(prepared, x_t, timestep, target, weight)  # doctest: +SKIP
+    >>> pred = model.predict(x_t, frame_cond, id_cond, text, timestep)  # doctest: +SKIP
+
+`losses` is a dict of losses (training); `pred` the prediction (sampling).
 
 Everything that touches a trained parameter (transformer with LoRA, patch embedding, heads) runs inside
 `forward`. That is what DDP and FSDP need: DDP all-reduces the gradients of what the wrapped module's forward
@@ -135,12 +137,15 @@ class MatrixModel(nn.Module):
         return patch_embedding(self.transformer, self.cfg.family).weight.dtype
 
     def rotary(self, frames: int, h: int, w: int, device):
-        """CogVideoX 3-D RoPE exactly as its image-to-video pipeline builds it (None if the model has none)."""
+        """CogVideoX 3-D RoPE exactly as its image-to-video pipeline builds it (None if the model has
+        none)."""
         conf = self.transformer.config
         if not conf.use_rotary_positional_embeddings:
             return None
         from diffusers.models.embeddings import get_3d_rotary_pos_embed
-        from diffusers.pipelines.cogvideo.pipeline_cogvideox_image2video import get_resize_crop_region_for_grid
+        from diffusers.pipelines.cogvideo.pipeline_cogvideox_image2video import (
+            get_resize_crop_region_for_grid,
+        )
 
         p = conf.patch_size
         grid = (h // p, w // p)

@@ -43,14 +43,17 @@ class MatrixConfig:
     text_len: int = field(default=512, metadata={"help": "text tokens fed to the transformer"})
     marker_mode: str = field(
         default="strip",
-        metadata={"help": "'strip': <idK> removed, span = the marked word; 'keep': markers as special tokens"},
+        metadata={"help": "'strip': <idK> removed, span = the marked word; 'keep': markers as special "
+                          "tokens"},
     )
     use_clip_image: bool = field(
         default=False, metadata={"help": "Wan only: CLIP image tokens in attn2 (MATRIX trains without)"}
     )
     # What is supervised and adapted.
-    sga_layers: tuple[int, ...] = field(default=(), metadata={"help": "blocks whose v2t attention is aligned"})
-    spa_layers: tuple[int, ...] = field(default=(), metadata={"help": "blocks whose v2v attention is aligned"})
+    sga_layers: tuple[int, ...] = field(default=(),
+                                        metadata={"help": "blocks whose v2t attention is aligned"})
+    spa_layers: tuple[int, ...] = field(default=(),
+                                        metadata={"help": "blocks whose v2v attention is aligned"})
     lora_rank: int = field(default=16, metadata={"help": "LoRA rank"})
     lora_alpha: int = field(default=16, metadata={"help": "LoRA alpha (scale = alpha / rank)"})
     lora_ffn: bool = field(default=False, metadata={"help": "also put LoRA on the FFNs of its blocks"})
@@ -66,12 +69,14 @@ class MatrixConfig:
     beta_dice: float = field(default=0.0, metadata={"help": "per-map (1 - Dice) weight (paper form)"})
     beta_l2: float = field(default=0.0, metadata={"help": "per-map L2-on-sigmoid weight (paper form)"})
     pos_weight_cap: float = field(default=10.0, metadata={"help": "BCE pos_weight = min(neg/pos, cap)"})
-    loss_grid: str = field(default="pixel", metadata={"help": "'pixel': head to 1/8 res; 'token': token grid"})
+    loss_grid: str = field(default="pixel",
+                           metadata={"help": "'pixel': head to 1/8 res; 'token': token grid"})
     head: str = field(
         default="affine",
-        metadata={"help": "'affine': logits = positive affine of the upsampled map (2 scalars; NOT the paper's "
-                          "head); 'affine+conv': plus a zero-initialised conv residual; 'decoder': the paper's "
-                          "kind, a learned causal upsampling conv decoder (identity-initialised)"},
+        metadata={"help": "'affine': logits = positive affine of the upsampled map (2 scalars; NOT the "
+                          "paper's head); 'affine+conv': plus a zero-initialised conv residual; 'decoder': "
+                          "the paper's kind, a learned causal upsampling conv decoder "
+                          "(identity-initialised)"},
     )
     head_monotone: bool = field(
         default=True,
@@ -84,7 +89,8 @@ class MatrixConfig:
         default=None, metadata={"help": "AdamW learning rate of the heads (null: learning_rate)"}
     )
     # Diffusion objective.
-    objective: str = field(default="flow", metadata={"help": "'flow' (Wan, v = eps - x0) or 'v_ddpm' (CogVideoX)"})
+    objective: str = field(default="flow",
+                           metadata={"help": "'flow' (Wan, v = eps - x0) or 'v_ddpm' (CogVideoX)"})
     flow_shift: float = field(default=5.0, metadata={"help": "flow-matching timestep shift"})
     # Optimisation.
     learning_rate: float = field(default=1e-5, metadata={"help": "AdamW learning rate"})
@@ -94,8 +100,10 @@ class MatrixConfig:
     max_steps: int = field(default=1000, metadata={"help": "optimizer steps"})
     batch_size: int = field(default=1, metadata={"help": "clips per step per process"})
     checkpoint_every: int = field(default=500, metadata={"help": "save a checkpoint every N steps"})
-    mixed_precision: str = field(default="bf16", metadata={"help": "accelerate mixed precision (no/bf16/fp16)"})
-    gradient_checkpointing: bool = field(default=True, metadata={"help": "checkpoint every transformer block"})
+    mixed_precision: str = field(default="bf16",
+                                 metadata={"help": "accelerate mixed precision (no/bf16/fp16)"})
+    gradient_checkpointing: bool = field(default=True,
+                                         metadata={"help": "checkpoint every transformer block"})
     seed: int = field(default=0, metadata={"help": "seed for model build, data order, noise and timesteps"})
     # Attention capture.
     capture_chunk: int = field(default=4096, metadata={"help": "query/key chunk of the capture kernels"})
@@ -174,8 +182,9 @@ class MatrixConfig:
                 out.append("head=affine+conv: affine map plus a zero-initialised conv residual, not the "
                            "paper's decoder head")
             elif self.head_monotone:
-                out.append("head=decoder, identity-initialised, with non-negative kernels (monotone in the "
-                           "map); the paper's decoder is unconstrained, the released one randomly initialised")
+                out.append("head=decoder, identity-initialised, with non-negative kernels (monotone in "
+                           "the map); the paper's decoder is unconstrained, the released one randomly "
+                           "initialised")
             else:
                 out.append("head=decoder, identity-initialised (the released head was randomly initialised)")
             if self.beta_dice == 0 and self.beta_l2 == 0:
@@ -243,11 +252,11 @@ PRESETS: dict[str, dict[str, Any]] = {
     # with lambda_sga 1 / lr 1e-3 the v2t score rose only 0.093 -> 0.096-0.102 in 300 steps (3 seeds);
     # with these values 0.093 -> 0.127-0.140 (docs/training.md).
     "tiny-wan": dict(
-        family="wan", tiny_transformer=_TINY_WAN, tiny_text_encoder=_TINY_T5, height=64, width=64, num_frames=9,
-        fps=8, text_len=16, sga_layers=(1,), spa_layers=(0,), lora_rank=4, lora_alpha=4, objective="flow",
-        flow_shift=3.0, learning_rate=3e-3, max_steps=100, checkpoint_every=50, mixed_precision="no",
-        gradient_checkpointing=False, head_channels=8, capture_chunk=32, infer_steps=4, guidance_scale=3.0,
-        lambda_sga=10.0, lambda_spa=1.0,
+        family="wan", tiny_transformer=_TINY_WAN, tiny_text_encoder=_TINY_T5, height=64, width=64,
+        num_frames=9, fps=8, text_len=16, sga_layers=(1,), spa_layers=(0,), lora_rank=4, lora_alpha=4,
+        objective="flow", flow_shift=3.0, learning_rate=3e-3, max_steps=100, checkpoint_every=50,
+        mixed_precision="no", gradient_checkpointing=False, head_channels=8, capture_chunk=32, infer_steps=4,
+        guidance_scale=3.0, lambda_sga=10.0, lambda_spa=1.0,
     ),
     "tiny-cogvideox": dict(
         family="cogvideox", tiny_transformer=_TINY_COGVIDEOX, tiny_text_encoder=_TINY_T5, height=64, width=64,

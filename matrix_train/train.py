@@ -29,8 +29,8 @@ from .checkpoints import WEIGHTS, checkpoint_dir, export_diffusers_lora, load_ch
 from .components import load_components, load_transformer
 from .data import MatrixDataset, collate
 from .losses import FlowMatchSchedule, VPredictionSchedule
-from .prompts import parse_markers
 from .presets import MatrixConfig, apply_overrides, get_preset, load_config_file, parse_set_flags
+from .prompts import parse_markers
 from .step import compute_losses
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,8 @@ logger = logging.getLogger(__name__)
 
 def get_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m matrix_train train", description=__doc__.split("\n\n")[0])
-    p.add_argument("--preset", help="preset name (tiny-wan, tiny-cogvideox, wan2.1-i2v-14b, cogvideox-5b-i2v)")
+    p.add_argument("--preset",
+                   help="preset name (tiny-wan, tiny-cogvideox, wan2.1-i2v-14b, cogvideox-5b-i2v)")
     p.add_argument("--config", help="YAML/TOML/JSON file of config overrides")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override one config key")
     p.add_argument("--data", required=True, help="dataset root in the MATRIX-11K layout")
@@ -52,15 +53,16 @@ def get_args(argv=None) -> argparse.Namespace:
                    help="plain LoRA on the supervised blocks: lambda_sga = lambda_spa = 0 (= --baseline "
                         "lora-selected)")
     p.add_argument("--baseline", choices=BASELINES,
-                   help="the paper's LoRA baselines: 'lora-selected' (LoRA on the MATRIX blocks, no alignment "
-                        "losses) or 'lora-all' (LoRA on every block, no alignment: 'LoRA without layer "
-                        "selection', Tables 2 and 5)")
+                   help="the paper's LoRA baselines: 'lora-selected' (LoRA on the MATRIX blocks, no "
+                        "alignment losses) or 'lora-all' (LoRA on every block, no alignment: 'LoRA without "
+                        "layer selection', Tables 2 and 5)")
     p.add_argument("--report-to", choices=("tensorboard", "wandb"), action="append", default=[],
                    help="also log losses through accelerate's tracker (repeatable); files under OUTPUT/")
     p.add_argument("--resume", help="checkpoint folder, or an output folder (its newest checkpoint)")
     p.add_argument("--num-workers", type=int, default=0, help="data loader workers")
     p.add_argument("--cache-encoded", action="store_true",
-                   help="keep every clip's VAE/text encodings in memory (exact; for small datasets and demos)")
+                   help="keep every clip's VAE/text encodings in memory (exact; for small datasets and "
+                        "demos)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p.parse_args(argv)
 
@@ -72,8 +74,8 @@ def config_from_args(args: argparse.Namespace) -> tuple[MatrixConfig, dict | Non
         state = torch.load(Path(meta["folder"]) / "training_state.pt", weights_only=False)
         state["weights"] = weights
         # A resumed run keeps its config; only how long it runs and how often it saves may change.
-        overrides = {k: v for k, v in (("max_steps", args.max_steps), ("checkpoint_every", args.checkpoint_every))
-                     if v is not None}
+        given = (("max_steps", args.max_steps), ("checkpoint_every", args.checkpoint_every))
+        overrides = {k: v for k, v in given if v is not None}
         return apply_overrides(cfg, overrides), state
     if not args.preset:
         raise SystemExit("train: --preset is required (or --resume)")
@@ -134,12 +136,14 @@ class StepSampler:
     sharded over processes. Resuming at step s needs no sampler state."""
 
     def __init__(self, n: int, batch: int, seed: int, start: int, stop: int, rank: int = 0, world: int = 1):
-        self.n, self.batch, self.seed, self.start, self.stop, self.rank, self.world = n, batch, seed, start, stop, rank, world
+        self.n, self.batch, self.seed, self.start, self.stop = n, batch, seed, start, stop
+        self.rank, self.world = rank, world
         self._perms: dict[int, list[int]] = {}
 
     def _perm(self, epoch: int) -> list[int]:
         if epoch not in self._perms:
-            self._perms = {epoch: torch.randperm(self.n, generator=torch.Generator().manual_seed(self.seed + epoch)).tolist()}
+            g = torch.Generator().manual_seed(self.seed + epoch)
+            self._perms = {epoch: torch.randperm(self.n, generator=g).tolist()}
         return self._perms[epoch]
 
     def __iter__(self):
@@ -157,7 +161,8 @@ def make_schedule(cfg: MatrixConfig):
     from diffusers import CogVideoXDDIMScheduler
 
     if cfg.pretrained:
-        sched = CogVideoXDDIMScheduler.from_pretrained(cfg.pretrained, subfolder="scheduler", revision=cfg.revision)
+        sched = CogVideoXDDIMScheduler.from_pretrained(cfg.pretrained, subfolder="scheduler",
+                                                       revision=cfg.revision)
     else:
         sched = CogVideoXDDIMScheduler(prediction_type="v_prediction")
     return VPredictionSchedule(sched)
@@ -165,7 +170,8 @@ def make_schedule(cfg: MatrixConfig):
 
 @dataclass
 class Trained:
-    """What `train` leaves behind: the (wrapped) model and its accelerator, for callers that go on using them."""
+    """What `train` leaves behind: the (wrapped) model and its accelerator, for callers that go on using
+    them."""
 
     accelerator: Accelerator
     model: torch.nn.Module
@@ -195,7 +201,8 @@ def check_in_sync(accelerator: Accelerator, weights: dict[str, torch.Tensor]) ->
     sums = torch.tensor([float(t.double().abs().sum()) for t in weights.values()], dtype=torch.float64)
     every = accelerator.gather(sums.to(accelerator.device)[None]).cpu()
     if not torch.equal(every.min(0).values, every.max(0).values):
-        bad = [n for n, lo, hi in zip(weights, every.min(0).values, every.max(0).values, strict=True) if lo != hi]
+        lows, highs = every.min(0).values, every.max(0).values
+        bad = [n for n, lo, hi in zip(weights, lows, highs, strict=True) if lo != hi]
         raise RuntimeError(f"trained weights differ between the {accelerator.num_processes} processes "
                            f"(gradients not synchronised?): {bad[:5]}")
 
@@ -208,7 +215,8 @@ def train(args: argparse.Namespace) -> Trained:
     cfg, state = config_from_args(args)
     output = Path(args.output)
     if state is None and (output / "loss_log.jsonl").exists():
-        raise SystemExit(f"{output} already holds a run (loss_log.jsonl); use --resume {output} or a new --output")
+        raise SystemExit(f"{output} already holds a run (loss_log.jsonl); use --resume {output} or a new "
+                         "--output")
     accelerator = Accelerator(mixed_precision=cfg.mixed_precision, log_with=args.report_to or None,
                               project_dir=str(output))
     set_seed(cfg.seed)
@@ -263,8 +271,8 @@ def train(args: argparse.Namespace) -> Trained:
         gens = accelerator.gather_for_metrics([generator.get_state()], use_gather_object=True) \
             if accelerator.num_processes > 1 else [generator.get_state()]
         if accelerator.is_main_process:
-            st = {"optimizer": optimizer.state_dict(), "lr_scheduler": lr_sched.state_dict(), "generators": gens,
-                  "step": step}
+            st = {"optimizer": optimizer.state_dict(), "lr_scheduler": lr_sched.state_dict(),
+                  "generators": gens, "step": step}
             folder = save_checkpoint(checkpoint_dir(output, step), weights, cfg, step, training_state=st,
                                      extra_meta=meta)
             export_diffusers_lora(folder, weights, cfg)
@@ -322,4 +330,5 @@ def write_spans(path: Path, dataset: MatrixDataset, mode: str) -> None:
 
 def tracker_config(cfg: MatrixConfig) -> dict:
     """The config as flat scalars (trackers such as TensorBoard's hparams take no lists or dicts)."""
-    return {k: v if isinstance(v, int | float | str | bool) else json.dumps(v) for k, v in cfg.to_dict().items()}
+    return {k: v if isinstance(v, int | float | str | bool) else json.dumps(v)
+            for k, v in cfg.to_dict().items()}

@@ -4,8 +4,8 @@
 
 accelerate refuses FSDP without a GPU (its plugin asks for a CUDA/XPU/... device), so this wraps the model
 with torch's own `fully_shard` (per transformer block, then the whole model, as accelerate's transformer
-auto-wrap does) and runs the same step as `train`: `compute_losses` -> backward -> optimizer step. Rank r trains on
-clip r + 2 * step. Rank 0 writes the full trained weights.
+auto-wrap does) and runs the same step as `train`: `compute_losses` -> backward -> optimizer step. Rank r
+trains on clip r + 2 * step. Rank 0 writes the full trained weights.
 """
 
 import sys
@@ -49,7 +49,8 @@ if __name__ == "__main__":
         opt.step()
         opt.zero_grad()
     if mode == "fsdp":
-        state = get_model_state_dict(wrapped, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+        options = StateDictOptions(full_state_dict=True, cpu_offload=True)
+        state = get_model_state_dict(wrapped, options=options)
     else:
         state = model.state_dict()
     if rank == 0:

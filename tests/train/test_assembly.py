@@ -1,4 +1,5 @@
-"""Model assembly: step 0 = base model, trainables are exactly LoRA + patch embedding + heads, presets/config."""
+"""Model assembly: step 0 = base model, trainables are exactly LoRA + patch embedding + heads,
+presets/config."""
 
 import re
 
@@ -26,7 +27,8 @@ def test_step_zero_reproduces_base_model(preset):
         if cfg.family == "wan":
             ref = base(x, t, text).sample
         else:
-            ref = base(x.permute(0, 2, 1, 3, 4), text, t, image_rotary_emb=model.rotary(f, h, w, "cpu")).sample
+            rotary = model.rotary(f, h, w, "cpu")
+            ref = base(x.permute(0, 2, 1, 3, 4), text, t, image_rotary_emb=rotary).sample
             ref = ref.permute(0, 2, 1, 3, 4)
         got = model.predict(x[:, :16], x[:, 16:], id_cond, text, t)
     assert got.shape == ref.shape
@@ -38,7 +40,8 @@ def test_trainables_and_patch_embedding(preset):
     cfg = get_preset(preset)
     model = build_matrix_model(cfg, load_transformer(cfg))
     names = set(trainable_state_dict(model))
-    assert all(("lora_" in n) or ("patch_embed" in n) or n.startswith(("sga_head.", "spa_head.")) for n in names)
+    assert all(("lora_" in n) or ("patch_embed" in n) or n.startswith(("sga_head.", "spa_head."))
+               for n in names)
     assert any("lora_A" in n for n in names) and any("lora_B" in n for n in names)
     assert all(p.dtype == torch.float32 for p in model.parameters() if p.requires_grad)
     conf = model.transformer.config

@@ -1,4 +1,5 @@
-"""Captured maps equal a naive full-softmax reference; outputs equal the stock processors; grads reach LoRA."""
+"""Captured maps equal a naive full-softmax reference; outputs equal the stock processors; grads reach
+LoRA."""
 
 import math
 
@@ -176,7 +177,8 @@ def test_capture_only_on_selected_blocks_and_model_output_unchanged():
 def test_gradients_reach_lora(checkpointing):
     model = _tiny_wan().train()
     model.requires_grad_(False)
-    model.add_adapter(LoraConfig(r=4, lora_alpha=4, target_modules=["blocks.1.attn2.to_q", "blocks.0.attn1.to_k"]))
+    targets = ["blocks.1.attn2.to_q", "blocks.0.attn1.to_k"]
+    model.add_adapter(LoraConfig(r=4, lora_alpha=4, target_modules=targets))
     if checkpointing:
         model.enable_gradient_checkpointing()
     ctx = CaptureContext(chunk=8)

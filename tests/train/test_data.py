@@ -99,8 +99,8 @@ def test_palette_and_id_map():
          [("<id1>", (1,)), ("<id1+id2>", (1, 2)), ("<id2>", (2,))]),
         ("<id3> bird-like drone.", "strip", "bird-like drone.", [("bird-like drone", (3,))]),
         # The whole noun phrase after a marker (it was the next word only: "young").
-        ("a <id1> young woman hands a cup to <id2> old man.", "strip", "a young woman hands a cup to old man.",
-         [("young woman", (1,)), ("old man", (2,))]),
+        ("a <id1> young woman hands a cup to <id2> old man.", "strip",
+         "a young woman hands a cup to old man.", [("young woman", (1,)), ("old man", (2,))]),
         ("a <id1> person passes a ball to another <id2> person", "strip",
          "a person passes a ball to another person", [("person", (1,)), ("person", (2,))]),
         ("<id1> the dog chases <id2> red ball", "strip", "the dog chases red ball",
@@ -124,7 +124,9 @@ def test_dangling_marker_raises():
         parse_markers("a dog <id1>", "strip")
 
 
-def test_lazy_dataset_decodes_nothing_at_start_and_skips_bad_clips_when_met(synth_data, tmp_path, monkeypatch):
+def test_lazy_dataset_decodes_nothing_at_start_and_skips_bad_clips_when_met(
+    synth_data, tmp_path, monkeypatch
+):
     """11K clips must start in seconds: building the dataset opens no video. A clip found bad on first decode
     is reported (in `skipped` and the skip log) and the next good clip takes its place."""
     import json
@@ -141,7 +143,8 @@ def test_lazy_dataset_decodes_nothing_at_start_and_skips_bad_clips_when_met(synt
     monkeypatch.setattr(data.av, "open", lambda *a, **k: opened.append(a[0]) or real_open(*a, **k))
     ds = MatrixDataset(root, height=64, width=64, num_frames=9, skip_log=tmp_path / "skipped.jsonl")
     assert opened == []  # no video opened at start-up
-    assert len(ds) == 150 and "frame counts [8, 9]" in dict(ds.skipped)["000002.mp4"]  # found from file counts
+    # The bad clip is found from file counts alone.
+    assert len(ds) == 150 and "frame counts [8, 9]" in dict(ds.skipped)["000002.mp4"]
     assert ds[1]["name"] == "000003"  # 000001 is unreadable: reported, and the next good clip comes instead
     assert "unreadable" in dict(ds.skipped)["000001.mp4"]
     logged = [json.loads(x) for x in (tmp_path / "skipped.jsonl").read_text().splitlines()]

@@ -87,10 +87,11 @@ def test_device_and_dtype_flags(synth_data, tmp_path, monkeypatch):
     model, parts, _ = load_model(run, device="cpu", dtype=torch.bfloat16)
     assert {p.dtype for p in model.parameters()} == {torch.bfloat16}
     assert next(parts.text_encoder.parameters()).dtype == torch.bfloat16
-    analyze_main(analyze_args(["--preset", "tiny-wan", "--data", str(synth_data), "--out", str(tmp_path / "a"),
-                               "--clips", "1", "--timesteps", "1", "--dtype", "bf16"]))
+    analyze_main(analyze_args(["--preset", "tiny-wan", "--data", str(synth_data), "--out",
+                               str(tmp_path / "a"), "--clips", "1", "--timesteps", "1", "--dtype", "bf16"]))
     assert json.loads((tmp_path / "a" / "proposal.json").read_text())["proposed"]
-    # Defaults: CUDA + bf16 when a GPU is visible, else CPU + float32; asking for CUDA without one is an error.
+    # Defaults: CUDA + bf16 when a GPU is visible, else CPU + float32; asking for CUDA without one is an
+    # error.
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert resolve_device(None, None) == (torch.device("cuda"), torch.bfloat16)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)

@@ -8,8 +8,8 @@ from matrix_train.analyze import mass_inside
 from matrix_train.assembly import build_matrix_model
 from matrix_train.components import load_components, load_transformer
 from matrix_train.data import MatrixDataset, collate
-from matrix_train.presets import apply_overrides, get_preset
 from matrix_train.model import alignment_loss, layer_mean_maps
+from matrix_train.presets import apply_overrides, get_preset
 from matrix_train.step import losses_from_prepared, prepare_batch
 from matrix_train.targets import capture_request, pixel_tracks, token_grid_tracks
 from matrix_train.train import make_schedule, param_groups

@@ -129,13 +129,15 @@ def test_bce_pos_weight_matches_reference_and_caps():
     targets = torch.tensor([[1, 0, 0, 0], [0, 0, 0, 0]], dtype=torch.bool)
     got = bce_pos_weighted(logits, targets, cap=10.0)
     pw0 = 3.0  # 3 negatives / 1 positive
-    ref0 = sum(_bce_reference(float(x), float(t), pw0) for x, t in zip(logits[0], targets[0], strict=True)) / 4
+    pairs = zip(logits[0], targets[0], strict=True)
+    ref0 = sum(_bce_reference(float(x), float(t), pw0) for x, t in pairs) / 4
     ref1 = sum(_bce_reference(1.0, 0.0, 10.0) for _ in range(4)) / 4
     assert got.tolist() == pytest.approx([ref0, ref1], rel=1e-5)
     t = torch.zeros(1, 100, dtype=torch.bool)
     t[0, 0] = True  # 99 negatives per positive -> capped at 10
     x = torch.zeros(1, 100)
-    assert bce_pos_weighted(x, t, cap=10.0).item() == pytest.approx((10 * math.log(2) + 99 * math.log(2)) / 100)
+    expected = (10 * math.log(2) + 99 * math.log(2)) / 100
+    assert bce_pos_weighted(x, t, cap=10.0).item() == pytest.approx(expected)
 
 
 def test_dice_and_map_losses():
@@ -163,7 +165,7 @@ def test_flow_schedule_matches_released_definition():
     assert s.weights.mean().item() == pytest.approx(1.0) and s.weights.min().item() == pytest.approx(0.0)
     assert s.timesteps[s.weights.argmax()].item() == pytest.approx(500, abs=2)
     x0, eps = torch.ones(1, 2), torch.zeros(1, 2)
-    x_t, t, v, w = s.noisy(x0, eps, torch.tensor([500]))
+    x_t, _, v, _ = s.noisy(x0, eps, torch.tensor([500]))
     assert torch.allclose(x_t, (1 - s.sigmas[500].float()) * x0) and torch.equal(v, eps - x0)
 
 

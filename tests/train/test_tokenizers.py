@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from train_tiny_pipelines import qwen_style_tokenizer, spiece_tokenizer_folder, wan_i2v_folder
 from transformers import AutoTokenizer
 
 from matrix_train.attention_capture import CaptureContext, CaptureRequest, install_capture
@@ -15,8 +16,6 @@ from matrix_train.components import Components
 from matrix_train.presets import apply_overrides, get_preset
 from matrix_train.targets import build_sga
 from matrix_train.train import get_args, main
-
-from train_tiny_pipelines import qwen_style_tokenizer, spiece_tokenizer_folder, wan_i2v_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMPT = "a <id1> young woman hands a cup to <id2> old man."
@@ -32,7 +31,7 @@ def _span_pieces(tokenizer):
     cfg = apply_overrides(get_preset("tiny-wan"), {"text_len": 512})
     parts = Components(cfg, None, None, tokenizer, _hf_tokenizer=True)
     ids, _, offsets, spans = parts.tokenize(PROMPT)
-    cols, weights, _, valid = build_sga([spans], [offsets], torch.ones(1, 5, dtype=torch.bool))
+    cols, weights, _, _ = build_sga([spans], [offsets], torch.ones(1, 5, dtype=torch.bool))
     pieces = tokenizer.convert_ids_to_tokens(ids.tolist())
     return [[pieces[int(cols[0, c])] for c in weights[0, s].nonzero().flatten()] for s in range(len(spans))]
 
@@ -83,8 +82,9 @@ def test_wan_i2v_text_map_is_normalised_over_the_512_text_keys_only(wan_folder):
 def test_tiny_wan_i2v_pipeline_folder_trains(wan_folder, synth_data, tmp_path):
     sets = [f"pretrained={wan_folder}", "revision=null", "use_clip_image=true", "text_len=512"]
     assert apply_overrides(get_preset("tiny-wan"), {"text_len": 512}).text_len == 512
-    ckpt = main(get_args(["--preset", "tiny-wan", "--data", str(synth_data), "--output", str(tmp_path / "run"),
-                          "--max-steps", "2", "--quiet", *sum((["--set", s] for s in sets), [])]))
+    set_flags = [x for s in sets for x in ("--set", s)]
+    ckpt = main(get_args(["--preset", "tiny-wan", "--data", str(synth_data), "--output",
+                          str(tmp_path / "run"), "--max-steps", "2", "--quiet", *set_flags]))
     rows = [json.loads(x) for x in (tmp_path / "run" / "loss_log.jsonl").read_text().splitlines()]
     assert len(rows) == 2 and all(r["sga"] > 0 and r["spa"] > 0 and r["total"] == r["total"] for r in rows)
     config = json.loads((ckpt / "config.json").read_text())
@@ -100,9 +100,10 @@ def test_lora_loads_into_the_stock_pipeline(wan_folder, synth_data, tmp_path):
     from matrix_train.infer import load_model
 
     sets = [f"pretrained={wan_folder}", "revision=null", "use_clip_image=true", "text_len=512"]
-    ckpt = main(get_args(["--preset", "tiny-wan", "--data", str(synth_data), "--output", str(tmp_path / "run"),
-                          "--max-steps", "2", "--learning-rate", "0.05", "--quiet",
-                          *sum((["--set", s] for s in sets), [])]))
+    set_flags = [x for s in sets for x in ("--set", s)]
+    ckpt = main(get_args(["--preset", "tiny-wan", "--data", str(synth_data), "--output",
+                          str(tmp_path / "run"), "--max-steps", "2", "--learning-rate", "0.05", "--quiet",
+                          *set_flags]))
     model, _, _ = load_model(ckpt)
     assert any(p.abs().sum() > 0 for n, p in model.named_parameters() if "lora_B" in n)
     pipe = WanImageToVideoPipeline.from_pretrained(wan_folder)

@@ -23,7 +23,8 @@ def _log(out):
 
 @pytest.mark.parametrize("preset", ["tiny-wan", "tiny-cogvideox"])
 def test_two_steps_write_a_checkpoint(preset, synth_data, tmp_path):
-    ckpt = _run(["--preset", preset, "--data", str(synth_data), "--output", str(tmp_path), "--max-steps", "2"])
+    ckpt = _run(["--preset", preset, "--data", str(synth_data), "--output", str(tmp_path),
+                 "--max-steps", "2"])
     assert ckpt.name == "checkpoint-000002"
     with safe_open(str(ckpt / "matrix_weights.safetensors"), "pt") as f:
         keys, meta = list(f.keys()), f.metadata()
@@ -42,7 +43,8 @@ def test_two_steps_write_a_checkpoint(preset, synth_data, tmp_path):
 
 
 def test_resume_is_bit_for_bit(synth_data, tmp_path):
-    common = ["--preset", "tiny-wan", "--data", str(synth_data), "--checkpoint-every", "2", "--batch-size", "2"]
+    common = ["--preset", "tiny-wan", "--data", str(synth_data), "--checkpoint-every", "2",
+              "--batch-size", "2"]
     straight, split = tmp_path / "straight", tmp_path / "split"
     _run([*common, "--output", str(straight), "--max-steps", "4"])
     _run([*common, "--output", str(split), "--max-steps", "2"])
@@ -60,7 +62,8 @@ def test_resume_is_bit_for_bit(synth_data, tmp_path):
 def test_fresh_run_refuses_an_existing_output(synth_data, tmp_path):
     _run(["--preset", "tiny-wan", "--data", str(synth_data), "--output", str(tmp_path), "--max-steps", "1"])
     with pytest.raises(SystemExit, match="already holds a run"):
-        _run(["--preset", "tiny-wan", "--data", str(synth_data), "--output", str(tmp_path), "--max-steps", "1"])
+        _run(["--preset", "tiny-wan", "--data", str(synth_data), "--output", str(tmp_path),
+              "--max-steps", "1"])
 
 
 def test_gradient_checkpointing_gives_the_same_gradients(synth_data):
@@ -132,11 +135,12 @@ def test_tensorboard_tracker_logs_the_losses(synth_data, tmp_path):
 ])
 def test_baselines_train_the_paper_configurations(flags, lora_blocks, heads, synth_data, tmp_path):
     """'LoRA without layer selection' puts LoRA on every block: tiny-wan widened to 4 blocks shows it."""
-    ckpt = _run(["--preset", "tiny-wan", "--data", str(synth_data), "--output", str(tmp_path), "--max-steps", "1",
+    ckpt = _run(["--preset", "tiny-wan", "--data", str(synth_data), "--output", str(tmp_path),
+                 "--max-steps", "1",
                  "--set", "tiny_transformer={num_layers: 4, patch_size: [1, 2, 2], num_attention_heads: 2, "
                  "attention_head_dim: 16, in_channels: 36, out_channels: 16, text_dim: 32, freq_dim: 32, "
                  "ffn_dim: 64, cross_attn_norm: true, rope_max_seq_len: 64}", *flags])
-    weights, cfg, _ = load_checkpoint(ckpt)
+    weights, _, _ = load_checkpoint(ckpt)
     assert {k.split(".")[2] for k in weights if "lora_" in k} == lora_blocks
     assert any(k.startswith(("sga_head.", "spa_head.")) for k in weights) == heads
     rows = _log(tmp_path)

@@ -43,17 +43,28 @@ def qwen_style_tokenizer(vocab_size: int = 120):
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    tok.train_from_iterator(CORPUS, trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<|endoftext|>"],
-                                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<|endoftext|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(CORPUS, trainer)
     return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", pad_token="<|endoftext|>")
 
 
 def wan_i2v_folder(out: Path, seed: int = 0) -> Path:
     """Save a tiny WanImageToVideoPipeline (text length 512, CLIP image branch) to `out`; returns `out`."""
-    from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanImageToVideoPipeline
-    from diffusers import WanTransformer3DModel
-    from transformers import (AutoTokenizer, CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModel, UMT5Config,
-                              UMT5EncoderModel)
+    from diffusers import (
+        AutoencoderKLWan,
+        FlowMatchEulerDiscreteScheduler,
+        WanImageToVideoPipeline,
+        WanTransformer3DModel,
+    )
+    from transformers import (
+        AutoTokenizer,
+        CLIPImageProcessor,
+        CLIPVisionConfig,
+        CLIPVisionModel,
+        UMT5Config,
+        UMT5EncoderModel,
+    )
 
     torch.manual_seed(seed)
     transformer = WanTransformer3DModel(
@@ -62,19 +73,22 @@ def wan_i2v_folder(out: Path, seed: int = 0) -> Path:
         image_dim=24, added_kv_proj_dim=32,
     )
     vae = AutoencoderKLWan(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
-                           temperal_downsample=[False, True, True], latents_mean=[0.0] * 16, latents_std=[1.0] * 16)
+                           temperal_downsample=[False, True, True], latents_mean=[0.0] * 16,
+                           latents_std=[1.0] * 16)
     tokenizer = AutoTokenizer.from_pretrained(spiece_tokenizer_folder(out / "_spiece"))
     text_encoder = UMT5EncoderModel(UMT5Config(vocab_size=64, d_model=32, d_kv=8, d_ff=64, num_layers=1,
                                                num_heads=4))
-    image_encoder = CLIPVisionModel(CLIPVisionConfig(hidden_size=24, intermediate_size=48, num_hidden_layers=2,
-                                                     num_attention_heads=2, image_size=32, patch_size=8))
+    image_encoder = CLIPVisionModel(CLIPVisionConfig(hidden_size=24, intermediate_size=48,
+                                                     num_hidden_layers=2, num_attention_heads=2,
+                                                     image_size=32, patch_size=8))
     image_processor = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
     pipe = WanImageToVideoPipeline(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae,
                                    scheduler=FlowMatchEulerDiscreteScheduler(shift=3.0),
                                    image_processor=image_processor, image_encoder=image_encoder,
                                    transformer=transformer)
     pipe.save_pretrained(out)
-    # The hub repos ship the SentencePiece model only: drop the converted tokenizer.json save_pretrained wrote.
+    # The hub repos ship the SentencePiece model only: drop the converted tokenizer.json save_pretrained
+    # wrote.
     for name in ("tokenizer.json",):
         (out / "tokenizer" / name).unlink(missing_ok=True)
     (out / "tokenizer" / "spiece.model").write_bytes((out / "_spiece" / "spiece.model").read_bytes())
