@@ -2,6 +2,7 @@
 
     python benchmarks/gpu_stages.py --device cuda          # tiny profile, 8 videos, 1 then 4 in flight
     python benchmarks/gpu_stages.py --device cpu --videos 2 --levels 1
+    python benchmarks/gpu_stages.py --device cuda --threads 1 --switch-interval 0.5   # see docs/scaling.md
 
 Writes synthetic 49-frame videos (half of them without first-frame masks, so detection runs too), then
 scores them with the model profile (`tiny` by default: random weights of the real classes, built offline)
@@ -38,13 +39,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--frames", type=int, default=49)
     ap.add_argument("--size", default="480x720", help="HEIGHTxWIDTH of the synthetic videos")
     ap.add_argument("--levels", default="1,4", help="concurrency levels to time")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="torch CPU threads of the backends (default: 1 on the CPU, torch's own on CUDA)")
+    ap.add_argument("--switch-interval", type=float, default=None,
+                    help="sys.setswitchinterval in ms for the run (Python's default: 5)")
     args = ap.parse_args(argv)
+    if args.switch_interval is not None:
+        sys.setswitchinterval(args.switch_interval / 1000)
     import torch
 
     height, width = (int(v) for v in args.size.lower().split("x"))
     on = {"device": args.device}
     if args.device.startswith("cuda"):
         on["threads"] = None  # the tiny profile's one CPU thread is for CPU runs
+    if args.threads is not None:
+        on["threads"] = args.threads
     write = sys.stdout.write
     with tempfile.TemporaryDirectory(prefix="iggpu-") as tmp:
         work = Path(tmp)
@@ -61,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
         name = torch.cuda.get_device_name(torch.device(args.device)) if "cuda" in args.device else "CPU"
         write(f"profile {args.profile} on {args.device} ({name}); "
               f"{args.videos} videos x {args.frames} frames at {width}x{height}; warm-up (loads the models) "
-              f"{time.perf_counter() - t:.1f} s\n")
+              f"{time.perf_counter() - t:.1f} s; "
+              f"torch threads {on.get('threads') or torch.get_num_threads()}, "
+              f"switch interval {sys.getswitchinterval() * 1000:g} ms\n")
         for n in (int(x) for x in args.levels.split(",")):
             if args.device.startswith("cuda"):
                 torch.cuda.reset_peak_memory_stats()

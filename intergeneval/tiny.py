@@ -126,15 +126,19 @@ def _tokenizer_corpus() -> list[str]:
     return lines * 4
 
 
-def _qwen_tokenizer() -> Any:
-    """A byte-level BPE with Qwen's special tokens, trained on the judge's prompts and replies."""
+def _qwen_tokenizer(split_words: bool = False) -> Any:
+    """A byte-level BPE with Qwen's special tokens, trained on the judge's prompts and replies.
+
+    `split_words`: pre-split on spaces and punctuation as Qwen's own tokenizer does, so replies take about as
+    many tokens as with the real one (`benchmarks/gpu_fullsize.py`); the tiny model's tokenizer does not.
+    """
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import Qwen2Tokenizer
 
     bpe = Tokenizer(models.BPE())
     # no pre-split on spaces and punctuation: merges span whole reply items, so a ten-answer reply is
     # about 25 tokens instead of 200 and the tiny judge decodes it in a fraction of the time
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=split_words)
     bpe.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=800, special_tokens=_QWEN_SPECIAL, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
