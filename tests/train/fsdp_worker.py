@@ -55,4 +55,7 @@ if __name__ == "__main__":
         state = model.state_dict()
     if rank == 0:
         save_file({n: t.detach().contiguous() for n, t in state.items() if n in trained}, out)
+    # both ranks leave together: a rank tearing gloo down while its peer still saves aborts now and then
+    # ("terminate called without an active exception", SIGABRT)
+    dist.barrier()
     dist.destroy_process_group()
