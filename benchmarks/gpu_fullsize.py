@@ -28,7 +28,6 @@ Needs torch, transformers, tokenizers, numpy, pillow, av and qwen-vl-utils (no s
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -39,6 +38,7 @@ from typing import Any
 
 from intergeneval import checkpoints, tiny
 from intergeneval.detection.grounding_dino import GroundingDinoDetector
+from intergeneval.formats import read_jsonl
 from intergeneval.judges.qwen import QwenJudge
 from intergeneval.runconfig import EvalConfig
 from intergeneval.runner import evaluate
@@ -127,7 +127,6 @@ def sam2_video_config(shrink: bool) -> Any:
 def write_folders(root: Path, shrink: bool) -> dict[str, Path]:
     """A folder per model holding its config and processor (no weights): what the backends read when built."""
     from transformers import (
-        BertTokenizer,
         GenerationConfig,
         GroundingDinoConfig,
         GroundingDinoImageProcessor,
@@ -146,14 +145,12 @@ def write_folders(root: Path, shrink: bool) -> dict[str, Path]:
         folder.mkdir(parents=True)
 
     tok = tiny._qwen_tokenizer(split_words=True)
-    ids = {t: tok.convert_tokens_to_ids(t) for t in tiny._QWEN_SPECIAL}
+    ids, _, tokens = tiny._qwen_common(tok)  # the tiny text config is not used: QWEN_TEXT is
     text = {**QWEN_TEXT, **(SHRUNK["qwen_text"] if shrink else {})}
     text.update(eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"], bos_token_id=None)
     Qwen2_5_VLConfig(
         text_config=text, vision_config={**QWEN_VISION, **(SHRUNK["qwen_vision"] if shrink else {})},
-        image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
-        vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
-        eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"],
+        eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"], **tokens,
     ).save_pretrained(folders["qwen"])
     GenerationConfig(eos_token_id=[ids["<|im_end|>"], ids["<|endoftext|>"]],
                      pad_token_id=ids["<|endoftext|>"],
@@ -172,9 +169,7 @@ def write_folders(root: Path, shrink: bool) -> dict[str, Path]:
         target_size=sam_size,
     ).save_pretrained(folders["sam2"])
 
-    words = sorted(set(" ".join(tiny._DETECTION_WORDS).split()))
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "."]
-    bert = BertTokenizer(vocab={w: i for i, w in enumerate(specials + words)}, do_lower_case=True)
+    bert = tiny._detection_tokenizer()
     GroundingDinoConfig(
         backbone_config=SHRUNK["dino_backbone"] if shrink else DINO_BACKBONE,
         text_config=SHRUNK["dino_text"] if shrink else DINO_TEXT,
@@ -275,10 +270,6 @@ class BatchLog:
                 f"per batch: mean {statistics.mean(videos):.2f}, max {max(videos)}){tokens}")
 
 
-def records(out: Path) -> list[dict[str, Any]]:
-    return [json.loads(x) for x in (out / "per_video.jsonl").read_text().splitlines() if x.strip()]
-
-
 def comparable(recs: list[dict[str, Any]]) -> dict[str, Any]:
     """Records by scenario without their timings (they differ from run to run)."""
     return {r["scenario_id"]: {k: v for k, v in r.items() if k not in ("timings", "cached")} for r in recs}
@@ -357,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
             t = time.perf_counter()
             summary = evaluate(cfg(scenes, out, n), **kept)
             wall = time.perf_counter() - t
-            recs = records(out)
+            recs = list(read_jsonl(out / "per_video.jsonl"))
             rate = len(recs) / wall if rate is None else min(rate, len(recs) / wall)
             own = {s: statistics.median(r["timings"].get(f"{s}_s", 0.0) for r in recs) for s in STAGES}
             total = statistics.median(r["timings"].get("total_s", 0.0) for r in recs)

@@ -283,20 +283,26 @@ def _build_sam2(folder: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------- GroundingDINO
+def _detection_tokenizer() -> Any:
+    """A BERT word-piece tokenizer whose vocabulary is the detection words (and BERT's special tokens)."""
+    from transformers import BertTokenizer
+
+    words = sorted(set(" ".join(_DETECTION_WORDS).split()))
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "."]
+    # transformers 5: a dict vocabulary; `vocab_file=` silently maps every word to [UNK].
+    return BertTokenizer(vocab={w: i for i, w in enumerate(specials + words)}, do_lower_case=True)
+
+
 def _build_grounding_dino(folder: Path) -> None:
     import torch
     from transformers import (
-        BertTokenizer,
         GroundingDinoConfig,
         GroundingDinoForObjectDetection,
         GroundingDinoImageProcessor,
         GroundingDinoProcessor,
     )
 
-    words = sorted(set(" ".join(_DETECTION_WORDS).split()))
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "."]
-    # transformers 5: a dict vocabulary; `vocab_file=` silently maps every word to [UNK].
-    tok = BertTokenizer(vocab={w: i for i, w in enumerate(specials + words)}, do_lower_case=True)
+    tok = _detection_tokenizer()
     config = GroundingDinoConfig(
         backbone_config=dict(
             model_type="swin", embed_dim=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 1, 1], window_size=7,
