@@ -96,11 +96,13 @@ def check_jpeg_quality(quality: Any) -> int:
     return quality
 
 
-def _encoder_pool() -> ThreadPoolExecutor:
+def image_pool() -> ThreadPoolExecutor:
+    """A few threads for image work that releases the GIL (zlib, libjpeg, Pillow's decoders), shared by every
+    video: encoding frames, reading mask images. (Work on it must not wait for other work on it.)"""
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(min(os.cpu_count() or 1, 4), thread_name_prefix="intergeneval-encode")
+            _pool = ThreadPoolExecutor(min(os.cpu_count() or 1, 4), thread_name_prefix="intergeneval-image")
         return _pool
 
 
@@ -122,7 +124,7 @@ class EncodedFrames:
         with self._lock:  # held while encoding: a second caller waits for the bytes rather than redoing them
             if key not in self._bytes:
                 if len(self.frames) > 1:
-                    work = _encoder_pool().map(lambda f: encode(f, *key), self.frames)
+                    work = image_pool().map(lambda f: encode(f, *key), self.frames)
                 else:
                     work = (encode(f, *key) for f in self.frames)
                 self._bytes[key] = list(work)

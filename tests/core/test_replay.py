@@ -52,3 +52,37 @@ def test_in_memory_arrays(tmp_path):
     assert ReplayTracker(arrays={"a": masks2}).fingerprint() != tracker.fingerprint()
     with pytest.raises(TrackingError, match="either"):
         ReplayTracker()
+
+
+def test_a_folder_fingerprint_lists_every_file_with_its_size(tmp_path):
+    # Caches made before the listing was rewritten stay valid: the same (path, size) list, so the same digest.
+    import os
+
+    from intergeneval.hashing import sha256_json
+
+    root = tmp_path / "tracks"
+    (root / "v" / "id1").mkdir(parents=True)
+    (root / "v" / "id1" / "000.png").write_bytes(b"x" * 5)
+    (root / "v" / ".hidden").write_bytes(b"y")
+    (root / "v.npz").write_bytes(b"z" * 3)
+    outside = tmp_path / "elsewhere"
+    (outside / "deep").mkdir(parents=True)
+    (outside / "deep" / "001.png").write_bytes(b"w" * 7)
+    os.symlink(outside / "deep" / "001.png", root / "v" / "id1" / "001.png")  # a linked file counts
+    os.symlink(outside / "deep", root / "linked-folder")  # a linked folder is not walked into
+    os.symlink(tmp_path / "gone", root / "broken")  # nor is a broken link a file
+    expected = sorted((str(p.relative_to(root)), p.stat().st_size) for p in root.rglob("*") if p.is_file())
+    assert expected == [("v.npz", 3), ("v/.hidden", 1), ("v/id1/000.png", 5),
+                        ("v/id1/001.png", 7)]
+    assert ReplayTracker(root).fingerprint() == {"backend": "replay", "tracks": sha256_json(expected)[:16]}
+    (root / "v" / "id1" / "000.png").write_bytes(b"x" * 6)
+    assert ReplayTracker(root).fingerprint()["tracks"] != sha256_json(expected)[:16]
+
+
+def test_a_mask_frame_that_is_a_folder_is_missing(tmp_path):
+    d = tmp_path / "v" / "id1"
+    d.mkdir(parents=True)
+    Image.fromarray(np.zeros((4, 5), np.uint8)).save(d / "000.png")
+    (d / "001.png").mkdir()
+    with pytest.raises(TrackingError, match="001.png: missing mask frame"):
+        list(ReplayTracker(tmp_path).track("v", np.zeros((2, 4, 5, 3), np.uint8), None))

@@ -200,6 +200,48 @@ def test_stream_without_a_frame_count_decodes_whole(tmp_path):
     np.testing.assert_allclose(blue, frames[..., 2].mean(axis=(1, 2)), atol=2)
 
 
+def _write(path: Path, fmt: str, codec: str, frames: np.ndarray) -> Path:
+    with av.open(str(path), "w", format=fmt) as c:
+        s = c.add_stream(codec, rate=8)
+        s.width, s.height, s.pix_fmt = frames.shape[2], frames.shape[1], "yuv420p"
+        for f in frames:
+            c.mux(s.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
+        c.mux(s.encode(None))
+    return path
+
+
+@pytest.mark.parametrize("name, fmt, codec", [
+    ("clip.mp4", "mp4", "libx264"), ("raw.h264", "h264", "libx264"), ("clip.ts", "mpegts", "libx264"),
+    ("clip.mkv", "matroska", "libx264"), ("clip.ivf", "ivf", "libvpx-vp9"), ("clip.m2v", "mpeg2video", "mpeg2video"),
+])
+def test_the_quick_probe_gives_what_a_full_probe_gives(tmp_path, monkeypatch, name, fmt, codec):
+    # Opening skips the probe's decoding of the first frames; what decode returns must not change.
+    path = _write(tmp_path / name, fmt, codec, _frames(12))
+    quick = video.decode(path)
+    monkeypatch.setattr(video, "_QUICK_PROBE", None)  # FFmpeg's own probe
+    full = video.decode(path)
+    assert quick.info == full.info and quick.info.frames == 12
+    np.testing.assert_array_equal(quick.frames, full.frames)
+
+
+def test_headers_that_leave_the_size_unknown_are_probed_in_full(clip, monkeypatch):
+    path, frames = clip
+    opened = []
+    real = video._open_with
+
+    def headers_without_a_size(p, options):
+        container = real(p, options)
+        opened.append(options)
+        if options is not None:
+            container.streams.video[0].codec_context.width = 0  # as a container whose headers say nothing
+        return container
+
+    monkeypatch.setattr(video, "_open_with", headers_without_a_size)
+    decoded = video.decode(path)
+    assert opened == [video._QUICK_PROBE, None]
+    assert decoded.info == video.VideoInfo(frames=30, fps=8.0, width=64, height=48, codec="h264")
+
+
 def test_size_change_mid_stream_is_wrong_size(tmp_path):
     a, b = tmp_path / "a.h264", tmp_path / "b.h264"
     _raw_h264(a, _frames(3, 48, 64))
