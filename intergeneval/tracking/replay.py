@@ -25,7 +25,6 @@ from ..hashing import sha256_json
 from ..imaging import image_pool
 from ..video import SampledFrames
 
-
 #: Frames of mask images read ahead of the one being yielded.
 _READ_AHEAD = 8
 
@@ -78,7 +77,7 @@ class ReplayTracker:
         ids = sorted((p for p in folder.glob("id*") if p.is_dir()), key=lambda p: int(p.name[2:] or 0))
         if not ids:
             raise TrackingError(f"no mask tracks for scenario {scenario_id!r}: neither {npz} nor {folder}/id<k>/")
-        present = [_files_in(d) for d in ids]  # one listing per folder, not a stat per mask image
+        present = [_files_in(d) for d in ids]  # a listing per folder, not a stat per mask image
         for i in range(t):
             name = f"{i:03d}.png"
             for d, names in zip(ids, present, strict=True):

@@ -84,5 +84,5 @@ def test_a_mask_frame_that_is_a_folder_is_missing(tmp_path):
     d.mkdir(parents=True)
     Image.fromarray(np.zeros((4, 5), np.uint8)).save(d / "000.png")
     (d / "001.png").mkdir()
-    with pytest.raises(TrackingError, match="001.png: missing mask frame"):
+    with pytest.raises(TrackingError, match=r"001\.png: missing mask frame"):
         list(ReplayTracker(tmp_path).track("v", np.zeros((2, 4, 5, 3), np.uint8), None))

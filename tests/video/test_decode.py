@@ -212,7 +212,8 @@ def _write(path: Path, fmt: str, codec: str, frames: np.ndarray) -> Path:
 
 @pytest.mark.parametrize("name, fmt, codec", [
     ("clip.mp4", "mp4", "libx264"), ("raw.h264", "h264", "libx264"), ("clip.ts", "mpegts", "libx264"),
-    ("clip.mkv", "matroska", "libx264"), ("clip.ivf", "ivf", "libvpx-vp9"), ("clip.m2v", "mpeg2video", "mpeg2video"),
+    ("clip.mkv", "matroska", "libx264"), ("clip.ivf", "ivf", "libvpx-vp9"),
+    ("clip.m2v", "mpeg2video", "mpeg2video"),
 ])
 def test_the_quick_probe_gives_what_a_full_probe_gives(tmp_path, monkeypatch, name, fmt, codec):
     # Opening skips the probe's decoding of the first frames; what decode returns must not change.
@@ -225,7 +226,7 @@ def test_the_quick_probe_gives_what_a_full_probe_gives(tmp_path, monkeypatch, na
 
 
 def test_headers_that_leave_the_size_unknown_are_probed_in_full(clip, monkeypatch):
-    path, frames = clip
+    path, _ = clip
     opened = []
     real = video._open_with
 
