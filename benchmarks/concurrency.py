@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/concurrency.py                 # 40 videos, 300 ms per judge call
     .venv/bin/python benchmarks/concurrency.py --no-ray        # the local engine only
+    .venv/bin/python benchmarks/concurrency.py --repeat 3      # medians of 3 runs per level
 
 Setup (not timed): synthetic videos with their mask tracks (`intergeneval.synthetic`, 49 frames of 96x128
 by default) and a local OpenAI-compatible server that answers every call after `--latency` seconds, in a
@@ -9,7 +10,8 @@ process of its own (`judge_server.py`). Each run scores all videos afresh (new o
 the `openai` judge and the `replay` tracker, named as a user would (`--judge openai`), so the Ray engine's
 actors build the same backends.
 
-Printed: wall time and videos/s per concurrency, the speed-up over --concurrency 1 against the goal of
+Printed: wall time and videos/s per concurrency (the median of `--repeat` runs, each level's runs in turn
+so a busy spell hits every level), the speed-up over --concurrency 1 against the goal of
 0.8 x N, whether every run's summary.json is byte-identical to the sequential run's, the floor the CPU work
 sets (the highest level against a judge that answers at once), and the Ray engine (a local instance,
 started before the timed run) on the same videos: its wall time over the local engine's at the same
@@ -22,6 +24,7 @@ which caps the speed-up at 40 / 3 = 13.3 before any overhead.
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import tempfile
 import time
@@ -61,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--levels", default="1,4,16", help="concurrency levels")
     ap.add_argument("--no-ray", action="store_true", help="skip the Ray engine run")
     ap.add_argument("--ray-concurrency", type=int, default=16)
+    ap.add_argument("--repeat", type=int, default=1, help="runs per level; medians are printed")
     args = ap.parse_args(argv)
     height, width = (int(v) for v in args.size.lower().split("x"))
     levels = [int(x) for x in args.levels.split(",")]
@@ -74,20 +78,25 @@ def main(argv: list[str] | None = None) -> int:
         walls: dict[int, float] = {}
         with judge_server(latency=args.latency) as base_url:
             run(scenes, work / "warm-up", base_url, 4)  # imports, first connections
+            runs: dict[int, list[float]] = {n: [] for n in levels}
+            for i in range(args.repeat):
+                for n in levels:
+                    runs[n].append(run(scenes, work / f"local-{n}-{i}", base_url, n))
             for n in levels:
-                walls[n] = run(scenes, work / f"local-{n}", base_url, n)
+                walls[n] = statistics.median(runs[n])
+                spread = f" (runs: {', '.join(f'{w:.2f}' for w in runs[n])})" if args.repeat > 1 else ""
                 speedup = walls[levels[0]] / walls[n] * levels[0]
                 verdict = "met" if speedup >= GOAL * n else "NOT met"
-                same = (work / f"local-{n}" / "summary.json").read_bytes() == (
-                    work / f"local-{levels[0]}" / "summary.json").read_bytes()
+                same = all((work / f"local-{n}-{i}" / "summary.json").read_bytes() == (
+                    work / f"local-{levels[0]}-0" / "summary.json").read_bytes() for i in range(args.repeat))
                 write(f"--concurrency {n:2d}: {walls[n]:6.2f} s, {args.videos / walls[n]:5.2f} videos/s, "
                       f"speed-up {speedup:5.2f}x (goal {GOAL * n:.1f}x: {verdict}); summary.json "
-                      f"identical to the sequential run's: {same}\n")
+                      f"identical to the sequential run's: {same}{spread}\n")
             if not args.no_ray:
                 import ray
 
                 n = args.ray_concurrency
-                local = walls.get(n) or run(scenes, work / f"local-{n}", base_url, n)
+                local = walls.get(n) or run(scenes, work / f"local-{n}-0", base_url, n)
                 t = time.perf_counter()
                 ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
                 started = time.perf_counter() - t
@@ -96,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
                 finally:
                     ray.shutdown()
                 same = (work / "ray" / "summary.json").read_bytes() == (
-                    work / f"local-{n}" / "summary.json").read_bytes()
+                    work / f"local-{n}-0" / "summary.json").read_bytes()
                 write(f"--engine ray (local instance with 2 CPUs, started in {started:.1f} s beforehand) at "
                       f"--concurrency {n}: {ray_wall:6.2f} s; local engine {local:6.2f} s; "
                       f"ray / local = {ray_wall / local:.2f}; summary.json identical: {same}\n")

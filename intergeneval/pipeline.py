@@ -135,18 +135,39 @@ def score_video(job: VideoJob, backends: Backends, options: PipelineOptions, hoo
 
         return score_with_controls(job, backends, options, hook, frames_slot)
     t0 = time.perf_counter()
+    return conclude(job, prepare(job, backends, options, hook, frames_slot), backends, options, hook, t0)
+
+
+def prepare(job: VideoJob, backends: Backends, options: PipelineOptions, hook: StageHook | None = None,
+            frames_slot: AbstractContextManager[Any] | None = None) -> Tracked | Scored:
+    """`score_video` up to the judge: decode, track, overlay. A video that ends here gets its record.
+
+    (A video with controls is scored whole by `score_video`.)
+    """
     try:
         with frames_slot or contextlib.nullcontext():
             pixels = getattr(backends.tracker, "needs_pixels", True)
             step: Decoded | Tracked | Scored = decode_stage(job, options, hook, all_frames=pixels)
             if isinstance(step, Decoded):
                 step = track_stage(job, step, backends, options, hook)
-        if isinstance(step, Tracked):
-            step = judge_stage(job, step, backends, options, hook)
+        return step
     except BackendUnavailable:  # a model that cannot load is no video's fault: the run ends with its message
         raise
     except Exception as e:  # one video's unexpected failure must not end the run, nor count as a success
-        step = failed(job, e)
+        return failed(job, e)
+
+
+def conclude(job: VideoJob, step: Tracked | Scored, backends: Backends, options: PipelineOptions,
+             hook: StageHook | None, t0: float) -> Scored:
+    """`score_video` from the judge on, after `prepare`: the judge's calls, metrics, evidence, and the record
+    stamped with the time since `t0`."""
+    if isinstance(step, Tracked):
+        try:
+            step = judge_stage(job, step, backends, options, hook)
+        except BackendUnavailable:
+            raise
+        except Exception as e:
+            step = failed(job, e)
     return finish(step, t0)
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 from PIL import Image
 
 from . import config
@@ -282,11 +283,15 @@ def _decode_all(container: av.container.InputContainer, stream: av.video.stream.
     first_size: tuple[int, int] | None = None
     last: av.VideoFrame | None = None
 
+    # one converter for the whole video: `frame.to_ndarray` sets up a new one per frame, which took longer
+    # than the conversion itself (0.86 vs 0.17 ms a frame at 320x240; 0.81 vs 0.56 ms at 720x480)
+    converter = VideoReformatter()
+
     def keep(frame: av.VideoFrame) -> None:
         nonlocal buf, kept
         w, h = working_size(frame.width, frame.height, max_side)
-        rgb = frame.to_ndarray(format="rgb24", width=w, height=h) if (w, h) != first_size else \
-            frame.to_ndarray(format="rgb24")
+        size = {"width": w, "height": h} if (w, h) != first_size else {}
+        rgb = converter.reformat(frame, format="rgb24", **size).to_ndarray()
         if buf is None:
             buf = np.empty((capacity, *rgb.shape), dtype=np.uint8)
         if kept == len(buf):

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
 
 from ..backends import Backends
-from ..pipeline import PipelineOptions, Scored, StageHook, VideoJob, score_video
+from ..pipeline import (
+    PipelineOptions,
+    Scored,
+    StageHook,
+    Tracked,
+    VideoJob,
+    conclude,
+    finish,
+    prepare,
+    score_video,
+)
 
 
 class Stopped(BaseException):
@@ -32,13 +46,17 @@ FRAMES_AHEAD = 2
 
 
 class LocalEngine:
-    """Up to `concurrency` videos in flight on threads (1: in the calling thread, in suite order).
+    """Up to `concurrency` videos at the judge at once on threads (1: one video at a time, in the calling
+    thread, in suite order).
 
-    Each video runs the whole `score_video`. Backends that serve one thread at a time are taken in turn
-    (`Backends.using`), so with a GPU tracker and judge the next videos decode and overlay while one is
-    tracked and another judged; a `thread_safe` API judge gets the calls of up to `concurrency` videos at
-    once (its own `max_concurrency` bounds the requests). Decoded frames are held by at most
-    `FRAMES_AHEAD` videos at a time unless the tracker is `thread_safe`.
+    Each video is prepared (decoded, tracked, overlaid: `pipeline.prepare`) on a few threads, about one per
+    CPU core, and judged (`pipeline.conclude`) on `concurrency` threads; the next videos are prepared while
+    the current ones wait on the judge, so a judge slot that frees up finds a video ready. Backends that
+    serve one thread at a time are taken in turn (`Backends.using`), so with a GPU tracker and judge one
+    video is tracked while another is judged; a `thread_safe` API judge gets the calls of up to
+    `concurrency` videos at once (its own `max_concurrency` bounds the requests). Decoded frames are held
+    by at most `FRAMES_AHEAD` videos at a time unless the tracker is `thread_safe`; a video prepared and
+    waiting for the judge holds only its overlaid sampled frames, and at most `concurrency` videos wait.
     """
 
     def __init__(self, concurrency: int = 1):
@@ -47,12 +65,24 @@ class LocalEngine:
     def __repr__(self) -> str:
         return f"LocalEngine(concurrency={self.concurrency})"
 
+    @property
+    def preparers(self) -> int:
+        """Threads that prepare videos for the judge: about one per CPU core, at least 2, at most
+        `concurrency`."""
+        return min(self.concurrency, max(2, os.cpu_count() or 1))
+
+    @property
+    def most_in_flight(self) -> int:
+        """The most videos started and not yet finished: `concurrency` at the judge, and as many again
+        being prepared or prepared and waiting (1 with `concurrency` 1). A stop request lets them finish
+        (as Ray's engine does); a kill loses at most these."""
+        return 1 if self.concurrency == 1 else 2 * self.concurrency
+
     def run(self, jobs: Iterable[VideoJob], backends: Backends, options: PipelineOptions,
             hook: StageHook | None = None, after: Callable[[Scored], None] | None = None,
             ) -> Iterator[Scored]:
-        """Score `jobs`, yielding each video's result as it finishes; `after(result)` runs first, in the
-        thread that scored the video (the runner writes the video's files there, alongside other videos'
-        work)."""
+        """Score `jobs`, yielding each video's result as it finishes; `after(result)` runs first, on a thread
+        of its own (the runner writes the video's files there, alongside other videos' work)."""
         stop = threading.Event()
 
         def staged(sid: str, stage: str, seconds: float | None) -> None:
@@ -63,40 +93,91 @@ class LocalEngine:
             if hook is not None:
                 hook(sid, stage, seconds)
 
-        def work(job: VideoJob, frames_slot: threading.BoundedSemaphore | None = None) -> Scored:
-            me = threading.get_ident()
-            _running.add(me)
-            try:
-                scored = score_video(job, backends, options, staged, frames_slot)
+        def whole(job: VideoJob, frames_slot: threading.BoundedSemaphore | None = None) -> Scored:
+            with _in_flight():
+                return score_video(job, backends, options, staged, frames_slot)
+
+        def prepare_(job: VideoJob, frames_slot: threading.BoundedSemaphore,
+                     ) -> tuple[Tracked | Scored, float]:
+            with _in_flight():
+                t0 = time.perf_counter()
+                step = prepare(job, backends, options, staged, frames_slot)
+                # a video that ended before the judge (unreadable, tracking error) is finished here
+                return (finish(step, t0) if isinstance(step, Scored) else step), t0
+
+        def conclude_(job: VideoJob, step: Tracked, t0: float) -> Scored:
+            with _in_flight():
+                return conclude(job, step, backends, options, staged, t0)
+
+        def write(scored: Scored) -> Scored:
+            with _in_flight():
                 if after is not None:
                     after(scored)
                 return scored
-            finally:
-                _running.discard(me)
 
         if self.concurrency == 1:
             for job in jobs:
-                yield work(job)
+                yield write(whole(job))
             return
-        ahead = self.concurrency if getattr(backends.tracker, "thread_safe", False) else FRAMES_AHEAD
+        n = self.concurrency
+        ahead = n if getattr(backends.tracker, "thread_safe", False) else FRAMES_AHEAD
         frames_slots = threading.BoundedSemaphore(ahead)
         source = iter(jobs)
-        pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="intergeneval-video")
-        pending: set[Future] = set()
+        # the judge's threads only judge: a video's files are written on threads of their own, so a judge
+        # slot is free for the next video as soon as the last reply is in
+        pools = {"prepare": ThreadPoolExecutor(self.preparers, thread_name_prefix="intergeneval-prepare"),
+                 "judge": ThreadPoolExecutor(n, thread_name_prefix="intergeneval-video"),
+                 "write": ThreadPoolExecutor(self.preparers, thread_name_prefix="intergeneval-write")}
+        running: dict[Future, tuple[str, VideoJob]] = {}  # each video in flight: its task, and its pool
+
+        def submit(pool: str, job: VideoJob, fn: Callable[..., Any], *args: Any) -> None:
+            running[pools[pool].submit(fn, *args)] = pool, job
+
+        def admit() -> None:
+            # a few videos at a time to the preparers, not all the admitted ones at once: each admission
+            # reads the video to hash it (the caller's work, on this thread), better spread over the run
+            while (len(running) < self.most_in_flight
+                   and sum(pool == "prepare" for pool, _ in running.values()) < 2 * self.preparers):
+                job = next(source, None)
+                if job is None:
+                    return
+                if job.controls:  # controls share the video's decoded frames: scored whole
+                    submit("judge", job, whole, job, frames_slots)
+                else:
+                    submit("prepare", job, prepare_, job, frames_slots)
+
         try:
             while True:
-                while len(pending) < self.concurrency:
-                    job = next(source, None)
-                    if job is None:
-                        break
-                    pending.add(pool.submit(work, job, frames_slots))
-                if not pending:
+                admit()
+                if not running:
                     return
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()  # a BaseException of a video (a kill, an interrupt) ends the run
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                results = []
+                for future in finished:
+                    pool, job = running.pop(future)
+                    out = future.result()  # a video's BaseException (a kill, Ctrl-C) ends the run
+                    if pool == "write":
+                        results.append(out)
+                    elif pool == "prepare" and isinstance(out[0], Tracked):
+                        submit("judge", job, conclude_, job, *out)
+                    else:
+                        submit("write", job, write, out[0] if pool == "prepare" else out)
+                admit()  # the next videos are under way before the caller handles these results
+                yield from results
         finally:
             # leaving early (an exception, a consumer that stopped): do not wait for the videos in flight,
             # and stop each at its next stage (the process waits for its threads before it exits)
             stop.set()
-            pool.shutdown(wait=False, cancel_futures=True)
+            for executor in pools.values():
+                executor.shutdown(wait=False, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def _in_flight() -> Iterator[None]:
+    """Counts this thread in `videos_in_flight` while it works on a video."""
+    me = threading.get_ident()
+    _running.add(me)
+    try:
+        yield
+    finally:
+        _running.discard(me)
