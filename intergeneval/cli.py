@@ -86,7 +86,8 @@ def score(
                                               "comparable with full ones).")] = None,
     cache: Annotated[Path | None, typer.Option(help="Result cache folder (default OUT/cache).")] = None,
     evidence: Annotated[bool, typer.Option(help="Save the overlay frames the judge saw.")] = True,
-    concurrency: Annotated[int, typer.Option(help="Videos in flight at once (results do not change).")] = 1,
+    concurrency: Annotated[int, typer.Option(help="Videos at the judge at once, the next ones prepared "
+                                             "meanwhile (results do not change).")] = 1,
     # help texts are Rich markup: a literal "[" is escaped
     engine: Annotated[str, typer.Option(help="Who runs the videos: local, or ray (pip install "
                                         "'intergeneval\\[ray]').")] = "local",
