@@ -15,6 +15,7 @@ with that status; it never ends the run and is never counted as scored.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import time
 import traceback
@@ -53,6 +54,10 @@ EVIDENCE_JPEG_QUALITY = 90
 _SCORES = ("kisa", "sgi", "spi", "kisa_spi", "sgi_spi", "if")
 #: Told when a stage of a video starts (seconds None) and ends (its duration): (scenario id, stage, seconds).
 StageHook = Callable[[str, str, "float | None"], None]
+#: Runs a video's judge calls (given as functions) at once, returning their results in order; raises the
+#: first call's exception (in call order) once every call has ended. An engine gives one that bounds the
+#: calls in flight across videos.
+CallRunner = Callable[[list[Callable[[], Any]]], list[Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,12 +163,12 @@ def prepare(job: VideoJob, backends: Backends, options: PipelineOptions, hook: S
 
 
 def conclude(job: VideoJob, step: Tracked | Scored, backends: Backends, options: PipelineOptions,
-             hook: StageHook | None, t0: float) -> Scored:
+             hook: StageHook | None, t0: float, calls: CallRunner | None = None) -> Scored:
     """`score_video` from the judge on, after `prepare`: the judge's calls, metrics, evidence, and the record
-    stamped with the time since `t0`."""
+    stamped with the time since `t0`. (`calls`: see `judge_stage`.)"""
     if isinstance(step, Tracked):
         try:
-            step = judge_stage(job, step, backends, options, hook)
+            step = judge_stage(job, step, backends, options, hook, calls)
         except BackendUnavailable:
             raise
         except Exception as e:
@@ -285,8 +290,13 @@ def track_stage(job: VideoJob, step: Decoded, backends: Backends, options: Pipel
 
 
 def judge_stage(job: VideoJob, step: Tracked, backends: Backends, options: PipelineOptions,
-                hook: StageHook | None = None) -> Scored:
-    """The judge's calls, the metrics, and the evidence images."""
+                hook: StageHook | None = None, calls: CallRunner | None = None) -> Scored:
+    """The judge's calls, the metrics, and the evidence images.
+
+    A video's calls are independent. A judge that marks itself `parallel_calls` (an API judge: each call
+    waits on a server) has them sent together through `calls` when an engine gives one; otherwise they
+    run one after the other. The results are the same either way.
+    """
     from .metrics.scores import video_scores
 
     sc, jv, base, timings = job.scenario, step.judge_video, step.base, step.timings
@@ -296,8 +306,10 @@ def judge_stage(job: VideoJob, step: Tracked, backends: Backends, options: Pipel
     try:
         with backends.using("judge") as judge:
             try:
-                qa = [judge.answer(jv, i) for i in range(len(sc.key_interactions))]
-                ch = judge.changes(jv)
+                asks = [functools.partial(judge.answer, jv, i) for i in range(len(sc.key_interactions))]
+                asks.append(functools.partial(judge.changes, jv))
+                together = calls is not None and getattr(judge, "parallel_calls", False)
+                *qa, ch = calls(asks) if together else [ask() for ask in asks]
             finally:  # what the judge's server reported for these calls (the openai judge): provenance
                 served = judge.served_for(jv) if hasattr(judge, "served_for") else None
     except JudgeError as e:

@@ -7,7 +7,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from ..backends import Backends
@@ -107,7 +107,16 @@ class LocalEngine:
 
         def conclude_(job: VideoJob, step: Tracked, t0: float) -> Scored:
             with _in_flight():
-                return conclude(job, step, backends, options, staged, t0)
+                return conclude(job, step, backends, options, staged, t0, calls)
+
+        def calls(asks: list[Callable[[], Any]]) -> list[Any]:
+            """A video's judge calls on the call threads: at most `concurrency` calls in flight in all."""
+            futures = [pools["call"].submit(ask) for ask in asks]
+            wait(futures)  # every call ends before any outcome counts: none is left running unseen
+            try:
+                return [f.result() for f in futures]
+            except CancelledError:  # the run is being left (Ctrl-C, an error elsewhere)
+                raise Stopped from None
 
         def write(scored: Scored) -> Scored:
             with _in_flight():
@@ -124,9 +133,12 @@ class LocalEngine:
         frames_slots = threading.BoundedSemaphore(ahead)
         source = iter(jobs)
         # the judge's threads only judge: a video's files are written on threads of their own, so a judge
-        # slot is free for the next video as soon as the last reply is in
+        # slot is free for the next video as soon as the last reply is in. A judge that sends a video's calls
+        # together (`parallel_calls`) sends them on the call threads: N calls in flight, whether they are
+        # N videos' first calls or the calls of the last few videos of the run.
         pools = {"prepare": ThreadPoolExecutor(self.preparers, thread_name_prefix="intergeneval-prepare"),
                  "judge": ThreadPoolExecutor(n, thread_name_prefix="intergeneval-video"),
+                 "call": ThreadPoolExecutor(n, thread_name_prefix="intergeneval-call"),
                  "write": ThreadPoolExecutor(self.preparers, thread_name_prefix="intergeneval-write")}
         running: dict[Future, tuple[str, VideoJob]] = {}  # each video in flight: its task, and its pool
 

@@ -81,6 +81,7 @@ class OpenAIJudge(ChatJudge):
 
     name = "openai"
     thread_safe = True  # the HTTP client is shared by threads; the rest is guarded by a lock
+    parallel_calls = True  # each call waits on a server: a video's calls may go out at once
 
     def __init__(
         self,

@@ -86,6 +86,63 @@ def test_judge_calls_of_up_to_n_videos_are_in_flight_and_never_more(scenes, tmp_
     assert judge.most == 3  # each video's calls run one after another; 3 videos at once, never 4
 
 
+class ParallelJudge(SlowJudge):
+    """A slow judge that takes a video's calls at once (as the `openai` judge does); counts each video's
+    calls in flight too."""
+
+    parallel_calls = True
+
+    def __init__(self, answers, latency: float = 0.05):
+        super().__init__(answers, latency)
+        self.per_video: dict[str, int] = {}
+        self.most_per_video = 0
+
+    def complete(self, video, request):
+        sid = video.scenario.id
+        with self._count:
+            self.per_video[sid] = self.per_video.get(sid, 0) + 1
+            self.most_per_video = max(self.most_per_video, self.per_video[sid])
+        try:
+            return super().complete(video, request)
+        finally:
+            with self._count:
+                self.per_video[sid] -= 1
+
+
+def test_a_videos_calls_go_out_at_once_to_a_judge_that_takes_them_and_never_more_than_n(scenes, tmp_path):
+    evaluate(_cfg(scenes, tmp_path / "seq"))
+    judge = ParallelJudge(scenes.answers)
+    summary = evaluate(_cfg(scenes, tmp_path / "par", concurrency=3), judge=judge)
+    assert summary["videos"]["scored"] == 8
+    assert judge.most == 3  # at most N calls in flight in all, of any videos
+    assert judge.most_per_video == 2  # a video's QA call and its changes call were in flight together
+    assert (tmp_path / "seq" / "summary.json").read_bytes() == (tmp_path / "par" / "summary.json").read_bytes()
+    assert _records(tmp_path / "seq") == _records(tmp_path / "par")
+    one = ParallelJudge(scenes.answers, latency=0.01)
+    evaluate(_cfg(scenes, tmp_path / "one", evidence=False), judge=one)
+    assert one.most == 1  # --concurrency 1: one call at a time
+
+
+def test_a_failed_call_among_calls_sent_at_once_fails_its_video_alone(scenes, tmp_path):
+    from intergeneval.errors import JudgeError
+
+    judge = ParallelJudge(scenes.answers, latency=0.02)
+    real = judge.complete
+
+    def refusing(video, request):
+        if video.scenario.id == scenes.ids[2] and request.kind == "changes":
+            raise JudgeError("server said 500")
+        return real(video, request)
+
+    judge.complete = refusing
+    summary = evaluate(_cfg(scenes, tmp_path, concurrency=4), judge=judge)
+    assert summary["videos"]["scored"] == 7
+    failure = summary["videos"]["failures"][0]
+    assert failure["scenario_id"] == scenes.ids[2] and failure["status"] == "judge_error"
+    assert "server said 500" in failure["reason"]
+    assert all(v == 0 for v in judge.per_video.values())  # no call was left running
+
+
 def test_records_are_appended_as_each_video_finishes_and_events_are_serialised(scenes, tmp_path):
     out = tmp_path / "out"
     seen: list[tuple[int, int]] = []
