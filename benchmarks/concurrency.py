@@ -16,9 +16,10 @@ so a busy spell hits every level), the speed-up over --concurrency 1 against the
 sets (the highest level against a judge that answers at once), and the Ray engine (a local instance,
 started before the timed run) on the same videos: its wall time over the local engine's at the same
 concurrency.
-A video makes one call per key interaction and one emergence/disappearance call, one after another, so
-a video takes at least (calls x latency); with 40 videos and N = 16 the last of three rounds runs 8 videos,
-which caps the speed-up at 40 / 3 = 13.3 before any overhead.
+A video makes one call per key interaction and one emergence/disappearance call (2 for these scenes). At
+--concurrency 1 they run one after another: 40 x 2 x 300 ms = 24 s of latency. With N > 1 the `openai`
+judge gets a video's calls together, N calls in flight in all: 80 calls at N = 16 take 5 waves of 300 ms,
+1.5 s, which caps the speed-up at about 16.8 before any CPU work.
 """
 
 from __future__ import annotations
