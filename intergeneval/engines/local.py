@@ -111,12 +111,18 @@ class LocalEngine:
 
         def calls(asks: list[Callable[[], Any]]) -> list[Any]:
             """A video's judge calls on the call threads: at most `concurrency` calls in flight in all."""
-            futures = [pools["call"].submit(ask) for ask in asks]
-            wait(futures)  # every call ends before any outcome counts: none is left running unseen
             try:
-                return [f.result() for f in futures]
-            except CancelledError:  # the run is being left (Ctrl-C, an error elsewhere)
-                raise Stopped from None
+                futures = [pools["call"].submit(ask) for ask in asks]
+            except RuntimeError:  # the call threads are shut down: the run is being left
+                if stop.is_set():
+                    raise Stopped from None
+                raise
+            for f in futures:  # every call ends before any outcome counts: none is left running unseen
+                with contextlib.suppress(CancelledError):
+                    f.exception()  # (not `wait`: a call cancelled by the shutdown never wakes it)
+            if any(f.cancelled() for f in futures):  # the run is being left (Ctrl-C, an error elsewhere)
+                raise Stopped
+            return [f.result() for f in futures]
 
         def write(scored: Scored) -> Scored:
             with _in_flight():

@@ -116,7 +116,8 @@ def test_a_videos_calls_go_out_at_once_to_a_judge_that_takes_them_and_never_more
     assert summary["videos"]["scored"] == 8
     assert judge.most == 3  # at most N calls in flight in all, of any videos
     assert judge.most_per_video == 2  # a video's QA call and its changes call were in flight together
-    assert (tmp_path / "seq" / "summary.json").read_bytes() == (tmp_path / "par" / "summary.json").read_bytes()
+    for f in ("summary.json", "summary.csv"):
+        assert (tmp_path / "seq" / f).read_bytes() == (tmp_path / "par" / f).read_bytes()
     assert _records(tmp_path / "seq") == _records(tmp_path / "par")
     one = ParallelJudge(scenes.answers, latency=0.01)
     evaluate(_cfg(scenes, tmp_path / "one", evidence=False), judge=one)
@@ -373,3 +374,26 @@ def test_png_track_folders_are_read_only_at_the_sampled_frames_yet_checked_whole
     failures = {f["scenario_id"]: f for f in summary["videos"]["failures"]}
     gap = failures[scenes.ids[1]]
     assert gap["status"] == "tracking_error" and "007.png" in gap["reason"]
+
+
+def test_leaving_early_cancels_the_calls_not_yet_sent_and_records_nothing_more(scenes, tmp_path, caplog):
+    # Ctrl-C (here: the progress callback) after the first video: calls waiting for a call thread are
+    # dropped, their videos stop without a record, and nothing is logged as a failure.
+    judge = ParallelJudge(scenes.answers, latency=0.1)
+    out = tmp_path / "out"
+
+    def interrupt(event: ProgressEvent) -> None:
+        if event.kind == "video":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(_cfg(scenes, out, concurrency=2, evidence=False), judge=judge, progress=interrupt)
+    deadline = time.monotonic() + 10
+    # (the image threads are shared by every run of the process and stay)
+    while any(t.name.startswith("intergeneval-") and not t.name.startswith("intergeneval-image")
+              and t.is_alive() for t in threading.enumerate()):
+        assert time.monotonic() < deadline, [t.name for t in threading.enumerate() if t.is_alive()]
+        time.sleep(0.05)
+    assert len(_records(out)) == 1
+    assert 2 <= len(judge.calls) < 2 * len(scenes.ids)  # the later videos' calls were never sent
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
