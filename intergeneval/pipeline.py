@@ -20,6 +20,7 @@ import logging
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import CancelledError, Executor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,7 +57,7 @@ _SCORES = ("kisa", "sgi", "spi", "kisa_spi", "sgi_spi", "if")
 StageHook = Callable[[str, str, "float | None"], None]
 #: Runs a video's judge calls (given as functions) at once, returning their results in order; raises the
 #: first call's exception (in call order) once every call has ended. An engine gives one that bounds the
-#: calls in flight across videos.
+#: calls in flight across videos (`calls_on`).
 CallRunner = Callable[[list[Callable[[], Any]]], list[Any]]
 
 
@@ -174,6 +175,23 @@ def conclude(job: VideoJob, step: Tracked | Scored, backends: Backends, options:
         except Exception as e:
             step = failed(job, e)
     return finish(step, t0)
+
+
+def calls_on(executor: Executor) -> CallRunner:
+    """A `CallRunner` that sends the calls on `executor`'s threads: their number bounds the calls in flight.
+
+    Raises CancelledError when a call was cancelled (the executor shut down with `cancel_futures`) and
+    RuntimeError when the executor is shut down already.
+    """
+
+    def run(asks: list[Callable[[], Any]]) -> list[Any]:
+        futures = [executor.submit(ask) for ask in asks]
+        for f in futures:  # every call ends before any outcome counts: none is left running unseen
+            with contextlib.suppress(CancelledError):
+                f.exception()  # (not `futures.wait`: it never wakes for a call a shutdown cancelled)
+        return [f.result() for f in futures]
+
+    return run
 
 
 def failed(job: VideoJob, error: BaseException) -> Scored:

@@ -17,6 +17,7 @@ from ..pipeline import (
     StageHook,
     Tracked,
     VideoJob,
+    calls_on,
     conclude,
     finish,
     prepare,
@@ -112,17 +113,13 @@ class LocalEngine:
         def calls(asks: list[Callable[[], Any]]) -> list[Any]:
             """A video's judge calls on the call threads: at most `concurrency` calls in flight in all."""
             try:
-                futures = [pools["call"].submit(ask) for ask in asks]
-            except RuntimeError:  # the call threads are shut down: the run is being left
-                if stop.is_set():
+                return on_call_threads(asks)
+            except CancelledError:  # the run is being left (Ctrl-C, an error elsewhere)
+                raise Stopped from None
+            except RuntimeError:
+                if stop.is_set():  # the call threads are shut down: the run is being left
                     raise Stopped from None
                 raise
-            for f in futures:  # every call ends before any outcome counts: none is left running unseen
-                with contextlib.suppress(CancelledError):
-                    f.exception()  # (not `wait`: a call cancelled by the shutdown never wakes it)
-            if any(f.cancelled() for f in futures):  # the run is being left (Ctrl-C, an error elsewhere)
-                raise Stopped
-            return [f.result() for f in futures]
 
         def write(scored: Scored) -> Scored:
             with _in_flight():
@@ -146,6 +143,7 @@ class LocalEngine:
                  "judge": ThreadPoolExecutor(n, thread_name_prefix="intergeneval-video"),
                  "call": ThreadPoolExecutor(n, thread_name_prefix="intergeneval-call"),
                  "write": ThreadPoolExecutor(self.preparers, thread_name_prefix="intergeneval-write")}
+        on_call_threads = calls_on(pools["call"])
         running: dict[Future, tuple[str, VideoJob]] = {}  # each video in flight: its task, and its pool
 
         def submit(pool: str, job: VideoJob, fn: Callable[..., Any], *args: Any) -> None:

@@ -5,7 +5,8 @@ Each video goes through three steps, the same functions the local engine runs (`
 1. a CPU task decodes it (`decode_stage`); the video's bytes are sent with the task, so the workers need
    no shared folder;
 2. a tracker actor finds the first-frame masks, tracks and draws the overlay (`track_stage`);
-3. a judge actor asks the judge and computes the metrics and evidence images (`judge_stage`).
+3. a judge actor asks the judge (an API judge gets a video's calls at once) and computes the metrics and
+   evidence images (`judge_stage`).
 
 A video with negative controls (`intergeneval.controls`: they are derived from its decoded frames) is
 scored whole, `pipeline.score_video`, by one tracker actor.
@@ -29,6 +30,7 @@ import logging
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,7 @@ from ..pipeline import (
     StageHook,
     Tracked,
     VideoJob,
+    calls_on,
     decode_stage,
     failed,
     finish,
@@ -120,7 +123,7 @@ class RayEngine:
                 num_gpus=self.gpu_per_judge if gpus else 0, num_cpus=self.cpus_per_actor,
                 max_concurrency=threads)
             trackers = [tracker_cls.remote(spec, options) for _ in range(self.trackers)]
-            judges = [judge_cls.remote(spec, options) for _ in range(self.judges)]
+            judges = [judge_cls.remote(spec, options, threads) for _ in range(self.judges)]
             pools = trackers + judges
             decode = ray.remote(num_cpus=1)(_decode)
             pixels = getattr(backends.tracker, "needs_pixels", True)
@@ -239,16 +242,18 @@ class _TrackerActor:
 
 
 class _JudgeActor:
-    """Holds the judge of the run."""
+    """Holds the judge of the run; a judge that takes a video's calls at once (`parallel_calls`) gets them on
+    `threads` call threads, the number of videos the actor works on at once."""
 
-    def __init__(self, spec: dict[str, Any], options: PipelineOptions):
+    def __init__(self, spec: dict[str, Any], options: PipelineOptions, threads: int):
         self.backends, self.options = _backends(spec), options
+        self.calls = calls_on(ThreadPoolExecutor(threads, thread_name_prefix="intergeneval-call"))
 
     def judge(self, job: VideoJob, step: Tracked | Scored) -> Scored:
         if isinstance(step, Scored):
             return step
         try:
-            return judge_stage(job, step, self.backends, self.options)
+            return judge_stage(job, step, self.backends, self.options, calls=self.calls)
         except BackendUnavailable:
             raise
         except Exception as e:  # as in pipeline.score_video: the video fails, the run goes on
