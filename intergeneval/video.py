@@ -206,8 +206,7 @@ _QUICK_PROBE = {"skip_frame": "all"}
 def _open(p: Path) -> av.container.InputContainer:
     container = _open_with(p, _QUICK_PROBE)
     stream = container.streams.video[0]
-    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
-    if not (stream.codec_context.width and stream.codec_context.height and rate):
+    if not (stream.codec_context.width and stream.codec_context.height and _rate(stream)):
         container.close()  # headers alone do not say: probe by decoding, as FFmpeg does by default
         container = _open_with(p, None)
     return container
@@ -229,7 +228,7 @@ def _open_with(p: Path, options: dict[str, str] | None) -> av.container.InputCon
 
 def _header_info(p: Path, container: av.container.InputContainer,
                  stream: av.video.stream.VideoStream) -> VideoInfo:
-    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+    rate = _rate(stream)
     fps = float(rate) if rate else 0.0
     frames = int(stream.frames or 0)
     if frames == 0 and fps:
@@ -240,6 +239,11 @@ def _header_info(p: Path, container: av.container.InputContainer,
     ctx = stream.codec_context
     return VideoInfo(frames=frames, fps=fps, width=int(ctx.width or 0), height=int(ctx.height or 0),
                      codec=ctx.name or "unknown")
+
+
+def _rate(stream: av.video.stream.VideoStream) -> Fraction | None:
+    """The stream's frame rate as its headers give it (average, else guessed, else base), or None."""
+    return stream.average_rate or stream.guessed_rate or stream.base_rate
 
 
 def working_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
